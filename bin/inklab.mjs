@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `inklab` command: runs the built CLI (npm install builds it through the `prepare` script).
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const cli = join(root, 'out', 'main', 'cli.js')
+if (!existsSync(cli)) {
+  console.error(`inklab: the CLI is not built (${cli} is missing). Run "npm install" or "npm run build" in ${root}.`)
+  process.exit(1)
+}
+createRequire(import.meta.url)(cli)

@@ -1,0 +1,2 @@
+// Engine host process entry (utilityProcess / fork).
+export {}

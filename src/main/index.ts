@@ -1,0 +1,2 @@
+// Electron main entry: filled in by the desktop-app work.
+export {}

@@ -1,0 +1,2 @@
+// Preload: exposes window.inklab.
+export {}

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+
+/** Precision/recall/F1/support of one class. */
+export const ClassReportSchema = z.object({
+  label: z.string(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  support: z.number().int().nonnegative(),
+})
+export type ClassReport = z.infer<typeof ClassReportSchema>
+
+/** A misclassified test sample with its top-3 probabilities. */
+export const MisclassifiedSchema = z.object({
+  index: z.number().int().nonnegative(),
+  actual: z.number().int().nonnegative(),
+  predicted: z.number().int().nonnegative(),
+  top: z.array(z.object({ index: z.number().int().nonnegative(), p: z.number() })),
+})
+export type Misclassified = z.infer<typeof MisclassifiedSchema>
+
+/** Full evaluation of a model on a labelled split. */
+export const EvaluationReportSchema = z.object({
+  accuracy: z.number(),
+  loss: z.number(),
+  count: z.number().int().nonnegative(),
+  labels: z.array(z.string()),
+  /** confusion[actual][predicted] = count. */
+  confusion: z.array(z.array(z.number().int().nonnegative())),
+  perClass: z.array(ClassReportSchema),
+  macroF1: z.number(),
+  misclassified: z.array(MisclassifiedSchema),
+  /** Predicted class of every evaluated sample, so a confusion cell can be opened. */
+  predictions: z.array(z.number().int().nonnegative()),
+})
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>

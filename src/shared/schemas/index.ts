@@ -1,0 +1,5 @@
+export * from './backend'
+export * from './dataset'
+export * from './evaluation'
+export * from './model'
+export * from './training'

@@ -1,0 +1,85 @@
+import { z } from 'zod'
+
+import { BackendNameSchema } from './backend'
+
+/** Built-in architecture presets. */
+export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'custom'])
+export type PresetName = z.infer<typeof PresetNameSchema>
+
+/** One layer of a custom architecture, described as data. The input is always 28x28x1. */
+export const LayerSpecSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('conv2d'),
+    filters: z.number().int().min(1).max(1024),
+    kernelSize: z.number().int().min(1).max(11),
+    strides: z.number().int().min(1).max(4).default(1),
+    padding: z.enum(['valid', 'same']).default('valid'),
+    activation: z.enum(['relu', 'linear', 'elu', 'tanh']).default('relu'),
+  }),
+  z.object({ type: z.literal('maxPool2d'), poolSize: z.number().int().min(2).max(4).default(2) }),
+  z.object({ type: z.literal('batchNorm') }),
+  z.object({ type: z.literal('dropout'), rate: z.number().min(0).max(0.95) }),
+  z.object({ type: z.literal('flatten') }),
+  z.object({ type: z.literal('globalAveragePool') }),
+  z.object({
+    type: z.literal('dense'),
+    units: z.number().int().min(1).max(8192),
+    activation: z.enum(['relu', 'linear', 'elu', 'tanh']).default('relu'),
+  }),
+])
+export type LayerSpec = z.infer<typeof LayerSpecSchema>
+
+/** A custom architecture: hidden layers only; the softmax output layer is added for the classes. */
+export const ArchitectureSchema = z.object({ layers: z.array(LayerSpecSchema).min(1).max(64) })
+export type Architecture = z.infer<typeof ArchitectureSchema>
+
+/** Preprocessing recorded with a model so inputs are prepared exactly as in training. */
+export const PreprocessingSchema = z.object({
+  size: z.literal(28),
+  fitBox: z.literal(20),
+  centerBy: z.literal('mass'),
+  /** Model input is white ink on black, scaled to [0,1]. */
+  inkPolarity: z.literal('light-on-dark'),
+  scale: z.literal('divide-255'),
+  /** EMNIST stores images transposed; true when the dataset was transposed back on load. */
+  transposed: z.boolean().default(false),
+})
+export type Preprocessing = z.infer<typeof PreprocessingSchema>
+
+/** Headline metrics stored with a model. */
+export const ModelMetricsSchema = z.object({
+  testAccuracy: z.number().optional(),
+  testLoss: z.number().optional(),
+  valAccuracy: z.number().optional(),
+  valLoss: z.number().optional(),
+  epochs: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+  samplesPerSecond: z.number().nonnegative(),
+})
+export type ModelMetrics = z.infer<typeof ModelMetricsSchema>
+
+/** `metadata.json` written beside the TF.js layers model files. */
+export const ModelMetadataSchema = z.object({
+  format: z.literal('inklab-model'),
+  formatVersion: z.literal(1),
+  name: z.string(),
+  labels: z.array(z.string()).min(2),
+  preprocessing: PreprocessingSchema,
+  dataset: z.object({ name: z.string(), source: z.string(), trainSize: z.number(), testSize: z.number() }),
+  preset: PresetNameSchema,
+  architecture: ArchitectureSchema.optional(),
+  metrics: ModelMetricsSchema,
+  backend: BackendNameSchema,
+  createdAt: z.string(),
+  inklabVersion: z.string(),
+})
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>
+
+/** One classification result. */
+export const PredictionSchema = z.object({
+  label: z.string(),
+  index: z.number().int().nonnegative(),
+  confidence: z.number(),
+  top: z.array(z.object({ label: z.string(), p: z.number() })),
+})
+export type Prediction = z.infer<typeof PredictionSchema>
