@@ -65,7 +65,12 @@ export const ModelMetadataSchema = z.object({
   name: z.string(),
   labels: z.array(z.string()).min(2),
   preprocessing: PreprocessingSchema,
-  dataset: z.object({ name: z.string(), source: z.string(), trainSize: z.number(), testSize: z.number() }),
+  dataset: z.object({
+    name: z.string(),
+    source: z.string(),
+    trainSize: z.number(),
+    testSize: z.number(),
+  }),
   preset: PresetNameSchema,
   architecture: ArchitectureSchema.optional(),
   metrics: ModelMetricsSchema,

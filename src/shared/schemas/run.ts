@@ -1,0 +1,50 @@
+import { z } from 'zod'
+
+import { BackendInfoSchema } from './backend'
+import { ModelMetricsSchema, PresetNameSchema } from './model'
+import { TrainConfigSchema, TrainProgressSchema } from './training'
+
+/** Lifecycle of a training run as the app shows it. */
+export const RunStateSchema = z.enum([
+  'starting',
+  'running',
+  'paused',
+  'completed',
+  'early-stopped',
+  'cancelled',
+  'diverged',
+  'failed',
+])
+export type RunState = z.infer<typeof RunStateSchema>
+
+/** Epoch-level history point kept on disk for charts and comparison. */
+export const EpochRecordSchema = TrainProgressSchema.options[1]
+export type EpochRecord = z.infer<typeof EpochRecordSchema>
+
+/** One run (and the model it produced), as listed in the Models view. */
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: RunStateSchema,
+  message: z.string().optional(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  preset: PresetNameSchema,
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+  /** True when a loadable model (final or best checkpoint) exists on disk. */
+  hasModel: z.boolean(),
+  /** The pretrained model shipped with the app. */
+  builtin: z.boolean().default(false),
+  metrics: ModelMetricsSchema.partial().optional(),
+  backend: BackendInfoSchema.optional(),
+})
+export type RunSummary = z.infer<typeof RunSummarySchema>
+
+/** A run with everything needed to chart and compare it. */
+export const RunDetailSchema = RunSummarySchema.extend({
+  config: TrainConfigSchema,
+  history: z.array(EpochRecordSchema),
+  labels: z.array(z.string()),
+})
+export type RunDetail = z.infer<typeof RunDetailSchema>
