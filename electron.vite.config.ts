@@ -17,6 +17,9 @@ function declaredElectronMajor(): string {
 }
 process.env.ELECTRON_MAJOR_VER ||= declaredElectronMajor()
 
+const version = (JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string })
+  .version
+
 const alias = {
   '@shared': resolve(__dirname, 'src/shared'),
   '@engine': resolve(__dirname, 'src/engine'),
@@ -25,6 +28,7 @@ const alias = {
 export default defineConfig({
   main: {
     resolve: { alias },
+    define: { __INKLAB_VERSION__: JSON.stringify(version) },
     build: {
       // The CLI and the engine host run on plain Node too, so target the oldest Node we support.
       target: 'node20',

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'out', 'main', 'cli.js')
 if (!existsSync(cli)) {
-  console.error(`inklab: the CLI is not built (${cli} is missing). Run "npm install" or "npm run build" in ${root}.`)
+  console.error(`inklab: error: the CLI is not built (${cli} is missing); run "npm install" in ${root}`)
   process.exit(1)
 }
-createRequire(import.meta.url)(cli)
+const { main } = createRequire(import.meta.url)(cli)
+const code = await main(process.argv.slice(2))
+// tfjs and sharp can keep handles open after the command is done.
+process.exit(code)

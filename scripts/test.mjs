@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm test`: builds the app, runs the unit/component/integration tests (vitest) and the end-to-end
+// tests (Playwright + Debian's Chromium against serve mode), then prints one summary line.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..')
+const results = join(root, 'test-results')
+mkdirSync(results, { recursive: true })
+
+function run(command, args, options = {}) {
+  console.log(`\n$ ${command} ${args.join(' ')}`)
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options })
+  return r.status ?? 1
+}
+
+/** Chromium for the end-to-end tests: Debian's package, installed when missing and we can. */
+function ensureChromium() {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']
+  const found = candidates.find((p) => p && existsSync(p))
+  if (found) return found
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log('Chromium is missing: installing Debian\'s chromium package for the end-to-end tests')
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    if (run('apt-get', ['update', '-qq'], { env }) === 0 &&
+        run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0 &&
+        existsSync('/usr/bin/chromium')) {
+      return '/usr/bin/chromium'
+    }
+  }
+  return null
+}
+
+let passed = 0
+let failed = 0
+let skipped = 0
+function count(file) {
+  if (!existsSync(file)) return false
+  const report = JSON.parse(readFileSync(file, 'utf8'))
+  passed += report.numPassedTests ?? 0
+  failed += report.numFailedTests ?? 0
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
+  // A test file that failed to load has no failed test but fails the run: count it once.
+  if (report.success === false && (report.numFailedTests ?? 0) === 0) failed += 1
+  return true
+}
+
+const buildStatus = run('npx', ['electron-vite', 'build', '--logLevel', 'warn'])
+if (buildStatus !== 0) {
+  console.error('\nthe build failed; no tests were run')
+  console.log('tests: 0 passed, 1 failed')
+  process.exit(1)
+}
+
+const unit = join(results, 'vitest.json')
+const unitStatus = run('npx', [
+  'vitest', 'run', '--project', 'node', '--project', 'renderer',
+  '--reporter=default', '--reporter=json', `--outputFile.json=${unit}`,
+])
+if (!count(unit) && unitStatus !== 0) failed += 1
+
+const chromium = ensureChromium()
+let e2eStatus = 0
+if (!chromium) {
+  console.error('\nend-to-end tests need Chromium: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH')
+  failed += 1
+  e2eStatus = 1
+} else {
+  const e2e = join(results, 'e2e.json')
+  e2eStatus = run('npx', [
+    'vitest', 'run', '--project', 'e2e',
+    '--reporter=default', '--reporter=json', `--outputFile.json=${e2e}`,
+  ], { env: { ...process.env, CHROMIUM_PATH: chromium } })
+  if (!count(e2e) && e2eStatus !== 0) failed += 1
+}
+
+console.log(`\nscreenshots and reports: ${results}`)
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+process.exit(unitStatus !== 0 || e2eStatus !== 0 || failed > 0 ? 1 : 0)
