@@ -32,5 +32,7 @@ export const EvaluationReportSchema = z.object({
   misclassified: z.array(MisclassifiedSchema),
   /** Predicted class of every evaluated sample, so a confusion cell can be opened. */
   predictions: z.array(z.number().int().nonnegative()),
+  /** Actual class of every evaluated sample, index-aligned with `predictions`. */
+  actuals: z.array(z.number().int().nonnegative()).optional(),
 })
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>
