@@ -1,0 +1,110 @@
+import { createRng } from './rng'
+import { IMAGE_PIXELS, type Split } from './types'
+
+/** Number of samples of each class, index-aligned with class indices 0..numClasses-1. */
+export function classCounts(split: Split, numClasses: number): number[] {
+  const counts = new Array<number>(numClasses).fill(0)
+  for (let i = 0; i < split.count; i++) {
+    const label = split.labels[i]
+    if (label >= numClasses) {
+      throw new RangeError(
+        `sample ${i} has label ${label} but there are only ${numClasses} classes`,
+      )
+    }
+    counts[label]++
+  }
+  return counts
+}
+
+/** A new split made of the given samples, in the given order (images and labels are copied). */
+export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
+  const count = indices.length
+  const images = new Uint8Array(count * IMAGE_PIXELS)
+  const labels =
+    split.labels instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count)
+  for (let i = 0; i < count; i++) {
+    const src = indices[i]
+    if (!(src >= 0 && src < split.count)) {
+      throw new RangeError(`sample index ${src} is outside the split (${split.count} samples)`)
+    }
+    images.set(
+      split.images.subarray(src * IMAGE_PIXELS, (src + 1) * IMAGE_PIXELS),
+      i * IMAGE_PIXELS,
+    )
+    labels[i] = split.labels[src]
+  }
+  return { images, labels, count }
+}
+
+/** Sample indices grouped by label value. */
+function indicesByClass(split: Split): number[][] {
+  const groups: number[][] = []
+  for (let i = 0; i < split.count; i++) {
+    const label = split.labels[i]
+    while (groups.length <= label) groups.push([])
+    groups[label].push(i)
+  }
+  return groups
+}
+
+/**
+ * Splits off a validation set: in each class, round(fraction * size) randomly chosen samples (a class
+ * always keeps at least one training sample). Seeded and deterministic; both parts keep the original
+ * sample order.
+ */
+export function stratifiedSplit(
+  split: Split,
+  fraction: number,
+  seed: number,
+): { train: Split; validation: Split } {
+  if (!(fraction >= 0 && fraction < 1)) {
+    throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`)
+  }
+  const rng = createRng(seed)
+  const inValidation = new Uint8Array(split.count)
+  for (const group of indicesByClass(split)) {
+    const take = Math.min(Math.round(group.length * fraction), group.length - 1)
+    if (take <= 0) continue
+    rng.shuffle(group)
+    for (let k = 0; k < take; k++) inValidation[group[k]] = 1
+  }
+  const train: number[] = []
+  const validation: number[] = []
+  for (let i = 0; i < split.count; i++) (inValidation[i] ? validation : train).push(i)
+  return { train: selectSamples(split, train), validation: selectSamples(split, validation) }
+}
+
+/**
+ * A stratified random subset of `n` samples: each class contributes in proportion to its size
+ * (largest remainders get the leftover slots). Returns a copy of everything when n >= count.
+ */
+export function takeStratified(split: Split, n: number, seed: number): Split {
+  if (!(Number.isInteger(n) && n >= 0))
+    throw new RangeError(`n must be a non-negative integer, got ${n}`)
+  if (n >= split.count)
+    return selectSamples(
+      split,
+      Array.from({ length: split.count }, (_, i) => i),
+    )
+  const rng = createRng(seed)
+  const groups = indicesByClass(split)
+  const exact = groups.map((g) => (g.length * n) / split.count)
+  const quota = exact.map(Math.floor)
+  let left = n - quota.reduce((a, b) => a + b, 0)
+  const byRemainder = exact
+    .map((e, c) => ({ c, r: e - Math.floor(e) }))
+    .filter(({ c }) => quota[c] < groups[c].length)
+    .sort((a, b) => b.r - a.r || a.c - b.c)
+  for (const { c } of byRemainder) {
+    if (left === 0) break
+    quota[c]++
+    left--
+  }
+  const chosen: number[] = []
+  groups.forEach((group, c) => {
+    rng.shuffle(group)
+    for (let k = 0; k < quota[c]; k++) chosen.push(group[k])
+  })
+  chosen.sort((a, b) => a - b)
+  return selectSamples(split, chosen)
+}
