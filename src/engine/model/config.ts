@@ -10,6 +10,12 @@ import { PRESETS, type BuiltinPresetName } from './presets'
 /** Training defaults for `custom` architectures: the `classic` preset's settings. */
 const CUSTOM_DEFAULTS_FROM: BuiltinPresetName = 'classic'
 
+/**
+ * Input of `resolveTrainConfig`: any subset of the TrainConfig fields (schema input form); the
+ * preset supplies the rest. `undefined` fields count as absent.
+ */
+export type TrainConfigOverrides = Partial<TrainConfigInput>
+
 /** Copy of `input` without the keys whose value is `undefined`, so they cannot hide a default. */
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(
@@ -22,7 +28,7 @@ function definedOnly<T extends object>(input: T): Partial<T> {
  * fields of `input` on top (explicit wins; `augmentation` is merged field by field). A `custom`
  * preset must come with an architecture. Throws a ZodError when the result is invalid.
  */
-export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
+export function resolveTrainConfig(input: TrainConfigOverrides): TrainConfig {
   const explicit = definedOnly(input)
   const presetName = explicit.preset ?? 'classic'
   const preset = PRESETS[presetName === 'custom' ? CUSTOM_DEFAULTS_FROM : presetName]
