@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs'
+import { describe, expect, it } from 'vitest'
+import {
+  isNativePackageInstalled,
+  LEGACY_UTIL_PREDICATES,
+  loadNativeBinding,
+  NATIVE_NOT_INSTALLED_REASON,
+  shimLegacyUtil,
+} from '@engine/backend/nativeLoader'
+
+describe('shimLegacyUtil', () => {
+  it('adds the missing util predicates with their legacy semantics', () => {
+    const fakeUtil: Record<string, unknown> = { promisify: () => undefined }
+    const added = shimLegacyUtil(fakeUtil)
+    expect(added).toContain('isNullOrUndefined')
+    expect(added).toContain('isArray')
+    expect(added).not.toContain('promisify')
+
+    const isNullOrUndefined = fakeUtil.isNullOrUndefined as (v: unknown) => boolean
+    expect(isNullOrUndefined(null)).toBe(true)
+    expect(isNullOrUndefined(undefined)).toBe(true)
+    expect(isNullOrUndefined(0)).toBe(false)
+    expect(isNullOrUndefined('')).toBe(false)
+    expect(isNullOrUndefined(false)).toBe(false)
+
+    const isArray = fakeUtil.isArray as (v: unknown) => boolean
+    expect(isArray([])).toBe(true)
+    expect(isArray(new Float32Array(2))).toBe(false)
+    expect(isArray({ length: 0 })).toBe(false)
+
+    const is = (name: string, value: unknown): boolean =>
+      (fakeUtil[name] as (v: unknown) => boolean)(value)
+    expect(is('isObject', {})).toBe(true)
+    expect(is('isObject', null)).toBe(false)
+    expect(is('isPrimitive', 'a')).toBe(true)
+    expect(is('isPrimitive', () => 1)).toBe(false)
+    expect(is('isError', new TypeError('x'))).toBe(true)
+    expect(is('isRegExp', /a/)).toBe(true)
+    expect(is('isDate', new Date())).toBe(true)
+    expect(is('isBuffer', Buffer.alloc(1))).toBe(true)
+  })
+
+  it('never overwrites a function that is already there', () => {
+    const existing = (): boolean => true
+    const fakeUtil: Record<string, unknown> = { isNullOrUndefined: existing }
+    const added = shimLegacyUtil(fakeUtil)
+    expect(fakeUtil.isNullOrUndefined).toBe(existing)
+    expect(added).not.toContain('isNullOrUndefined')
+    expect(added).toHaveLength(Object.keys(LEGACY_UTIL_PREDICATES).length - 1)
+    expect(shimLegacyUtil(fakeUtil)).toEqual([])
+  })
+})
+
+describe('loadNativeBinding', () => {
+  // This machine cannot download libtensorflow, so tfjs-node is normally absent; where a user
+  // has it, the same test checks that it really loads.
+  it.runIf(!isNativePackageInstalled())('reports that tfjs-node is not installed', () => {
+    const result = loadNativeBinding()
+    expect(result).toEqual({ ok: false, reason: NATIVE_NOT_INSTALLED_REASON })
+    expect(NATIVE_NOT_INSTALLED_REASON).toMatch(/@tensorflow\/tfjs-node.*not installed.*internet/)
+    expect(loadNativeBinding()).toBe(result)
+  })
+
+  it.runIf(isNativePackageInstalled())('loads tfjs-node and registers its backend', () => {
+    const result = loadNativeBinding()
+    expect(result).toEqual({ ok: true })
+    expect(tf.findBackendFactory('tensorflow')).toBeTypeOf('function')
+  })
+})
