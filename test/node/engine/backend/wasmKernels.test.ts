@@ -1,0 +1,266 @@
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from '@engine/backend'
+import { conv2DBackpropFilterWasm, registerWasmTrainingKernels } from '@engine/backend/wasmKernels'
+
+type Pad = 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]]
+
+interface Case {
+  x: [number, number, number, number]
+  filter: [number, number]
+  outChannels: number
+  stride: number
+  pad: Pad
+}
+
+/** Deterministic values in [-1, 1). */
+function randomValues(size: number, seed: number): Float32Array {
+  let s = seed >>> 0
+  const out = new Float32Array(size)
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = s / 2 ** 31 - 1
+  }
+  return out
+}
+
+/** Padding and output size, written out from the TensorFlow definitions, not taken from tfjs. */
+function geometry(size: number, filter: number, stride: number, pad: Pad, axis: 1 | 2) {
+  if (pad === 'valid') return { out: Math.ceil((size - filter + 1) / stride), before: 0 }
+  if (pad === 'same') {
+    const out = Math.ceil(size / stride)
+    const total = Math.max((out - 1) * stride + filter - size, 0)
+    return { out, before: Math.floor(total / 2) }
+  }
+  const [before, after] = pad[axis]
+  return { out: Math.floor((size + before + after - filter) / stride) + 1, before }
+}
+
+/** Direct float64 loop: dW[fh, fw, c, oc] = sum over n, oh, ow of x[n, ih, iw, c] * dy[n, oh, ow, oc]. */
+function referenceFilterGrad(c: Case, x: Float32Array, dy: Float32Array): Float64Array {
+  const [N, H, W, C] = c.x
+  const [FH, FW] = c.filter
+  const OC = c.outChannels
+  const rows = geometry(H, FH, c.stride, c.pad, 1)
+  const cols = geometry(W, FW, c.stride, c.pad, 2)
+  const dw = new Float64Array(FH * FW * C * OC)
+  for (let fh = 0; fh < FH; fh++)
+    for (let fw = 0; fw < FW; fw++)
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < rows.out; oh++) {
+          const ih = oh * c.stride + fh - rows.before
+          if (ih < 0 || ih >= H) continue
+          for (let ow = 0; ow < cols.out; ow++) {
+            const iw = ow * c.stride + fw - cols.before
+            if (iw < 0 || iw >= W) continue
+            for (let ci = 0; ci < C; ci++) {
+              const xv = x[((n * H + ih) * W + iw) * C + ci]
+              const dyBase = ((n * rows.out + oh) * cols.out + ow) * OC
+              const dwBase = ((fh * FW + fw) * C + ci) * OC
+              for (let o = 0; o < OC; o++) dw[dwBase + o] += xv * dy[dyBase + o]
+            }
+          }
+        }
+  return dw
+}
+
+function outShape(c: Case): [number, number, number, number] {
+  const rows = geometry(c.x[1], c.filter[0], c.stride, c.pad, 1)
+  const cols = geometry(c.x[2], c.filter[1], c.stride, c.pad, 2)
+  return [c.x[0], rows.out, cols.out, c.outChannels]
+}
+
+function runKernel(c: Case, x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel(
+    'Conv2DBackpropFilter',
+    { x, dy },
+    {
+      strides: c.stride,
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      filterShape: [c.filter[0], c.filter[1], c.x[3], c.outChannels],
+    },
+  ) as tf.Tensor
+}
+
+/** Max abs error divided by the largest reference magnitude. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let err = 0
+  let scale = 0
+  for (let i = 0; i < expected.length; i++) {
+    err = Math.max(err, Math.abs(actual[i] - expected[i]))
+    scale = Math.max(scale, Math.abs(expected[i]))
+  }
+  return err / Math.max(scale, 1e-12)
+}
+
+const CASES: Case[] = [
+  { x: [2, 7, 7, 1], filter: [3, 3], outChannels: 4, stride: 1, pad: 'valid' },
+  { x: [3, 8, 8, 3], filter: [3, 3], outChannels: 5, stride: 1, pad: 'same' },
+  { x: [2, 9, 8, 4], filter: [3, 3], outChannels: 6, stride: 2, pad: 'same' },
+  { x: [2, 10, 9, 2], filter: [3, 3], outChannels: 3, stride: 2, pad: 'valid' },
+  { x: [3, 6, 7, 8], filter: [2, 2], outChannels: 4, stride: 2, pad: 'same' },
+  { x: [2, 11, 11, 5], filter: [5, 5], outChannels: 7, stride: 1, pad: 'same' },
+  { x: [4, 12, 12, 16], filter: [3, 3], outChannels: 8, stride: 2, pad: 'same' },
+  {
+    x: [2, 8, 9, 3],
+    filter: [3, 2],
+    outChannels: 2,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  { x: [1, 5, 5, 2], filter: [1, 1], outChannels: 3, stride: 2, pad: 'valid' },
+]
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  beforeAll(async () => {
+    await initBackend('wasm')
+  })
+
+  it('is registered once', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(conv2DBackpropFilterWasm)
+    expect(registerWasmTrainingKernels()).toEqual([])
+  })
+
+  for (const c of CASES) {
+    const label = `x ${c.x.join('x')}, filter ${c.filter.join('x')}x${c.outChannels}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`
+    it(`matches a direct float64 loop: ${label}`, () => {
+      const xs = randomValues(
+        c.x.reduce((a, b) => a * b),
+        1,
+      )
+      const dyShape = outShape(c)
+      const dys = randomValues(
+        dyShape.reduce((a, b) => a * b),
+        2,
+      )
+      const expected = referenceFilterGrad(c, xs, dys)
+      const x = tf.tensor4d(xs, c.x)
+      const dy = tf.tensor4d(dys, dyShape)
+      const before = tf.engine().backend.numDataIds()
+      const dw = runKernel(c, x, dy)
+      expect(dw.shape).toEqual([c.filter[0], c.filter[1], c.x[3], c.outChannels])
+      expect(relativeError(dw.dataSync(), expected)).toBeLessThan(1e-5)
+      dw.dispose()
+      expect(tf.engine().backend.numDataIds()).toBe(before)
+      tf.dispose([x, dy])
+    })
+  }
+
+  it('splits a batch whose im2col would be too large into chunks', () => {
+    // 64x64x128 input with a 3x3 'same' filter: 4.7 M column entries per sample, one per chunk.
+    const c: Case = { x: [2, 64, 64, 128], filter: [3, 3], outChannels: 2, stride: 1, pad: 'same' }
+    const xs = randomValues(
+      c.x.reduce((a, b) => a * b),
+      3,
+    )
+    const dyShape = outShape(c)
+    const dys = randomValues(
+      dyShape.reduce((a, b) => a * b),
+      4,
+    )
+    const x = tf.tensor4d(xs, c.x)
+    const dy = tf.tensor4d(dys, dyShape)
+    const dw = runKernel(c, x, dy)
+    expect(relativeError(dw.dataSync(), referenceFilterGrad(c, xs, dys))).toBeLessThan(1e-5)
+    tf.dispose([x, dy, dw])
+  })
+
+  it('rejects dilations and NCHW with a clear error', () => {
+    const x = tf.zeros([1, 5, 5, 1])
+    const dy = tf.zeros([1, 3, 3, 1])
+    const base = { strides: 1, pad: 'valid', filterShape: [3, 3, 1, 1] }
+    const run = (attrs: Record<string, unknown>) => () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...base, ...attrs } as never)
+    expect(run({ dilations: 2, dataFormat: 'NHWC' })).toThrow(/dilations 2 unsupported/)
+    expect(run({ dataFormat: 'NCHW' })).toThrow(/dataFormat NCHW unsupported/)
+    tf.dispose([x, dy])
+  })
+
+  it('gives the same conv2d gradients as the cpu backend', async () => {
+    const xs = randomValues(3 * 10 * 10 * 4, 5)
+    const ws = randomValues(3 * 3 * 4 * 6, 6)
+    const gradsOn = async (backend: string) => {
+      await tf.setBackend(backend)
+      const x = tf.tensor4d(xs, [3, 10, 10, 4])
+      const w = tf.tensor4d(ws, [3, 3, 4, 6])
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+          .square()
+          .sum()
+      const [dx, dw] = tf.grads(f)([x, w])
+      const out = [dx.dataSync().slice(), dw.dataSync().slice()]
+      tf.dispose([x, w, dx, dw])
+      return out
+    }
+    const [cpuDx, cpuDw] = await gradsOn('cpu')
+    const [wasmDx, wasmDw] = await gradsOn('wasm')
+    expect(relativeError(wasmDw, cpuDw)).toBeLessThan(1e-5)
+    expect(relativeError(wasmDx, cpuDx)).toBeLessThan(1e-5)
+  })
+
+  it('trains a small CNN (conv valid, conv same stride 2, pool, batch norm, dropout, dense)', async () => {
+    await tf.setBackend('wasm')
+    const classes = 4
+    const count = 64
+    // Class k: a bright 4x4 block in quadrant k, plus noise.
+    const noise = randomValues(count * 16 * 16, 7)
+    const pixels = new Float32Array(count * 16 * 16)
+    const labels = new Float32Array(count)
+    for (let i = 0; i < count; i++) {
+      const k = i % classes
+      labels[i] = k
+      for (let p = 0; p < 256; p++) pixels[i * 256 + p] = 0.1 * noise[i * 256 + p]
+      const top = k < 2 ? 2 : 10
+      const left = k % 2 === 0 ? 2 : 10
+      for (let r = 0; r < 4; r++)
+        for (let col = 0; col < 4; col++) pixels[i * 256 + (top + r) * 16 + left + col] += 1
+    }
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [16, 16, 1],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.conv2d({
+          filters: 8,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+        tf.layers.batchNormalization(),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dropout({ rate: 0.25 }),
+        tf.layers.dense({
+          units: classes,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
+      ],
+    })
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' })
+    const x = tf.tensor4d(pixels, [count, 16, 16, 1])
+    const y = tf.tensor1d(labels)
+    const losses: number[] = []
+    for (let step = 0; step < 20; step++) {
+      losses.push((await model.trainOnBatch(x, y)) as number)
+    }
+    tf.dispose([x, y])
+    model.dispose()
+    expect(losses.every(Number.isFinite)).toBe(true)
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length
+    expect(mean(losses.slice(-3))).toBeLessThan(0.5 * mean(losses.slice(0, 3)))
+  })
+})
