@@ -1,0 +1,4 @@
+// Public API of the engine's io layer: model folders on disk, metadata and prediction.
+export * from './modelFiles'
+export * from './metadata'
+export * from './predict'

@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, rm, mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { ModelMetadataSchema, type ModelMetadata } from '@shared/schemas/model'
+import * as tf from '@tensorflow/tfjs'
+
+/** File names of a saved model folder. */
+export const MODEL_FILES = {
+  model: 'model.json',
+  weights: 'weights.bin',
+  metadata: 'metadata.json',
+} as const
+
+/** A saved model could not be read or written; `file` is the full path of the offending file. */
+export class ModelFileError extends Error {
+  readonly file: string
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options)
+    this.name = 'ModelFileError'
+    this.file = file
+  }
+}
+
+/** Writes one file; injectable so tests can simulate a failure in the middle of a save. */
+export type FileWriter = (path: string, data: Uint8Array | string) => Promise<void>
+
+/** Options of `saveModel`. */
+export interface SaveModelOptions {
+  /** Writes each file; defaults to a write followed by fsync. */
+  writeFile?: FileWriter
+}
+
+/** A model loaded from disk with its metadata. */
+export interface LoadedModel {
+  model: tf.LayersModel
+  metadata: ModelMetadata
+}
+
+/** Writes `data` and flushes it to disk before resolving, so a rename after it publishes whole files. */
+const durableWriteFile: FileWriter = async (path, data) => {
+  const handle = await open(path, 'w')
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Captures the model's TF.js layers artifacts in memory (no file:// handler: that is tfjs-node only). */
+async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
+    }),
+    { includeOptimizer: false },
+  )
+  if (!captured) throw new Error('the model produced no artifacts to save')
+  return captured
+}
+
+/**
+ * Saves a model folder: `model.json` (TF.js layers format, weights manifest pointing to
+ * `weights.bin`), `weights.bin` and `metadata.json` (validated against ModelMetadataSchema).
+ * Everything is written to a temporary sibling folder that then replaces `dir` by renames, so a
+ * crash or a failed write never leaves a half-written model and never damages the previous one.
+ */
+export async function saveModel(
+  dir: string,
+  model: tf.LayersModel,
+  metadata: ModelMetadata,
+  options: SaveModelOptions = {},
+): Promise<void> {
+  const checked = ModelMetadataSchema.safeParse(metadata)
+  if (!checked.success) {
+    throw new ModelFileError(
+      join(dir, MODEL_FILES.metadata),
+      `metadata does not match the schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    )
+  }
+  const writeFile = options.writeFile ?? durableWriteFile
+  const artifacts = await captureArtifacts(model)
+  const weightData = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData))
+  const modelJson = {
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [MODEL_FILES.weights], weights: artifacts.weightSpecs ?? [] }],
+  }
+  const suffix = randomBytes(6).toString('hex')
+  const tmp = `${dir}.tmp-${suffix}`
+  const aside = `${dir}.old-${suffix}`
+  try {
+    await mkdir(tmp, { recursive: true })
+    await writeFile(join(tmp, MODEL_FILES.weights), weightData)
+    await writeFile(join(tmp, MODEL_FILES.model), JSON.stringify(modelJson))
+    await writeFile(join(tmp, MODEL_FILES.metadata), JSON.stringify(checked.data, null, 2))
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true })
+    throw new ModelFileError(dir, `could not write the model: ${errorText(error)}`, {
+      cause: error,
+    })
+  }
+  // Publish: move the old folder aside (a rename cannot replace a non-empty folder everywhere),
+  // move the new one in, then delete the old one. On failure the old folder is put back.
+  const hadOld = await exists(dir)
+  try {
+    if (hadOld) await rename(dir, aside)
+    await rename(tmp, dir)
+  } catch (error) {
+    if (hadOld && !(await exists(dir)) && (await exists(aside))) await rename(aside, dir)
+    await rm(tmp, { recursive: true, force: true })
+    throw new ModelFileError(dir, `could not replace the model folder: ${errorText(error)}`, {
+      cause: error,
+    })
+  }
+  if (hadOld) await rm(aside, { recursive: true, force: true })
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+}
+
+/** Bytes one manifest entry occupies in weights.bin, or null when it cannot be known (strings). */
+function entryBytes(entry: tf.io.WeightsManifestEntry): number | null {
+  const dtype = entry.quantization?.dtype ?? entry.dtype
+  const size = BYTES_PER_ELEMENT[dtype]
+  if (size === undefined) return null
+  return entry.shape.reduce((a, b) => a * b, 1) * size
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    throw new ModelFileError(file, missingOrUnreadable(error), { cause: error })
+  }
+}
+
+function missingOrUnreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' ? 'file is missing' : `cannot be read: ${errorText(error)}`
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ModelFileError(file, `is not valid JSON: ${errorText(error)}`, { cause: error })
+  }
+}
+
+interface ModelJson {
+  modelTopology: object
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+  format?: string
+  generatedBy?: string
+  convertedBy?: string | null
+}
+
+function checkModelJson(file: string, value: unknown): ModelJson {
+  const json = value as Partial<ModelJson> | null
+  if (typeof json !== 'object' || json === null || typeof json.modelTopology !== 'object') {
+    throw new ModelFileError(file, 'has no modelTopology; it is not a TF.js layers model')
+  }
+  if (!Array.isArray(json.weightsManifest)) {
+    throw new ModelFileError(file, 'has no weightsManifest; it is not a TF.js layers model')
+  }
+  const paths = json.weightsManifest.flatMap((group) => group.paths ?? [])
+  if (paths.length !== 1 || paths[0] !== MODEL_FILES.weights) {
+    throw new ModelFileError(
+      file,
+      `weightsManifest must point to ${MODEL_FILES.weights} only (found ${JSON.stringify(paths)})`,
+    )
+  }
+  return json as ModelJson
+}
+
+/**
+ * Loads a model folder written by `saveModel`. Errors name the file and the problem: a missing
+ * file, corrupt JSON, a weights.bin whose size does not match the manifest, or metadata that fails
+ * the schema.
+ */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const modelFile = join(dir, MODEL_FILES.model)
+  const weightsFile = join(dir, MODEL_FILES.weights)
+  const metadataFile = join(dir, MODEL_FILES.metadata)
+
+  const metadataResult = ModelMetadataSchema.safeParse(
+    parseJson(metadataFile, await readText(metadataFile)),
+  )
+  if (!metadataResult.success) {
+    const issues = metadataResult.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ')
+    throw new ModelFileError(
+      metadataFile,
+      `does not match the InkLab model metadata schema: ${issues}`,
+    )
+  }
+  const modelJson = checkModelJson(modelFile, parseJson(modelFile, await readText(modelFile)))
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights)
+
+  let weights: Buffer
+  try {
+    weights = await readFile(weightsFile)
+  } catch (error) {
+    throw new ModelFileError(weightsFile, missingOrUnreadable(error), { cause: error })
+  }
+  const sizes = weightSpecs.map(entryBytes)
+  if (sizes.every((size) => size !== null)) {
+    const expected = sizes.reduce<number>((a, b) => a + (b ?? 0), 0)
+    if (weights.byteLength !== expected) {
+      throw new ModelFileError(
+        weightsFile,
+        `is ${weights.byteLength} bytes but ${MODEL_FILES.model} describes ${expected} bytes of weights`,
+      )
+    }
+  }
+  const weightData = weights.buffer.slice(
+    weights.byteOffset,
+    weights.byteOffset + weights.byteLength,
+  ) as ArrayBuffer
+  let model: tf.LayersModel
+  try {
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs,
+        weightData,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy ?? undefined,
+      }),
+    )
+  } catch (error) {
+    throw new ModelFileError(modelFile, `cannot be built into a model: ${errorText(error)}`, {
+      cause: error,
+    })
+  }
+  return { model, metadata: metadataResult.data }
+}

@@ -1,0 +1,160 @@
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import * as tf from '@tensorflow/tfjs'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+import {
+  loadModel,
+  MODEL_FILES,
+  ModelFileError,
+  saveModel,
+  type FileWriter,
+} from '@engine/io/modelFiles'
+import { predictPixels } from '@engine/io/predict'
+import { buildModel } from '@engine/model/build'
+import { PRESETS } from '@engine/model/presets'
+import { testMetadata, randomImages } from '../../helpers/modelFixtures'
+import { makeTmpDir } from '../../helpers/tmpDir'
+
+const LABELS = testMetadata().labels
+let tmp: { dir: string; cleanup: () => Promise<void> }
+const models: tf.LayersModel[] = []
+
+function track<T extends tf.LayersModel>(model: T): T {
+  models.push(model)
+  return model
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu')
+})
+
+beforeEach(async () => {
+  tmp = await makeTmpDir()
+})
+
+afterEach(async () => {
+  models.splice(0).forEach((m) => m.dispose())
+  await tmp.cleanup()
+})
+
+describe('saveModel / loadModel', () => {
+  it('round-trips a model: identical predictions and metadata', async () => {
+    const model = track(buildModel(PRESETS.fast.architecture, 10, 3))
+    const dir = join(tmp.dir, 'model')
+    const metadata = testMetadata({ architecture: PRESETS.fast.architecture })
+    await saveModel(dir, model, metadata)
+
+    expect((await readdir(dir)).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin'])
+    const json = JSON.parse(await readFile(join(dir, MODEL_FILES.model), 'utf8'))
+    expect(json.format).toBe('layers-model')
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin'])
+
+    const loaded = await loadModel(dir)
+    track(loaded.model)
+    expect(loaded.metadata).toEqual(metadata)
+    const images = randomImages(5)
+    expect(predictPixels(loaded.model, images, LABELS)).toEqual(
+      predictPixels(model, images, LABELS),
+    )
+  })
+
+  it('replaces an existing model and leaves no temporary folders', async () => {
+    const dir = join(tmp.dir, 'model')
+    await saveModel(
+      dir,
+      track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1)),
+      testMetadata(),
+    )
+    await saveModel(
+      dir,
+      track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 2)),
+      testMetadata({ name: 'second' }),
+    )
+    expect((await loadModel(dir).then((m) => (track(m.model), m))).metadata.name).toBe('second')
+    expect(await readdir(tmp.dir)).toEqual(['model'])
+  })
+
+  it('keeps the old model intact when a write fails half-way', async () => {
+    const dir = join(tmp.dir, 'model')
+    const first = track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1))
+    await saveModel(dir, first, testMetadata({ name: 'first' }))
+    const before = await readFile(join(dir, MODEL_FILES.weights))
+
+    let writes = 0
+    const failing: FileWriter = async (path, data) => {
+      writes += 1
+      if (writes === 2) throw new Error('disk full (simulated)')
+      await writeFile(path, data)
+    }
+    const second = track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 2))
+    await expect(
+      saveModel(dir, second, testMetadata({ name: 'second' }), { writeFile: failing }),
+    ).rejects.toThrow(/could not write the model: disk full \(simulated\)/)
+    expect(await readdir(tmp.dir)).toEqual(['model'])
+    expect(await readFile(join(dir, MODEL_FILES.weights))).toEqual(before)
+    const loaded = await loadModel(dir)
+    track(loaded.model)
+    expect(loaded.metadata.name).toBe('first')
+  })
+
+  it('refuses invalid metadata before writing anything', async () => {
+    const dir = join(tmp.dir, 'model')
+    const model = track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1))
+    const bad = { ...testMetadata(), labels: ['only one'] }
+    await expect(saveModel(dir, model, bad)).rejects.toThrow(
+      /metadata.json: metadata does not match the schema: labels/,
+    )
+    expect(await readdir(tmp.dir)).toEqual([])
+  })
+
+  describe('load errors name the file', () => {
+    const dir = (): string => join(tmp.dir, 'model')
+    beforeEach(async () => {
+      await saveModel(
+        dir(),
+        track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1)),
+        testMetadata(),
+      )
+    })
+
+    it('missing file', async () => {
+      await rm(join(dir(), MODEL_FILES.weights))
+      const error = await loadModel(dir()).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ModelFileError)
+      expect((error as ModelFileError).file).toBe(join(dir(), 'weights.bin'))
+      expect(String(error)).toMatch(/weights\.bin: file is missing/)
+    })
+
+    it('corrupt JSON', async () => {
+      await writeFile(join(dir(), MODEL_FILES.model), '{"modelTopology": ')
+      await expect(loadModel(dir())).rejects.toThrow(/model\.json: is not valid JSON/)
+    })
+
+    it('weights size mismatch', async () => {
+      const weights = await readFile(join(dir(), MODEL_FILES.weights))
+      await writeFile(join(dir(), MODEL_FILES.weights), weights.subarray(0, weights.length - 4))
+      await expect(loadModel(dir())).rejects.toThrow(
+        new RegExp(
+          `weights\\.bin: is ${weights.length - 4} bytes but model\\.json describes ${weights.length} bytes`,
+        ),
+      )
+    })
+
+    it('metadata that fails the schema', async () => {
+      const meta = JSON.parse(await readFile(join(dir(), MODEL_FILES.metadata), 'utf8'))
+      delete meta.labels
+      await writeFile(join(dir(), MODEL_FILES.metadata), JSON.stringify(meta))
+      await expect(loadModel(dir())).rejects.toThrow(
+        /metadata\.json: does not match the InkLab model metadata schema: labels/,
+      )
+    })
+
+    it('a folder that does not exist', async () => {
+      await expect(loadModel(join(tmp.dir, 'nope'))).rejects.toThrow(
+        /nope\/metadata\.json: file is missing/,
+      )
+    })
+  })
+})
