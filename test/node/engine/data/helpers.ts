@@ -87,3 +87,55 @@ export function inkBox(
   }
   return x1 < 0 ? undefined : { x0, y0, x1, y1, w: x1 - x0 + 1, h: y1 - y0 + 1 }
 }
+
+/** A line segment in unit coordinates (0..1 across the image), used to draw test glyphs. */
+export type Stroke = [x0: number, y0: number, x1: number, y1: number]
+
+/** Strokes of a "4"-like glyph that is taller than it is wide. */
+export const GLYPH_FOUR: Stroke[] = [
+  [0.55, 0.15, 0.25, 0.6],
+  [0.25, 0.6, 0.75, 0.6],
+  [0.62, 0.3, 0.62, 0.85],
+]
+
+/**
+ * Renders antialiased strokes (capsules of the given thickness in pixels) into a width x height gray
+ * image: `ink` on `paper`. Coordinates are scaled by `box` (the glyph's extent in pixels) and offset.
+ */
+export function drawGlyph(opts: {
+  width: number
+  height: number
+  strokes: Stroke[]
+  thickness: number
+  ink: number
+  paper: number
+  box?: { x: number; y: number; w: number; h: number }
+}): { width: number; height: number; data: Uint8Array } {
+  const { width, height, strokes, thickness, ink, paper } = opts
+  const box = opts.box ?? { x: 0, y: 0, w: width, h: height }
+  const data = new Uint8Array(width * height)
+  const segs = strokes.map(([a, b, c, d]) => [
+    box.x + a * box.w,
+    box.y + b * box.h,
+    box.x + c * box.w,
+    box.y + d * box.h,
+  ])
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const px = x + 0.5
+      const py = y + 0.5
+      let dist = Infinity
+      for (const [ax, ay, bx, by] of segs) {
+        const vx = bx - ax
+        const vy = by - ay
+        const len2 = vx * vx + vy * vy
+        const t =
+          len2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - ax) * vx + (py - ay) * vy) / len2))
+        dist = Math.min(dist, Math.hypot(px - (ax + t * vx), py - (ay + t * vy)))
+      }
+      const cover = Math.max(0, Math.min(1, thickness / 2 + 0.5 - dist))
+      data[y * width + x] = Math.round(paper + (ink - paper) * cover)
+    }
+  }
+  return { width, height, data }
+}
