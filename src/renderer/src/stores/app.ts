@@ -1,0 +1,135 @@
+import type { AppInfo, EventPayload } from '@shared/contract'
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+
+import { createAppClient } from '@renderer/api/app'
+import { errorMessage } from '@renderer/lib/errors'
+
+/** The five top-level views, in sidebar order (Ctrl/Cmd+1..5). */
+export const VIEWS = [
+  { name: 'data', label: 'Data', icon: 'M4 6h16M4 12h16M4 18h10' },
+  { name: 'train', label: 'Train', icon: 'M4 18l5-6 4 3 7-9' },
+  {
+    name: 'evaluate',
+    label: 'Evaluate',
+    icon: 'M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z',
+  },
+  { name: 'draw', label: 'Draw', icon: 'M4 20l4-1 11-11-3-3L5 16l-1 4z' },
+  { name: 'models', label: 'Models', icon: 'M12 3l8 4-8 4-8-4 8-4zM4 12l8 4 8-4M4 17l8 4 8-4' },
+] as const
+export type ViewName = (typeof VIEWS)[number]['name']
+
+export type ToastKind = 'error' | 'info' | 'success'
+export interface Toast {
+  id: number
+  kind: ToastKind
+  message: string
+}
+
+type EngineStatus = EventPayload<'engine.status'>
+
+const INFO_TOAST_MS = 5000
+
+/** App-wide facts (version, transport, backend), engine health, the current view and toasts. */
+export const useAppStore = defineStore('app', () => {
+  const client = createAppClient()
+
+  const info = ref<AppInfo | null>(null)
+  const loadingInfo = ref(false)
+  const infoError = ref<string | null>(null)
+  const engineStatus = ref<EngineStatus | null>(null)
+  const view = ref<ViewName>('data')
+  const toasts = ref<Toast[]>([])
+  let nextToastId = 1
+
+  client.onEngineStatus((status) => {
+    engineStatus.value = status
+  })
+
+  const backend = computed(() => engineStatus.value?.backend ?? info.value?.backend ?? null)
+  const nativeDialogs = computed(() => info.value?.nativeDialogs ?? false)
+
+  /** Non-null when the engine host is down, with what is known about why. */
+  const engineError = computed<string | null>(() => {
+    if (engineStatus.value) {
+      return engineStatus.value.running
+        ? null
+        : (engineStatus.value.error ?? 'The engine process stopped unexpectedly.')
+    }
+    return info.value?.engineError ?? null
+  })
+
+  /** "native (TensorFlow C++)" or "wasm (SIMD) — native TensorFlow unavailable: <reason>". */
+  const backendLabel = computed(() => {
+    const b = backend.value
+    if (!b) return engineError.value ? 'Engine not running' : 'Starting engine…'
+    const name = b.detail || b.name
+    if (b.name === 'native') return name
+    return `${name} — native TensorFlow unavailable${b.nativeUnavailableReason ? `: ${b.nativeUnavailableReason}` : ''}`
+  })
+
+  async function init(): Promise<void> {
+    loadingInfo.value = true
+    infoError.value = null
+    try {
+      info.value = await client.info()
+    } catch (error) {
+      infoError.value = errorMessage(error)
+      notifyError(error)
+    } finally {
+      loadingInfo.value = false
+    }
+  }
+
+  function notify(message: string, kind: ToastKind = 'info'): number {
+    const id = nextToastId++
+    toasts.value = [...toasts.value, { id, kind, message }]
+    if (kind !== 'error') setTimeout(() => dismiss(id), INFO_TOAST_MS)
+    return id
+  }
+
+  /** Shows an error toast with the message (and the file it concerns); stays until dismissed. */
+  function notifyError(error: unknown, context?: string): number {
+    const message = errorMessage(error)
+    return notify(context ? `${context}: ${message}` : message, 'error')
+  }
+
+  function dismiss(id: number): void {
+    toasts.value = toasts.value.filter((t) => t.id !== id)
+  }
+
+  function navigate(name: ViewName): void {
+    view.value = name
+  }
+
+  /** Asks for a path with the native dialog; null when cancelled or dialogs are unavailable. */
+  async function choosePath(kind: 'folder' | 'files', title?: string): Promise<string | null> {
+    if (!nativeDialogs.value) return null
+    try {
+      const paths = await client.openDialog({ kind, title })
+      return paths?.[0] ?? null
+    } catch (error) {
+      notifyError(error, 'Could not open the dialog')
+      return null
+    }
+  }
+
+  return {
+    info,
+    loadingInfo,
+    infoError,
+    engineStatus,
+    engineError,
+    backend,
+    backendLabel,
+    nativeDialogs,
+    view,
+    toasts,
+    init,
+    notify,
+    notifyError,
+    dismiss,
+    navigate,
+    choosePath,
+  }
+})

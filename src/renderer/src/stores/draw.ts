@@ -1,0 +1,101 @@
+import type { Classification, GrayImagePayload } from '@shared/contract'
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+
+import { createDrawClient } from '@renderer/api/draw'
+import { errorMessage } from '@renderer/lib/errors'
+import { useAppStore } from './app'
+import { useModelsStore } from './models'
+
+/** Live classification interval while the pen moves. */
+export const LIVE_CLASSIFY_INTERVAL_MS = 150
+
+/**
+ * Classifications of the drawing pad and of image files. Requests never pile up: while one is in
+ * flight only the newest drawing waits, and answers older than the last clear are dropped.
+ */
+export const useDrawStore = defineStore('draw', () => {
+  const client = createDrawClient()
+  const app = useAppStore()
+  const models = useModelsStore()
+
+  const classification = shallowRef<Classification | null>(null)
+  const source = ref<'pad' | 'file' | null>(null)
+  const filePath = ref<string | null>(null)
+  const classifying = ref(false)
+  const error = ref<string | null>(null)
+
+  let generation = 0
+  let inFlight = false
+  let queued: GrayImagePayload | null = null
+
+  async function send(image: GrayImagePayload, gen: number): Promise<void> {
+    inFlight = true
+    classifying.value = true
+    try {
+      const result = await client.classify(image)
+      if (gen === generation) {
+        classification.value = result
+        source.value = 'pad'
+        error.value = null
+        models.noteActive(result.modelId)
+      }
+    } catch (e) {
+      if (gen === generation) {
+        error.value = errorMessage(e)
+        app.notifyError(e, 'Classification failed')
+      }
+    } finally {
+      inFlight = false
+      const next = queued
+      queued = null
+      // Anything queued now was queued after the last clear, so it belongs to the current generation.
+      if (next) void send(next, generation)
+      else if (gen === generation) classifying.value = false
+    }
+  }
+
+  /** Classifies a drawing; while a request is in flight, only the newest drawing is kept. */
+  function classify(image: GrayImagePayload): void {
+    if (inFlight) {
+      queued = image
+      return
+    }
+    void send(image, generation)
+  }
+
+  async function classifyFile(path: string): Promise<void> {
+    const gen = ++generation
+    queued = null
+    classifying.value = true
+    try {
+      const result = await client.classifyFile(path.trim())
+      if (gen !== generation) return
+      classification.value = result
+      source.value = 'file'
+      filePath.value = path.trim()
+      error.value = null
+      models.noteActive(result.modelId)
+    } catch (e) {
+      if (gen === generation) {
+        error.value = errorMessage(e)
+        app.notifyError(e, 'Could not classify the file')
+      }
+    } finally {
+      if (gen === generation) classifying.value = false
+    }
+  }
+
+  /** Forgets the current result; answers to earlier requests are ignored. */
+  function clear(): void {
+    generation++
+    queued = null
+    classification.value = null
+    source.value = null
+    filePath.value = null
+    error.value = null
+    classifying.value = false
+  }
+
+  return { classification, source, filePath, classifying, error, classify, classifyFile, clear }
+})

@@ -1,0 +1,206 @@
+import type { RunDetail, RunSummary } from '@shared/schemas'
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+
+import { createRunsClient } from '@renderer/api/runs'
+import { errorMessage } from '@renderer/lib/errors'
+import { isActiveState } from '@renderer/lib/runState'
+import { useAppStore } from './app'
+
+export interface ExportResult {
+  runId: string
+  path: string
+  files: string[]
+}
+
+/** Saved runs and models: listing, details for charts, rename, delete, export and activation. */
+export const useModelsStore = defineStore('models', () => {
+  const client = createRunsClient()
+  const app = useAppStore()
+
+  const runs = ref<RunSummary[]>([])
+  const loading = ref(false)
+  const loaded = ref(false)
+  const listError = ref<string | null>(null)
+  const selectedId = ref<string | null>(null)
+  const compareId = ref<string | null>(null)
+  const details = shallowRef<Record<string, RunDetail>>({})
+  const loadingDetail = ref(false)
+  /** The model the drawing pad uses, once known (set by activation or a classification). */
+  const activeRunId = ref<string | null>(null)
+  const activating = ref(false)
+  const exporting = ref(false)
+  const exportResult = ref<ExportResult | null>(null)
+
+  // A run that ends has a new model (or none): keep the list current.
+  client.onTrainingState((event) => {
+    if (!isActiveState(event.state)) void refresh()
+    else if (!runs.value.some((r) => r.id === event.runId)) void refresh()
+  })
+
+  const usableRuns = computed(() => runs.value.filter((r) => r.hasModel))
+  const selected = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null)
+  const selectedDetail = computed(() =>
+    selectedId.value ? (details.value[selectedId.value] ?? null) : null,
+  )
+  const compareDetail = computed(() =>
+    compareId.value ? (details.value[compareId.value] ?? null) : null,
+  )
+  const activeRun = computed(() => runs.value.find((r) => r.id === activeRunId.value) ?? null)
+  /** The latest run with a model that finished well: the default for Evaluate. */
+  const latestCompleted = computed(
+    () =>
+      runs.value.find((r) => r.hasModel && !r.builtin && r.state === 'completed') ??
+      runs.value.find(
+        (r) => r.hasModel && (r.state === 'completed' || r.state === 'early-stopped'),
+      ) ??
+      usableRuns.value[0] ??
+      null,
+  )
+
+  async function refresh(): Promise<void> {
+    loading.value = true
+    listError.value = null
+    try {
+      runs.value = await client.list()
+      loaded.value = true
+      const stale = details.value
+      details.value = Object.fromEntries(
+        Object.entries(stale).filter(([id]) =>
+          runs.value.some((r) => r.id === id && !isActiveState(r.state)),
+        ),
+      )
+    } catch (error) {
+      listError.value = errorMessage(error)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function loadDetail(id: string): Promise<RunDetail | null> {
+    if (details.value[id]) return details.value[id]!
+    loadingDetail.value = true
+    try {
+      const detail = await client.get(id)
+      details.value = { ...details.value, [id]: detail }
+      return detail
+    } catch (error) {
+      app.notifyError(error, 'Could not load the run')
+      return null
+    } finally {
+      loadingDetail.value = false
+    }
+  }
+
+  async function select(id: string | null): Promise<void> {
+    selectedId.value = id
+    exportResult.value = null
+    if (compareId.value === id) compareId.value = null
+    if (id) await loadDetail(id)
+  }
+
+  async function setCompare(id: string | null): Promise<void> {
+    compareId.value = id
+    if (id) await loadDetail(id)
+  }
+
+  async function rename(id: string, name: string): Promise<boolean> {
+    const trimmed = name.trim()
+    if (!trimmed) return false
+    try {
+      const updated = await client.rename(id, trimmed)
+      runs.value = runs.value.map((r) => (r.id === id ? updated : r))
+      if (details.value[id]) {
+        details.value = { ...details.value, [id]: { ...details.value[id]!, name: updated.name } }
+      }
+      return true
+    } catch (error) {
+      app.notifyError(error, 'Could not rename')
+      return false
+    }
+  }
+
+  async function remove(id: string): Promise<boolean> {
+    try {
+      const { ok } = await client.remove(id)
+      if (!ok) throw new Error('The run could not be deleted')
+      runs.value = runs.value.filter((r) => r.id !== id)
+      const rest = { ...details.value }
+      delete rest[id]
+      details.value = rest
+      if (selectedId.value === id) selectedId.value = null
+      if (compareId.value === id) compareId.value = null
+      if (activeRunId.value === id) activeRunId.value = null
+      return true
+    } catch (error) {
+      app.notifyError(error, 'Could not delete')
+      return false
+    }
+  }
+
+  async function exportRun(id: string, destination: string): Promise<ExportResult | null> {
+    exporting.value = true
+    exportResult.value = null
+    try {
+      const result = await client.exportRun(id, destination.trim())
+      exportResult.value = { runId: id, ...result }
+      app.notify(`Exported ${result.files.length} files to ${result.path}`, 'success')
+      return exportResult.value
+    } catch (error) {
+      app.notifyError(error, 'Export failed')
+      return null
+    } finally {
+      exporting.value = false
+    }
+  }
+
+  async function activate(id: string): Promise<boolean> {
+    activating.value = true
+    try {
+      const summary = await client.activate(id)
+      activeRunId.value = summary.id
+      runs.value = runs.value.map((r) => (r.id === summary.id ? summary : r))
+      return true
+    } catch (error) {
+      app.notifyError(error, 'Could not load the model')
+      return false
+    } finally {
+      activating.value = false
+    }
+  }
+
+  /** Records which model answered a classification (the server may have picked a default). */
+  function noteActive(id: string): void {
+    if (id && activeRunId.value !== id) activeRunId.value = id
+  }
+
+  return {
+    runs,
+    loading,
+    loaded,
+    listError,
+    selectedId,
+    compareId,
+    details,
+    loadingDetail,
+    activeRunId,
+    activating,
+    exporting,
+    exportResult,
+    usableRuns,
+    selected,
+    selectedDetail,
+    compareDetail,
+    activeRun,
+    latestCompleted,
+    refresh,
+    loadDetail,
+    select,
+    setCompare,
+    rename,
+    remove,
+    exportRun,
+    activate,
+    noteActive,
+  }
+})

@@ -1,0 +1,368 @@
+import type { EventPayload, TrainRequest } from '@shared/contract'
+import type {
+  BackendInfo,
+  EpochRecord,
+  LrSchedule,
+  PresetName,
+  RunDetail,
+  RunState,
+  TrainProgress,
+} from '@shared/schemas'
+import { defineStore } from 'pinia'
+import { computed, reactive, ref, shallowRef } from 'vue'
+
+import { createTrainingClient } from '@renderer/api/training'
+import { presetOption } from '@renderer/lib/presets'
+import { finalStateMessage, isActiveState, runStateLabel } from '@renderer/lib/runState'
+import { throttle } from '@renderer/lib/throttle'
+import { useAppStore } from './app'
+
+/** Charts and stat tiles refresh at most this often (~4/s), whatever the event rate. */
+export const UI_UPDATE_INTERVAL_MS = 250
+
+export interface ChartPoint {
+  x: number
+  y: number
+}
+
+/** One metric over the run: per batch (train), per epoch (train) and per epoch (validation). */
+export interface MetricSeries {
+  batch: ChartPoint[]
+  epoch: ChartPoint[]
+  val: ChartPoint[]
+}
+
+export interface TrainingCharts {
+  loss: MetricSeries
+  accuracy: MetricSeries
+}
+
+export interface TrainingStats {
+  /** 1-based epoch in progress (or last finished). */
+  epoch: number
+  epochs: number
+  /** 1-based batch within the epoch. */
+  batch: number
+  batchesPerEpoch: number
+  samplesPerSecond: number | null
+  etaSeconds: number | null
+  elapsedSeconds: number | null
+  loss: number | null
+  accuracy: number | null
+  learningRate: number | null
+  bestValAccuracy: number | null
+}
+
+/** The training form; fields the user leaves alone keep their preset value. */
+export interface TrainForm {
+  preset: Exclude<PresetName, 'custom'>
+  name: string
+  epochs: number
+  batchSize: number
+  learningRate: number
+  lrSchedule: LrSchedule
+  validationSplit: number
+  augmentation: { enabled: boolean; rotation: number; zoom: number; shift: number }
+  earlyStoppingPatience: number
+  seed: number
+}
+
+function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
+  const d = presetOption(preset).defaults
+  return {
+    preset,
+    name: keep?.name ?? '',
+    seed: keep?.seed ?? 42,
+    epochs: d.epochs,
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+    lrSchedule: d.lrSchedule,
+    validationSplit: d.validationSplit,
+    augmentation: { ...d.augmentation },
+    earlyStoppingPatience: d.earlyStoppingPatience,
+  } satisfies TrainForm
+}
+
+function emptyCharts(): TrainingCharts {
+  return {
+    loss: { batch: [], epoch: [], val: [] },
+    accuracy: { batch: [], epoch: [], val: [] },
+  }
+}
+
+function emptyStats(epochs = 0): TrainingStats {
+  return {
+    epoch: 0,
+    epochs,
+    batch: 0,
+    batchesPerEpoch: 0,
+    samplesPerSecond: null,
+    etaSeconds: null,
+    elapsedSeconds: null,
+    loss: null,
+    accuracy: null,
+    learningRate: null,
+    bestValAccuracy: null,
+  }
+}
+
+function copyCharts(c: TrainingCharts): TrainingCharts {
+  const copy = (s: MetricSeries): MetricSeries => ({
+    batch: s.batch.slice(),
+    epoch: s.epoch.slice(),
+    val: s.val.slice(),
+  })
+  return { loss: copy(c.loss), accuracy: copy(c.accuracy) }
+}
+
+/**
+ * The training run on screen: the form, the run's state, and its live charts and stats.
+ * Events land in plain buffers; a throttle publishes them to the `shallowRef`s ~4 times a second.
+ */
+export const useTrainingStore = defineStore('training', () => {
+  const client = createTrainingClient()
+  const app = useAppStore()
+
+  const form = reactive<TrainForm>(formForPreset('classic'))
+  const runId = ref<string | null>(null)
+  const runName = ref<string | null>(null)
+  const state = ref<RunState | 'idle'>('idle')
+  const finalMessage = ref<string | null>(null)
+  const requesting = ref(false)
+  const restoring = ref(false)
+  const runBackend = ref<BackendInfo | null>(null)
+  const charts = shallowRef<TrainingCharts>(emptyCharts())
+  const stats = shallowRef<TrainingStats>(emptyStats())
+
+  // Not reactive on purpose: written on every event, published by the throttle.
+  let buffer = emptyCharts()
+  let latest = emptyStats()
+
+  const publish = throttle(() => {
+    charts.value = copyCharts(buffer)
+    stats.value = { ...latest }
+  }, UI_UPDATE_INTERVAL_MS)
+
+  const isActive = computed(() => isActiveState(state.value))
+  const statusText = computed(() => {
+    const label = runStateLabel(state.value)
+    if (!isActive.value || !stats.value.epochs) return label
+    return `${label} · epoch ${Math.max(1, stats.value.epoch)}/${stats.value.epochs}`
+  })
+
+  function reset(epochs = 0): void {
+    publish.cancel()
+    buffer = emptyCharts()
+    latest = emptyStats(epochs)
+    charts.value = emptyCharts()
+    stats.value = emptyStats(epochs)
+    finalMessage.value = null
+    runBackend.value = null
+  }
+
+  /** True when an event of `id` belongs on screen; adopts a run we did not start (another window). */
+  function accept(id: string): boolean {
+    if (runId.value === id) return true
+    if (runId.value !== null && isActiveState(state.value)) return false
+    if (runId.value !== null) reset()
+    runId.value = id
+    return true
+  }
+
+  function addEpoch(p: EpochRecord): void {
+    buffer.loss.epoch.push({ x: p.step, y: p.loss })
+    buffer.accuracy.epoch.push({ x: p.step, y: p.accuracy })
+    if (p.valLoss !== undefined) buffer.loss.val.push({ x: p.step, y: p.valLoss })
+    if (p.valAccuracy !== undefined) {
+      buffer.accuracy.val.push({ x: p.step, y: p.valAccuracy })
+      latest.bestValAccuracy = Math.max(latest.bestValAccuracy ?? 0, p.valAccuracy)
+    }
+    latest.epoch = p.epoch + 1
+    latest.epochs = p.epochs
+    latest.batch = latest.batchesPerEpoch
+    latest.loss = p.loss
+    latest.accuracy = p.accuracy
+    latest.learningRate = p.learningRate
+    latest.samplesPerSecond = p.samplesPerSecond
+    latest.etaSeconds = p.etaSeconds
+    latest.elapsedSeconds = p.elapsedSeconds
+  }
+
+  function onProgress(event: EventPayload<'training.progress'>): void {
+    if (!accept(event.runId)) return
+    const p: TrainProgress = event.progress
+    if (p.kind === 'batch') {
+      buffer.loss.batch.push({ x: p.step, y: p.loss })
+      buffer.accuracy.batch.push({ x: p.step, y: p.accuracy })
+      latest.epoch = p.epoch + 1
+      latest.batch = Math.min(p.batch + 1, p.batchesPerEpoch)
+      latest.batchesPerEpoch = p.batchesPerEpoch
+      latest.loss = p.loss
+      latest.accuracy = p.accuracy
+      latest.samplesPerSecond = p.samplesPerSecond
+      latest.etaSeconds = p.etaSeconds
+      latest.elapsedSeconds = p.elapsedSeconds
+    } else {
+      addEpoch(p)
+    }
+    if (state.value === 'starting' || state.value === 'idle') state.value = 'running'
+    publish()
+  }
+
+  function onState(event: EventPayload<'training.state'>): void {
+    if (!accept(event.runId)) return
+    state.value = event.state
+    if (isActiveState(event.state)) {
+      finalMessage.value = null
+    } else {
+      finalMessage.value = finalStateMessage(event.state, event.message)
+      if (event.state === 'completed' && stats.value.etaSeconds) latest.etaSeconds = 0
+      publish()
+      publish.flush()
+    }
+  }
+
+  client.onProgress(onProgress)
+  client.onState(onState)
+
+  function applyPreset(preset: TrainForm['preset']): void {
+    Object.assign(form, formForPreset(preset, { name: form.name, seed: form.seed }))
+  }
+
+  /** The request the form describes. */
+  function buildRequest(datasetId: string): TrainRequest {
+    const name = form.name.trim()
+    return {
+      datasetId,
+      ...(name ? { name } : {}),
+      config: {
+        preset: form.preset,
+        epochs: form.epochs,
+        batchSize: form.batchSize,
+        learningRate: form.learningRate,
+        lrSchedule: form.lrSchedule,
+        validationSplit: form.validationSplit,
+        augmentation: { ...form.augmentation },
+        earlyStoppingPatience: form.earlyStoppingPatience,
+        seed: form.seed,
+      },
+    }
+  }
+
+  async function start(datasetId: string): Promise<boolean> {
+    if (isActive.value || requesting.value) return false
+    requesting.value = true
+    reset(form.epochs)
+    runId.value = null
+    runName.value = form.name.trim() || null
+    state.value = 'starting'
+    try {
+      const result = await client.start(buildRequest(datasetId))
+      if (runId.value !== result.runId) {
+        if (runId.value !== null) reset(form.epochs)
+        runId.value = result.runId
+      }
+      return true
+    } catch (error) {
+      state.value = 'idle'
+      app.notifyError(error, 'Could not start training')
+      return false
+    } finally {
+      requesting.value = false
+    }
+  }
+
+  async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
+    const id = runId.value
+    if (!id) return
+    requesting.value = true
+    try {
+      const { ok } = await client[action](id)
+      if (ok && action === 'pause' && state.value === 'running') state.value = 'paused'
+      if (ok && action === 'resume' && state.value === 'paused') state.value = 'running'
+    } catch (error) {
+      app.notifyError(error, `Could not ${action} training`)
+    } finally {
+      requesting.value = false
+    }
+  }
+
+  const pause = () => control('pause')
+  const resume = () => control('resume')
+  const stop = () => control('stop')
+
+  /** Shows a run that was already going when the window opened (or reloaded). */
+  async function restore(): Promise<void> {
+    restoring.value = true
+    try {
+      const detail: RunDetail | null = await client.current()
+      if (!detail) return
+      const sameRun = runId.value === detail.id
+      if (!sameRun) {
+        reset(detail.config.epochs)
+        runId.value = detail.id
+      }
+      runName.value = detail.name
+      runBackend.value = detail.backend ?? null
+      if (!sameRun || state.value === 'idle') state.value = detail.state
+      const firstLive = buffer.loss.epoch[0]?.x ?? Infinity
+      const older = detail.history.filter((record) => record.step < firstLive)
+      const live = buffer
+      const liveStats = live.loss.batch.length || live.loss.epoch.length ? { ...latest } : null
+      buffer = emptyCharts()
+      for (const record of older) addEpoch(record)
+      if (liveStats) {
+        const best = Math.max(latest.bestValAccuracy ?? 0, liveStats.bestValAccuracy ?? 0)
+        latest = { ...liveStats, bestValAccuracy: best || null }
+      }
+      buffer.loss.epoch.push(...live.loss.epoch)
+      buffer.loss.val.push(...live.loss.val)
+      buffer.accuracy.epoch.push(...live.accuracy.epoch)
+      buffer.accuracy.val.push(...live.accuracy.val)
+      buffer.loss.batch = live.loss.batch
+      buffer.accuracy.batch = live.accuracy.batch
+      latest.epochs = latest.epochs || detail.config.epochs
+      if (!isActiveState(detail.state)) {
+        finalMessage.value = finalStateMessage(detail.state, detail.message)
+      }
+      publish()
+      publish.flush()
+    } catch (error) {
+      app.notifyError(error, 'Could not restore the current run')
+    } finally {
+      restoring.value = false
+    }
+  }
+
+  /** Clears a finished run from the screen. */
+  function dismissRun(): void {
+    if (isActive.value) return
+    reset()
+    runId.value = null
+    runName.value = null
+    state.value = 'idle'
+  }
+
+  return {
+    form,
+    runId,
+    runName,
+    state,
+    finalMessage,
+    requesting,
+    restoring,
+    runBackend,
+    charts,
+    stats,
+    isActive,
+    statusText,
+    applyPreset,
+    buildRequest,
+    start,
+    pause,
+    resume,
+    stop,
+    restore,
+    dismissRun,
+  }
+})

@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { useAppStore } from '@renderer/stores/app'
+import { UI_UPDATE_INTERVAL_MS, useTrainingStore } from '@renderer/stores/training'
+import { makeEpoch, makeRunDetail } from '../helpers/fixtures'
+import { settle, setupFake } from '../helpers/setup'
+
+function batch(step: number, overrides: Record<string, number> = {}) {
+  return {
+    kind: 'batch' as const,
+    epoch: 0,
+    batch: step,
+    batchesPerEpoch: 100,
+    step,
+    loss: 1 / (step + 1),
+    accuracy: step / 100,
+    samplesPerSecond: 2000,
+    etaSeconds: 134,
+    elapsedSeconds: 10,
+    ...overrides,
+  }
+}
+
+describe('useTrainingStore', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('starts a run with the form values and follows its state', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'run-7' }) })
+    const training = useTrainingStore()
+    training.applyPreset('fast')
+    training.form.epochs = 2
+    const started = training.start('ds-1')
+    expect(training.state).toBe('starting')
+    expect(await started).toBe(true)
+    expect(training.runId).toBe('run-7')
+    const [request] = fake.callsTo('training.start')
+    expect(request).toMatchObject({
+      datasetId: 'ds-1',
+      config: { preset: 'fast', epochs: 2, batchSize: 256, lrSchedule: 'onecycle' },
+    })
+
+    fake.emit('training.state', { runId: 'run-7', state: 'running' })
+    expect(training.isActive).toBe(true)
+    fake.emit('training.state', { runId: 'run-7', state: 'paused' })
+    expect(training.state).toBe('paused')
+    fake.emit('training.state', {
+      runId: 'run-7',
+      state: 'diverged',
+      message: 'loss is NaN at step 12',
+    })
+    expect(training.isActive).toBe(false)
+    expect(training.finalMessage).toBe('Training diverged: loss is NaN at step 12')
+  })
+
+  it('fills the chart series from progress events, at most ~4 times a second', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+
+    fake.emit('training.progress', { runId: 'r', progress: batch(0) })
+    // The first event is published at once; the next ones wait for the interval.
+    expect(training.charts.loss.batch).toHaveLength(1)
+    for (let step = 1; step < 30; step++)
+      fake.emit('training.progress', { runId: 'r', progress: batch(step) })
+    expect(training.charts.loss.batch).toHaveLength(1)
+    expect(training.state).toBe('running')
+
+    vi.advanceTimersByTime(UI_UPDATE_INTERVAL_MS)
+    expect(training.charts.loss.batch).toHaveLength(30)
+    expect(training.charts.accuracy.batch[29]).toEqual({ x: 29, y: 0.29 })
+    expect(training.stats.batch).toBe(30)
+    expect(training.stats.etaSeconds).toBe(134)
+
+    fake.emit('training.progress', { runId: 'r', progress: makeEpoch(0, { epochs: 3, step: 100 }) })
+    vi.advanceTimersByTime(UI_UPDATE_INTERVAL_MS)
+    expect(training.charts.loss.epoch).toEqual([{ x: 100, y: 0.5 }])
+    expect(training.charts.accuracy.val).toEqual([{ x: 100, y: 0.78 }])
+    expect(training.stats.bestValAccuracy).toBe(0.78)
+    expect(training.stats.epoch).toBe(1)
+    expect(training.stats.epochs).toBe(3)
+  })
+
+  it('publishes everything pending when the run ends', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.progress', { runId: 'r', progress: batch(0) })
+    fake.emit('training.progress', { runId: 'r', progress: batch(1) })
+    fake.emit('training.state', { runId: 'r', state: 'completed' })
+    expect(training.charts.loss.batch).toHaveLength(2)
+    expect(training.finalMessage).toMatch(/completed/i)
+  })
+
+  it('ignores events of another run while its own is active', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'mine' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.state', { runId: 'mine', state: 'running' })
+    fake.emit('training.progress', { runId: 'other', progress: batch(0) })
+    fake.emit('training.state', { runId: 'other', state: 'failed', message: 'x' })
+    expect(training.state).toBe('running')
+    expect(training.charts.loss.batch).toHaveLength(0)
+  })
+
+  it('goes back to idle and shows the error when start fails', async () => {
+    setupFake({
+      'training.start': () => {
+        throw new Error('Dataset ds-1 not found')
+      },
+    })
+    const training = useTrainingStore()
+    const app = useAppStore()
+    expect(await training.start('ds-1')).toBe(false)
+    expect(training.state).toBe('idle')
+    expect(app.toasts[0]?.message).toContain('Dataset ds-1 not found')
+  })
+
+  it('restores a run in progress with its epoch history', async () => {
+    setupFake({
+      'training.current': () =>
+        makeRunDetail({ id: 'run-9', history: [makeEpoch(0), makeEpoch(1)] }),
+    })
+    const training = useTrainingStore()
+    await training.restore()
+    await settle()
+    expect(training.runId).toBe('run-9')
+    expect(training.state).toBe('running')
+    expect(training.charts.loss.epoch).toHaveLength(2)
+    expect(training.stats.epochs).toBe(3)
+    expect(training.stats.bestValAccuracy).toBeCloseTo(0.83)
+  })
+
+  it('pause and resume call the routes and update the state', async () => {
+    const { fake } = setupFake({
+      'training.start': () => ({ runId: 'r' }),
+      'training.pause': () => ({ ok: true }),
+      'training.resume': () => ({ ok: true }),
+      'training.stop': () => ({ ok: true }),
+    })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.state', { runId: 'r', state: 'running' })
+    await training.pause()
+    expect(training.state).toBe('paused')
+    await training.resume()
+    expect(training.state).toBe('running')
+    await training.stop()
+    expect(fake.callsTo('training.stop')).toEqual([{ runId: 'r' }])
+  })
+})
