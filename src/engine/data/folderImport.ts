@@ -1,0 +1,236 @@
+import type { Dirent } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { basename, extname, join } from 'node:path'
+
+import type { ImportProgress, SkippedFile } from '@shared/schemas/dataset'
+
+import { decodeImageBuffer } from './imageDecode'
+import { preprocess } from './preprocess'
+import { DatasetError, IMAGE_PIXELS, type Dataset } from './types'
+
+/** File extensions (lower case) that folder import decodes. */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff']
+/** Images decoded in parallel by default (each one is a sharp/libvips job). */
+export const DEFAULT_IMPORT_CONCURRENCY = 4
+/** Minimum time between two 'decoding' progress events. */
+const PROGRESS_INTERVAL_MS = 100
+
+/** Options of importFolder. */
+export interface ImportFolderOptions {
+  onProgress?: (progress: ImportProgress) => void
+  signal?: AbortSignal
+  /** Images decoded in parallel (1-16, default 4). */
+  concurrency?: number
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+
+/** Natural order ("2" before "10"), ties broken by code units so the order is total. */
+function naturalCompare(a: string, b: string): number {
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0)
+}
+
+/** The error to throw when cancelled: the signal's reason, or a DOMException named AbortError. */
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new DOMException('Import cancelled', 'AbortError')
+}
+
+interface ImageTask {
+  path: string
+  /** Path relative to the import root, with forward slashes. */
+  rel: string
+  classIndex: number
+}
+
+async function isDirectory(entry: Dirent, path: string): Promise<boolean> {
+  if (entry.isDirectory()) return true
+  if (!entry.isSymbolicLink()) return false
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false
+}
+
+async function sortedEntries(dir: string): Promise<Dirent[]> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  return entries
+    .filter((e) => !e.name.startsWith('.'))
+    .sort((a, b) => naturalCompare(a.name, b.name))
+}
+
+/** Lists a class folder recursively: image files become tasks, anything else is skipped. */
+async function scanClass(
+  dir: string,
+  rel: string,
+  classIndex: number,
+  tasks: ImageTask[],
+  skipped: SkippedFile[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal?.aborted) throw abortError(signal)
+  let entries: Dirent[]
+  try {
+    entries = await sortedEntries(dir)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err)
+    skipped.push({ file: `${rel}/`, reason: `cannot read folder (${code})` })
+    return
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name)
+    const entryRel = `${rel}/${entry.name}`
+    if (await isDirectory(entry, path)) {
+      await scanClass(path, entryRel, classIndex, tasks, skipped, signal)
+    } else {
+      const ext = extname(entry.name).toLowerCase()
+      if (IMAGE_EXTENSIONS.includes(ext)) tasks.push({ path, rel: entryRel, classIndex })
+      else
+        skipped.push({ file: entryRel, reason: `unsupported file type (${ext || 'no extension'})` })
+    }
+  }
+}
+
+/** Decodes and preprocesses one file; returns the 784 pixels or the reason it cannot be used. */
+async function loadSample(task: ImageTask): Promise<Uint8Array | string> {
+  try {
+    const image = await decodeImageBuffer(await readFile(task.path), task.path)
+    const { pixels, empty } = preprocess(image)
+    return empty ? 'no ink found (blank image)' : pixels
+  } catch (err) {
+    if (err instanceof DatasetError) return err.problem
+    return err instanceof Error ? err.message : String(err)
+  }
+}
+
+/**
+ * Imports a folder with one subfolder per class (the folder name is the label, sorted naturally). Class
+ * folders are searched recursively; PNG, JPEG, BMP, GIF, WebP and TIFF files are decoded and
+ * preprocessed; every file that cannot be used is listed in `skipped` with the reason. The dataset has a
+ * training split only. Cancelling through `signal` rejects promptly with an AbortError.
+ */
+export async function importFolder(dir: string, opts: ImportFolderOptions = {}): Promise<Dataset> {
+  const { onProgress, signal } = opts
+  const concurrency = Math.min(
+    16,
+    Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_IMPORT_CONCURRENCY)),
+  )
+  signal?.throwIfAborted()
+
+  const info = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new DatasetError(
+      err.code === 'ENOENT'
+        ? 'folder not found'
+        : `cannot open folder (${err.code ?? err.message})`,
+      dir,
+      { cause: err },
+    )
+  })
+  if (!info.isDirectory()) throw new DatasetError('not a folder', dir)
+
+  // Scanning: class folders at the top level, files directly in the root are not labelled.
+  const skipped: SkippedFile[] = []
+  const classNames: string[] = []
+  const classDirs: string[] = []
+  for (const entry of await sortedEntries(dir)) {
+    const path = join(dir, entry.name)
+    if (await isDirectory(entry, path)) {
+      classNames.push(entry.name)
+      classDirs.push(path)
+    } else {
+      skipped.push({
+        file: entry.name,
+        reason: 'not inside a class folder (put each class in its own subfolder)',
+      })
+    }
+  }
+  if (classNames.length === 0) {
+    throw new DatasetError(
+      'no class folders found: put the images of each class in a subfolder named after the class',
+      dir,
+    )
+  }
+  const tasks: ImageTask[] = []
+  for (let c = 0; c < classNames.length; c++) {
+    onProgress?.({ phase: 'scanning', done: c, total: classNames.length, file: classNames[c] })
+    await scanClass(classDirs[c], classNames[c], c, tasks, skipped, signal)
+  }
+  onProgress?.({ phase: 'scanning', done: classNames.length, total: classNames.length })
+
+  // Decoding, `concurrency` files at a time; results keep the scan order.
+  const results = new Array<Uint8Array | string>(tasks.length)
+  let next = 0
+  let done = 0
+  let lastReport = 0
+  const report = (file?: string): void => {
+    const now = performance.now()
+    if (done !== tasks.length && done !== 0 && now - lastReport < PROGRESS_INTERVAL_MS) return
+    lastReport = now
+    onProgress?.({ phase: 'decoding', done, total: tasks.length, ...(file ? { file } : {}) })
+  }
+  report()
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && !signal?.aborted) {
+      const index = next++
+      results[index] = await loadSample(tasks[index])
+      done++
+      report(tasks[index].rel)
+    }
+  }
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    if (!signal) return
+    onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    await Promise.race([Promise.all(Array.from({ length: concurrency }, worker)), aborted])
+  } finally {
+    if (signal && onAbort) signal.removeEventListener('abort', onAbort)
+  }
+  signal?.throwIfAborted()
+
+  // Assemble: classes without any usable image are dropped (and reported).
+  const perClass = new Array<number>(classNames.length).fill(0)
+  results.forEach((r, i) => {
+    if (typeof r === 'string') skipped.push({ file: tasks[i].rel, reason: r })
+    else perClass[tasks[i].classIndex]++
+  })
+  const usableClasses = classNames.filter((_, c) => perClass[c] > 0)
+  const emptyClasses = classNames.filter((_, c) => perClass[c] === 0)
+  const usable = perClass.reduce((a, b) => a + b, 0)
+  if (usable === 0) {
+    throw new DatasetError(
+      `no usable images found (${tasks.length} image files, ${skipped.length} files skipped)`,
+      dir,
+    )
+  }
+  if (usableClasses.length < 2) {
+    throw new DatasetError(
+      `at least two classes with usable images are needed, but only "${usableClasses[0]}" has any; ` +
+        `no usable images in: ${emptyClasses.map((n) => `"${n}"`).join(', ') || '(no other class folders)'}`,
+      dir,
+    )
+  }
+  for (const name of emptyClasses)
+    skipped.push({ file: `${name}/`, reason: 'class folder has no usable images' })
+
+  const newIndex = new Int32Array(classNames.length).fill(-1)
+  let kept = 0
+  for (let c = 0; c < classNames.length; c++) if (perClass[c] > 0) newIndex[c] = kept++
+  const images = new Uint8Array(usable * IMAGE_PIXELS)
+  const labels = usableClasses.length > 256 ? new Uint16Array(usable) : new Uint8Array(usable)
+  let count = 0
+  results.forEach((r, i) => {
+    if (typeof r === 'string') return
+    images.set(r, count * IMAGE_PIXELS)
+    labels[count++] = newIndex[tasks[i].classIndex]
+  })
+  onProgress?.({ phase: 'done', done: tasks.length, total: tasks.length })
+  return {
+    name: basename(dir),
+    labels: usableClasses,
+    train: { images, labels, count },
+    source: { kind: 'folder', path: dir },
+    skipped,
+    transposed: false,
+  }
+}
