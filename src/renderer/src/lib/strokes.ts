@@ -13,8 +13,11 @@ export interface Stroke {
   width: number
 }
 
-/** `drawing` while the pointer moves (throttled classification), `end` when a stroke ends or changes. */
-export type DrawPhase = 'drawing' | 'end'
+/**
+ * `start` when a stroke begins, `drawing` while the pointer moves (throttled live classification),
+ * `end` when a stroke ends or the drawing changes (undo, clear).
+ */
+export type DrawPhase = 'start' | 'drawing' | 'end'
 
 /** Width multiplier for a pointer event: pens vary with pressure, mouse and touch do not. */
 export function pressureFactor(pointerType: string, pressure: number): number {

@@ -1,0 +1,52 @@
+import { mount } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+
+import { useDatasetStore } from '@renderer/stores/dataset'
+import DataView from '@renderer/views/DataView.vue'
+import { makeDataset, makeSample } from '../helpers/fixtures'
+import { settle, setupFake } from '../helpers/setup'
+
+describe('DataView', () => {
+  it('shows class counts, samples and the skipped files with their reasons', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          skipped: [
+            { file: 'a/broken.png', reason: 'not a PNG: bad signature' },
+            { file: 'notes.txt', reason: 'unsupported file type .txt' },
+          ],
+        }),
+      ],
+      'dataset.samples': ({ label }) => [makeSample(1, label ?? 0), makeSample(2, label ?? 0)],
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(DataView, { global: { plugins: [pinia] } })
+    await settle()
+
+    const skipped = wrapper.get('[data-testid="skipped-files"]')
+    expect(skipped.text()).toContain('a/broken.png')
+    expect(skipped.text()).toContain('not a PNG: bad signature')
+    expect(skipped.text()).toContain('unsupported file type .txt')
+    expect(wrapper.get('[data-testid="class-counts"]').findAll('li')).toHaveLength(3)
+    expect(wrapper.get('[data-testid="samples-grid"]').findAll('canvas')).toHaveLength(6)
+  })
+
+  it('imports a typed folder path and shows progress with Cancel', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.importFolder': () => new Promise(() => {}),
+      'dataset.cancelImport': () => ({ cancelled: true }),
+    })
+    const wrapper = mount(DataView, { global: { plugins: [pinia] } })
+    await settle()
+    expect(wrapper.text()).toContain('No datasets yet')
+    const picker = wrapper.get('[data-testid="folder-picker"]')
+    await picker.get('input').setValue('/data/mine')
+    await picker.trigger('submit')
+    fake.emit('dataset.progress', { phase: 'decoding', done: 3, total: 4 })
+    await settle()
+    expect(fake.callsTo('dataset.importFolder')).toEqual([{ path: '/data/mine' }])
+    expect(wrapper.get('[data-testid="import-progress"]').attributes('aria-valuenow')).toBe('75')
+    await wrapper.get('[data-testid="cancel-import"]').trigger('click')
+    expect(fake.callsTo('dataset.cancelImport')).toHaveLength(1)
+  })
+})

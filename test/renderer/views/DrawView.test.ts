@@ -1,0 +1,85 @@
+import { mount } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+
+import DrawView from '@renderer/views/DrawView.vue'
+import { BLANK_PIXELS } from '../helpers/fixtures'
+import { settle, setupFake } from '../helpers/setup'
+
+function pointer(type: string, x: number, y: number): PointerEvent {
+  return new PointerEvent(type, {
+    clientX: x,
+    clientY: y,
+    pointerId: 1,
+    pointerType: 'mouse',
+    button: 0,
+    buttons: 1,
+    bubbles: true,
+    cancelable: true,
+  })
+}
+
+describe('DrawView', () => {
+  it('classifies what is drawn and shows the top prediction', async () => {
+    const { fake, pinia } = setupFake({
+      'draw.classify': () => ({
+        prediction: {
+          label: '7',
+          index: 7,
+          confidence: 0.982,
+          top: [
+            { label: '7', p: 0.982 },
+            { label: '1', p: 0.01 },
+          ],
+        },
+        input: BLANK_PIXELS,
+        empty: false,
+        modelId: 'builtin-mnist',
+      }),
+    })
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const pad = wrapper.get('[data-testid="draw-pad"]').element
+
+    pad.dispatchEvent(pointer('pointerdown', 60, 50))
+    pad.dispatchEvent(pointer('pointermove', 150, 55))
+    pad.dispatchEvent(pointer('pointermove', 200, 60))
+    pad.dispatchEvent(pointer('pointermove', 120, 230))
+    pad.dispatchEvent(pointer('pointerup', 120, 230))
+    await settle()
+
+    const calls = fake.callsTo('draw.classify')
+    expect(calls.length).toBeGreaterThanOrEqual(1)
+    const last = calls.at(-1)!
+    expect(last.width).toBe(280)
+    expect(last.height).toBe(280)
+    const bytes = atob(last.data)
+    expect(bytes.length).toBe(280 * 280)
+    // Black ink on white paper: some pixels are dark, most are white.
+    const dark = [...bytes].filter((c) => c.charCodeAt(0) < 128).length
+    expect(dark).toBeGreaterThan(100)
+    expect(dark).toBeLessThan((280 * 280) / 2)
+
+    expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^7 — 98\.2%/)
+    expect(wrapper.find('[data-testid="model-input"]').exists()).toBe(true)
+
+    await wrapper.get('[data-testid="draw-clear"]').trigger('click')
+    expect(wrapper.find('[data-testid="prediction-top"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('Ctrl+Z undoes the last stroke', async () => {
+    const { fake, pinia } = setupFake({
+      'draw.classify': () => ({ prediction: null, input: '', empty: true, modelId: 'm' }),
+    })
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const pad = wrapper.get('[data-testid="draw-pad"]').element
+    pad.dispatchEvent(pointer('pointerdown', 100, 100))
+    pad.dispatchEvent(pointer('pointerup', 100, 100))
+    await settle()
+    expect(wrapper.get('[data-testid="draw-undo"]').attributes('disabled')).toBeUndefined()
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'z', ctrlKey: true, bubbles: true }))
+    await settle()
+    expect(wrapper.get('[data-testid="draw-undo"]').attributes('disabled')).toBeDefined()
+    expect(fake.callsTo('draw.classify')).toHaveLength(1)
+    wrapper.unmount()
+  })
+})

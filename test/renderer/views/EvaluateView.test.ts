@@ -1,0 +1,91 @@
+import { mount } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+
+import { useModelsStore } from '@renderer/stores/models'
+import EvaluateView from '@renderer/views/EvaluateView.vue'
+import { makeReport, makeRun, makeSample } from '../helpers/fixtures'
+import { settle, setupFake } from '../helpers/setup'
+
+describe('EvaluateView', () => {
+  it('renders the confusion matrix and opens a cell', async () => {
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [
+        makeRun({ id: 'run-new', name: 'Newest' }),
+        makeRun({ id: 'builtin', name: 'Pretrained', builtin: true }),
+      ],
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': ({ indices }) =>
+        indices.map((i) => makeSample(i, [0, 0, 0, 1, 1, 1, 2, 2, 2, 2][i]!)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await settle()
+
+    // The latest completed run is picked by default.
+    expect((wrapper.get('[data-testid="run-select"]').element as HTMLSelectElement).value).toBe(
+      'run-new',
+    )
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('evaluation.run')).toEqual([{ runId: 'run-new' }])
+    expect(wrapper.get('[data-testid="test-accuracy"]').text()).toBe('70.00%')
+
+    const matrix = wrapper.get('[data-testid="confusion-matrix"]')
+    const counts = matrix.findAll('tbody button').map((b) => b.text())
+    expect(counts).toEqual(['2', '1', '0', '0', '2', '1', '1', '0', '3'])
+
+    // Misclassified gallery requested its images.
+    expect(fake.callsTo('evaluation.samples')[0]).toEqual({ runId: 'run-new', indices: [2, 5, 9] })
+
+    await matrix.get('[data-cell="2-0"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('evaluation.samples').at(-1)).toEqual({ runId: 'run-new', indices: [9] })
+    expect(wrapper.get('[data-testid="cell-samples"]').text()).toContain(
+      'Actual eel → predicted cat',
+    )
+    expect(wrapper.get('[data-testid="cell-samples"]').findAll('canvas')).toHaveLength(1)
+
+    await matrix.get('[data-cell="1-1"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('evaluation.samples').at(-1)).toEqual({ runId: 'run-new', indices: [3, 4] })
+  })
+
+  it('moves between cells with the arrow keys', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': () => [],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] }, attachTo: document.body })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const first = wrapper.get('[data-cell="0-0"]')
+    expect(first.attributes('tabindex')).toBe('0')
+    expect(wrapper.get('[data-cell="0-1"]').attributes('tabindex')).toBe('-1')
+    await first.trigger('keydown', { key: 'ArrowRight' })
+    await settle()
+    expect(wrapper.get('[data-cell="0-1"]').attributes('tabindex')).toBe('0')
+    expect(document.activeElement).toBe(wrapper.get('[data-cell="0-1"]').element)
+    wrapper.unmount()
+  })
+
+  it('sorts the per-class table', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': () => [],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const table = wrapper.get('[data-testid="per-class-table"]')
+    const firstColumn = () => table.findAll('tbody tr').map((r) => r.find('td').text())
+    expect(firstColumn()).toEqual(['cat', 'dog', 'eel'])
+    const f1Header = table.findAll('thead th')[3]!
+    await f1Header.get('button').trigger('click')
+    expect(firstColumn()).toEqual(['eel', 'cat', 'dog'])
+    expect(f1Header.attributes('aria-sort')).toBe('descending')
+  })
+})
