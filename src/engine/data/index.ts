@@ -4,5 +4,26 @@ export * from './rng'
 export * from './augment'
 export { parseIdx, readIdxFile, encodeIdx, isGzip, MAX_IDX_BYTES, type IdxArray } from './idx'
 export { loadIdxDirectory, loadIdxPair, transposeImages, type IdxLoadOptions } from './idxDataset'
-export { loadBuiltinMnist, FASHION_MNIST_LABELS, MNIST_LABELS } from './mnistBuiltin'
+export {
+  loadBuiltinMnist,
+  builtinMnistDir,
+  FASHION_MNIST_LABELS,
+  MNIST_LABELS,
+} from './mnistBuiltin'
+export { decodeBmp, isBmp, MAX_IMAGE_PIXELS } from './bmp'
+export { decodeImageBuffer, decodeImageFile, grayFromRgba, sniffImageFormat } from './imageDecode'
+export { preprocess, FIT_BOX, MASS_CENTRE, type Preprocessed } from './preprocess'
+export {
+  importFolder,
+  IMAGE_EXTENSIONS,
+  DEFAULT_IMPORT_CONCURRENCY,
+  type ImportFolderOptions,
+} from './folderImport'
 export * from './split'
+export {
+  saveDataset,
+  loadSavedDataset,
+  summarizeDataset,
+  DATASET_JSON,
+  type SaveDatasetOptions,
+} from './datasetStore'
