@@ -1,0 +1,78 @@
+import { serializeError } from '@engine/host/protocol'
+import { isRouteName, ROUTES, type SerializedError } from '@shared/contract'
+import type { z } from 'zod'
+
+import type { Handlers, RequestContext, RouteHandler } from './services'
+
+/** What a transport sends back for one call: never a thrown error, never a stack trace. */
+export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: SerializedError }
+
+/** Errors whose message is written for users; anything else is also logged with its stack. */
+const EXPECTED_ERRORS = new Set([
+  'UserError',
+  'NotFoundError',
+  'DatasetError',
+  'ModelFileError',
+  'ArchitectureError',
+  'EngineStopped',
+  'ValidationError',
+])
+
+/** "field.path: problem; other: problem" from zod issues. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 10)
+    .map(
+      (issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ` : '') + issue.message,
+    )
+    .join('; ')
+}
+
+/**
+ * The one entry point of both transports: checks that `name` is a declared route, validates `input`
+ * with its schema, runs the handler, and validates the answer against the output schema. Any
+ * failure comes back as `{ ok: false, error: { name, message, file? } }`.
+ */
+export async function dispatch(
+  handlers: Handlers,
+  name: unknown,
+  input: unknown,
+  ctx: RequestContext,
+): Promise<DispatchResult> {
+  if (!isRouteName(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 100)) : typeof name
+    return { ok: false, error: { name: 'UnknownRoute', message: `unknown route ${shown}` } }
+  }
+  const route = ROUTES[name]
+  const parsed = route.input.safeParse(input ?? {})
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: {
+        name: 'ValidationError',
+        message: `invalid input for ${name}: ${describeIssues(parsed.error.issues)}`,
+      },
+    }
+  }
+  let result: unknown
+  try {
+    const handler = handlers[name] as RouteHandler<typeof name>
+    result = await handler(parsed.data as never, ctx)
+  } catch (error) {
+    const serialized = serializeError(error)
+    if (!EXPECTED_ERRORS.has(serialized.name)) console.error(`InkLab: ${name} failed:`, error)
+    return { ok: false, error: serialized }
+  }
+  const checked = route.output.safeParse(result)
+  if (!checked.success) {
+    console.error(`InkLab: ${name} produced an answer outside the contract:`, checked.error.issues)
+    return {
+      ok: false,
+      error: {
+        name: 'InternalError',
+        message: `${name} produced an invalid answer: ${describeIssues(checked.error.issues)}`,
+      },
+    }
+  }
+  return { ok: true, result: checked.data }
+}

@@ -1,0 +1,231 @@
+// A fake engine (no tfjs): datasets of synthetic pixels, a training loop that only sleeps and
+// reports, model folders with the real file names. Fast enough to test the services end to end.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import type { EngineApi, TrainOptions, TrainOutput } from '@engine/host/engineApi'
+import type { Dataset, Split } from '@engine/data/types'
+import { stratifiedSplit, takeStratified } from '@engine/data/split'
+import { createModelMetadata } from '@engine/io/metadata'
+import { resolveTrainConfig } from '@engine/model/config'
+import { validateArchitecture } from '@engine/model/validate'
+import type { EvaluationReport } from '@shared/schemas/evaluation'
+import type { ModelMetadata } from '@shared/schemas/model'
+import type { EpochRecord } from '@shared/schemas/run'
+import type * as tf from '@tensorflow/tfjs'
+
+const LABELS = ['0', '1', '2']
+
+/** A split of `count` images whose pixels all equal their label * 50 + 10. */
+export function syntheticSplit(count: number, classes = LABELS.length): Split {
+  const images = new Uint8Array(count * 784)
+  const labels = new Uint8Array(count)
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % classes
+    images.fill(labels[i] * 50 + 10, i * 784, (i + 1) * 784)
+  }
+  return { images, labels, count }
+}
+
+function syntheticDataset(name: string, source: Dataset['source']): Dataset {
+  return {
+    name,
+    labels: [...LABELS],
+    train: syntheticSplit(30),
+    test: syntheticSplit(9),
+    source,
+    skipped: [],
+    transposed: false,
+  }
+}
+
+const fakeModel = (): tf.LayersModel => ({ dispose: () => undefined }) as unknown as tf.LayersModel
+
+async function writeModelFolder(dir: string, metadata: ModelMetadata): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(
+    join(dir, 'model.json'),
+    JSON.stringify({ modelTopology: {}, weightsManifest: [] }),
+  )
+  await writeFile(join(dir, 'weights.bin'), new Uint8Array(4))
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata))
+}
+
+/** Knobs of the fake engine. */
+export interface FakeEngineOptions {
+  /** Milliseconds each fake epoch takes. */
+  epochMs?: number
+}
+
+/** Builds a fake EngineApi; `calls` records method names. */
+export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & { calls: string[] } {
+  const epochMs = options.epochMs ?? 20
+  const calls: string[] = []
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+  return {
+    calls,
+    async initBackend(request) {
+      calls.push('initBackend')
+      return { name: 'cpu', requested: request, tfjsBackend: 'cpu', detail: 'fake backend' }
+    },
+    async loadBuiltinMnist() {
+      calls.push('loadBuiltinMnist')
+      return syntheticDataset('MNIST', { kind: 'builtin', name: 'mnist' })
+    },
+    async loadIdxDirectory(dir) {
+      return syntheticDataset('idx', { kind: 'idx', path: dir })
+    },
+    async importFolder(dir, { onProgress }) {
+      const classes = (await readdir(dir)).sort()
+      onProgress?.({ phase: 'scanning', done: 0, total: classes.length })
+      const dataset = syntheticDataset('folder', { kind: 'folder', path: dir })
+      onProgress?.({ phase: 'decoding', done: classes.length, total: classes.length })
+      return { ...dataset, labels: classes.length >= 2 ? classes.slice(0, 3) : dataset.labels }
+    },
+    async decodeImageFile(path) {
+      const data = new Uint8Array(await readFile(path))
+      return { width: data.length, height: 1, data }
+    },
+    preprocess(image) {
+      const max = image.data.reduce((a, b) => Math.max(a, b), 0)
+      return { pixels: new Uint8Array(784).fill(max), empty: max === 0 }
+    },
+    stratifiedSplit,
+    takeStratified,
+    async saveDataset(dir, dataset) {
+      await mkdir(dir, { recursive: true })
+      await writeFile(
+        join(dir, 'fake.json'),
+        JSON.stringify({ ...dataset, train: dataset.train.count, test: dataset.test?.count ?? 0 }),
+      )
+    },
+    async loadSavedDataset(dir) {
+      calls.push('loadSavedDataset')
+      const saved = JSON.parse(await readFile(join(dir, 'fake.json'), 'utf8')) as Dataset & {
+        train: number
+        test: number
+      }
+      return { ...saved, train: syntheticSplit(saved.train), test: syntheticSplit(saved.test) }
+    },
+    resolveTrainConfig,
+    validateArchitecture,
+    async trainModel(opts: TrainOptions): Promise<TrainOutput> {
+      const { config, dataset } = opts
+      const history: EpochRecord[] = []
+      let stopReason: TrainOutput['stopReason'] = 'completed'
+      const batches = 4
+      for (let epoch = 0; epoch < config.epochs && stopReason === 'completed'; epoch++) {
+        for (let batch = 0; batch < batches; batch++) {
+          await opts.pauseGate?.()
+          if (opts.signal?.aborted) {
+            stopReason = 'cancelled'
+            break
+          }
+          await sleep(epochMs / batches)
+          opts.onProgress?.({
+            kind: 'batch',
+            epoch,
+            batch,
+            batchesPerEpoch: batches,
+            step: epoch * batches + batch + 1,
+            loss: 1 / (epoch + 1),
+            accuracy: 0.5,
+            samplesPerSecond: 100,
+            etaSeconds: 1,
+            elapsedSeconds: 0.1,
+          })
+        }
+        if (stopReason !== 'completed') break
+        const record: EpochRecord = {
+          kind: 'epoch',
+          epoch,
+          epochs: config.epochs,
+          step: (epoch + 1) * batches,
+          loss: 1 / (epoch + 1),
+          accuracy: 0.5 + epoch / 100,
+          valLoss: 1 / (epoch + 2),
+          valAccuracy: 0.6,
+          learningRate: config.learningRate,
+          samplesPerSecond: 100,
+          etaSeconds: 0,
+          elapsedSeconds: 0.1 * (epoch + 1),
+          improved: true,
+        }
+        history.push(record)
+        opts.onProgress?.(record)
+        if (opts.checkpointDir) {
+          await writeModelFolder(
+            opts.checkpointDir,
+            createModelMetadata({
+              dataset,
+              config,
+              backend: 'cpu',
+              metrics: { epochs: epoch + 1, seconds: 0.1, samplesPerSecond: 100 },
+              ...opts.metadata,
+            }),
+          )
+        }
+      }
+      return {
+        model: fakeModel(),
+        stopReason,
+        history,
+        bestEpoch: history.length - 1,
+        best: { valLoss: 0.5, valAccuracy: 0.6 },
+        seconds: 0.1,
+        samplesPerSecond: 100,
+        backend: 'cpu',
+      }
+    },
+    evaluateModel(_model, split, labels): EvaluationReport {
+      const k = labels.length
+      const confusion = labels.map(() => new Array<number>(k).fill(0))
+      const predictions: number[] = []
+      for (let i = 0; i < split.count; i++) {
+        confusion[split.labels[i]][split.labels[i]]++
+        predictions.push(split.labels[i])
+      }
+      return {
+        accuracy: 1,
+        loss: 0.01,
+        count: split.count,
+        labels: [...labels],
+        confusion,
+        perClass: labels.map((label, c) => ({
+          label,
+          precision: 1,
+          recall: 1,
+          f1: 1,
+          support: confusion[c][c],
+        })),
+        macroF1: 1,
+        misclassified: [],
+        predictions,
+      }
+    },
+    async saveModel(dir, _model, metadata) {
+      await writeModelFolder(dir, metadata)
+    },
+    async loadModel(dir) {
+      calls.push('loadModel')
+      const metadata = JSON.parse(
+        await readFile(join(dir, 'metadata.json'), 'utf8'),
+      ) as ModelMetadata
+      return { model: fakeModel(), metadata }
+    },
+    predictPixels(_model, pixels, labels) {
+      return pixels.map(() => ({
+        label: labels[1],
+        index: 1,
+        confidence: 0.9,
+        top: [
+          { label: labels[1], p: 0.9 },
+          { label: labels[0], p: 0.1 },
+        ],
+      }))
+    },
+    createModelMetadata,
+  }
+}
+
+export { writeModelFolder }

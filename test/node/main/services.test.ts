@@ -1,0 +1,429 @@
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { dispatch } from '../../../src/main/services/dispatch'
+import type { AppEvent } from '../../../src/main/services/events'
+import { INTERRUPTED_MESSAGE } from '../../../src/main/services/runStore'
+import { createServices, type Services } from '../../../src/main/services/services'
+import { createFakeEngine, writeModelFolder } from './helpers/fakeEngine'
+import { inProcessHosts, type InProcessHosts } from './helpers/inProcessTransport'
+
+let dataDir: string
+let resourcesDir: string
+let workDir: string
+const opened: Services[] = []
+
+beforeEach(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'inklab-services-'))
+  dataDir = join(workDir, 'data')
+  resourcesDir = join(workDir, 'resources')
+  await mkdir(resourcesDir, { recursive: true })
+})
+
+afterEach(async () => {
+  for (const services of opened.splice(0)) await services.close()
+  await rm(workDir, { recursive: true, force: true })
+})
+
+function open(hosts: InProcessHosts, extra: Partial<Parameters<typeof createServices>[0]> = {}) {
+  const services = createServices({
+    dataDir,
+    resourcesDir,
+    transport: hosts.factory,
+    version: '9.9.9',
+    ...extra,
+  })
+  opened.push(services)
+  const events: AppEvent[] = []
+  services.events.on((event) => events.push(event))
+  /** Calls a route through dispatch, checks the output against the contract, returns it. */
+  async function call<N extends RouteName>(name: N, input: unknown): Promise<RouteOutput<N>> {
+    const result = await dispatch(services.handlers, name, input, { transport: 'http' })
+    if (!result.ok)
+      throw Object.assign(new Error(result.error.message), { name: result.error.name })
+    ROUTES[name].output.parse(result.result)
+    return result.result as RouteOutput<N>
+  }
+  return { services, events, call }
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+async function folderDataset(): Promise<string> {
+  const dir = join(workDir, 'digits')
+  for (const label of ['a', 'b', 'c']) {
+    await mkdir(join(dir, label), { recursive: true })
+    await writeFile(join(dir, label, '1.png'), 'x')
+  }
+  return dir
+}
+
+describe('services with an in-process engine host', () => {
+  it('reports app info per transport', async () => {
+    const { services, call } = open(inProcessHosts(createFakeEngine()))
+    await services.engine.start()
+    const info = await call('app.info', {})
+    expect(info).toMatchObject({ version: '9.9.9', transport: 'http', nativeDialogs: false })
+    expect(info.backend?.name).toBe('cpu')
+    const ipc = await dispatch(services.handlers, 'app.info', {}, { transport: 'ipc' })
+    expect(ipc.ok && (ipc.result as { transport: string }).transport).toBe('ipc')
+    expect(await call('dialog.open', { kind: 'folder' })).toEqual({ paths: null })
+    expect(await call('shell.reveal', { path: dataDir })).toEqual({ ok: false })
+  })
+
+  it('uses the desktop integration over IPC only', async () => {
+    const revealed: string[] = []
+    const { services } = open(inProcessHosts(createFakeEngine()), {
+      desktop: { openDialog: async () => ['/picked'], reveal: (p) => revealed.push(p) },
+    })
+    const ipc = { transport: 'ipc' } as const
+    expect(await dispatch(services.handlers, 'dialog.open', { kind: 'files' }, ipc)).toEqual({
+      ok: true,
+      result: { paths: ['/picked'] },
+    })
+    await dispatch(services.handlers, 'shell.reveal', { path: dataDir }, ipc)
+    expect(revealed).toEqual([dataDir])
+    const http = await dispatch(
+      services.handlers,
+      'dialog.open',
+      { kind: 'files' },
+      { transport: 'http' },
+    )
+    expect(http).toEqual({ ok: true, result: { paths: null } })
+  })
+
+  it('imports a folder, lists it, serves samples, and keeps it across restarts', async () => {
+    const hosts = inProcessHosts(createFakeEngine())
+    const { call, events } = open(hosts)
+    const summary = await call('dataset.importFolder', {
+      path: await folderDataset(),
+      name: 'Mine',
+    })
+    expect(summary).toMatchObject({ name: 'Mine', trainSize: 30, testSize: 9 })
+    expect(events.some((e) => e.name === 'dataset.progress')).toBe(true)
+    expect((await call('dataset.list', {})).map((d) => d.id)).toEqual([summary.id])
+    const samples = await call('dataset.samples', { datasetId: summary.id, label: 2, count: 3 })
+    expect(samples).toHaveLength(3)
+    expect(samples.every((s) => s.label === 2)).toBe(true)
+    expect(Buffer.from(samples[0].pixels, 'base64')).toHaveLength(784)
+
+    // A new services instance (new host) reads the dataset back from disk.
+    const again = open(inProcessHosts(createFakeEngine()))
+    expect((await again.call('dataset.list', {})).map((d) => d.name)).toEqual(['Mine'])
+    const more = await again.call('dataset.samples', { datasetId: summary.id, offset: 1, count: 2 })
+    expect(more.map((s) => s.index)).toEqual([1, 2])
+  })
+
+  it('rejects relative and missing paths, unknown datasets and path-like ids', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine()))
+    await expect(call('dataset.importFolder', { path: 'relative/dir' })).rejects.toThrow(/absolute/)
+    await expect(call('dataset.openIdx', { path: join(workDir, 'missing') })).rejects.toThrow(
+      /not a folder/,
+    )
+    await expect(call('dataset.samples', { datasetId: 'nope' })).rejects.toThrow(/no dataset/)
+    await expect(call('runs.get', { runId: '../../etc' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+    })
+    await expect(call('dataset.delete', { datasetId: '../x' })).rejects.toMatchObject({
+      name: 'NotFoundError',
+    })
+  })
+
+  it('trains a run: events, history on disk, model, evaluation, classification, export', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine()))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 2 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
+    )
+    const states = events.filter((e) => e.name === 'training.state').map((e) => e.payload.state)
+    expect(states).toEqual(['starting', 'running', 'completed'])
+    const progress = events.filter((e) => e.name === 'training.progress')
+    expect(progress.some((e) => e.payload.progress.kind === 'batch')).toBe(true)
+    expect(progress.filter((e) => e.payload.progress.kind === 'epoch')).toHaveLength(2)
+
+    const detail = await call('runs.get', { runId })
+    expect(detail).toMatchObject({ state: 'completed', hasModel: true, preset: 'fast' })
+    expect(detail.config.epochs).toBe(2)
+    expect(detail.history.map((h) => h.epoch)).toEqual([0, 1])
+    expect(detail.metrics?.testAccuracy).toBe(1)
+    const runDir = join(dataDir, 'runs', runId)
+    const onDisk = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as {
+      history?: unknown
+    }
+    expect(onDisk.history).toBeUndefined()
+    expect((await readFile(join(runDir, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(
+      2,
+    )
+    expect(await call('training.current', {})).toBeNull()
+
+    const report = await call('evaluation.run', { runId })
+    expect(report).toMatchObject({ count: 9, accuracy: 1 })
+    expect(report.actuals).toHaveLength(9)
+    const picked = await call('evaluation.samples', { runId, indices: [0, 4, 100] })
+    expect(picked.map((s) => [s.index, s.label])).toEqual([
+      [0, 0],
+      [4, 1],
+    ])
+
+    await call('models.activate', { runId })
+    const drawn = Buffer.alloc(50 * 40, 0)
+    drawn[100] = 255
+    const result = await call('draw.classify', {
+      width: 50,
+      height: 40,
+      data: drawn.toString('base64'),
+    })
+    expect(result).toMatchObject({ modelId: runId, empty: false })
+    expect(result.prediction?.index).toBe(1)
+    expect(Buffer.from(result.input, 'base64')).toHaveLength(784)
+    const blank = await call('draw.classify', {
+      width: 10,
+      height: 10,
+      data: Buffer.alloc(100).toString('base64'),
+    })
+    expect(blank).toMatchObject({ empty: true, prediction: null })
+    await expect(
+      call('draw.classify', { width: 10, height: 10, data: Buffer.alloc(7).toString('base64') }),
+    ).rejects.toThrow(/needs 100/)
+
+    const renamed = await call('runs.rename', { runId, name: 'Renamed' })
+    expect(renamed.name).toBe('Renamed')
+    const exported = await call('runs.export', { runId, destination: join(workDir, 'export') })
+    expect(exported.files).toEqual(
+      expect.arrayContaining([
+        'model/model.json',
+        'model/weights.bin',
+        'model/metadata.json',
+        'report/metrics.json',
+        'report/history.csv',
+        'report/per-class.csv',
+        'report/confusion-matrix.csv',
+        'report/loss.svg',
+        'report/accuracy.svg',
+        'report/report.html',
+      ]),
+    )
+    const html = await readFile(join(exported.path, 'report', 'report.html'), 'utf8')
+    expect(html).toContain('<svg')
+    expect(html).toContain('Renamed')
+    const csv = await readFile(join(exported.path, 'report', 'history.csv'), 'utf8')
+    expect(csv.split('\n')[0]).toMatch(/^epoch,step,loss,accuracy,val_loss/)
+    const second = await call('runs.export', { runId, destination: join(workDir, 'export') })
+    expect(second.path).not.toBe(exported.path)
+
+    await call('runs.delete', { runId })
+    expect((await call('runs.list', {})).map((r) => r.id)).not.toContain(runId)
+  })
+
+  it('allows one training at a time and stops a run keeping its model', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 200 })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 50 },
+    })
+    await expect(
+      call('training.start', { datasetId: dataset.id, config: { preset: 'fast' } }),
+    ).rejects.toThrow(/already in progress/)
+    await until(() =>
+      events.some((e) => e.name === 'training.progress' && e.payload.progress.kind === 'epoch'),
+    )
+    const current = await call('training.current', {})
+    expect(current?.id).toBe(runId)
+    expect(current?.history.length).toBeGreaterThanOrEqual(1)
+    await expect(call('runs.delete', { runId })).rejects.toThrow(/stop it/)
+    await expect(call('dataset.delete', { datasetId: dataset.id })).rejects.toThrow(/stop it/)
+    expect(await call('training.stop', { runId: 'other' })).toEqual({ ok: false })
+    expect(await call('training.stop', { runId })).toEqual({ ok: true })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
+    )
+    const run = await call('runs.get', { runId })
+    expect(run).toMatchObject({ state: 'cancelled', hasModel: true })
+  })
+
+  it('pauses at the trainer gate and resumes', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 80 })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 20 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'running'),
+    )
+    expect(await call('training.pause', { runId })).toEqual({ ok: true })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'paused'),
+    )
+    expect((await call('runs.get', { runId })).state).toBe('paused')
+    const seen = events.length
+    await new Promise((r) => setTimeout(r, 150))
+    expect(events.slice(seen).filter((e) => e.name === 'training.progress')).toHaveLength(0)
+    expect(await call('training.resume', { runId })).toEqual({ ok: true })
+    await until(() => events.slice(seen).some((e) => e.name === 'training.progress'))
+    await call('training.stop', { runId })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
+    )
+  })
+
+  it('fails the run when the host crashes, keeps the checkpoint, restarts the host lazily', async () => {
+    const hosts = inProcessHosts(createFakeEngine({ epochMs: 100 }))
+    const { call, events, services } = open(hosts)
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 100 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.progress' && e.payload.progress.kind === 'epoch'),
+    )
+    hosts.crash()
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'failed'),
+    )
+    const status = events.filter((e) => e.name === 'engine.status').at(-1)
+    expect(status?.payload).toMatchObject({
+      running: false,
+      error: expect.stringMatching(/exit code 1/),
+    })
+    const failed = await call('runs.get', { runId })
+    expect(failed.state).toBe('failed')
+    expect(failed.message).toMatch(/best checkpoint was kept/)
+    expect(failed.hasModel).toBe(true)
+    expect((await call('app.info', {})).engineError).toMatch(/exit code 1/)
+    expect(services.engine.started).toBe(false)
+
+    // The checkpoint works as the run's model, and a new run starts on a fresh host.
+    await call('models.activate', { runId })
+    const drawn = Buffer.alloc(4, 200).toString('base64')
+    expect((await call('draw.classify', { width: 2, height: 2, data: drawn })).modelId).toBe(runId)
+    expect(hosts.started).toBe(2)
+    const next = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1 },
+    })
+    await until(() =>
+      events.some(
+        (e) =>
+          e.name === 'training.state' &&
+          e.payload.runId === next.runId &&
+          e.payload.state === 'completed',
+      ),
+    )
+  })
+
+  it('marks runs left running by a previous session as failed, keeping their checkpoint', async () => {
+    const first = open(inProcessHosts(createFakeEngine({ epochMs: 2000 })))
+    const dataset = await first.call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await first.call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 5 },
+    })
+    // Simulate an app killed mid-run: state stays 'running' on disk, a checkpoint exists.
+    const runFile = join(dataDir, 'runs', runId, 'run.json')
+    await until(async () => {
+      const onDisk = JSON.parse(await readFile(runFile, 'utf8')) as { state: string }
+      return onDisk.state === 'running'
+    })
+    await writeModelFolder(join(dataDir, 'runs', runId, 'checkpoint'), {
+      format: 'inklab-model',
+      formatVersion: 1,
+      name: 'x',
+      labels: ['a', 'b'],
+      preprocessing: {
+        size: 28,
+        fitBox: 20,
+        centerBy: 'mass',
+        inkPolarity: 'light-on-dark',
+        scale: 'divide-255',
+        transposed: false,
+      },
+      dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
+      preset: 'fast',
+      metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+      backend: 'cpu',
+      createdAt: new Date().toISOString(),
+      inklabVersion: '0',
+    })
+
+    const second = open(inProcessHosts(createFakeEngine()))
+    const runs = await second.call('runs.list', {})
+    const found = runs.find((r) => r.id === runId)
+    expect(found).toMatchObject({ state: 'failed', message: INTERRUPTED_MESSAGE, hasModel: true })
+    expect(await second.call('training.current', {})).toBeNull()
+  })
+
+  it('lists the bundled model as builtin-mnist and uses it by default', async () => {
+    const engine = createFakeEngine()
+    const hosts = inProcessHosts(engine)
+    await writeModelFolder(join(resourcesDir, 'models', 'mnist'), {
+      format: 'inklab-model',
+      formatVersion: 1,
+      name: 'MNIST (bundled)',
+      labels: ['0', '1', '2'],
+      preprocessing: {
+        size: 28,
+        fitBox: 20,
+        centerBy: 'mass',
+        inkPolarity: 'light-on-dark',
+        scale: 'divide-255',
+        transposed: false,
+      },
+      dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 60000, testSize: 10000 },
+      preset: 'accurate',
+      metrics: { testAccuracy: 0.995, epochs: 12, seconds: 600, samplesPerSecond: 1000 },
+      backend: 'native',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      inklabVersion: '0.1.0',
+    })
+    const { call } = open(hosts)
+    const list = await call('runs.list', {})
+    expect(list[0]).toMatchObject({
+      id: 'builtin-mnist',
+      builtin: true,
+      hasModel: true,
+      state: 'completed',
+    })
+    const detail = await call('runs.get', { runId: 'builtin-mnist' })
+    expect(detail.config.preset).toBe('accurate')
+    const drawn = Buffer.alloc(4, 200).toString('base64')
+    expect((await call('draw.classify', { width: 2, height: 2, data: drawn })).modelId).toBe(
+      'builtin-mnist',
+    )
+    await expect(call('runs.delete', { runId: 'builtin-mnist' })).rejects.toThrow(
+      /cannot be deleted/,
+    )
+    await expect(call('runs.rename', { runId: 'builtin-mnist', name: 'x' })).rejects.toThrow(
+      /cannot be renamed/,
+    )
+    // Built-in MNIST as a dataset: listed after loading, evaluated on its test split.
+    const mnist = await call('dataset.loadBuiltin', { name: 'mnist' })
+    expect(mnist.id).toBe('builtin-mnist')
+    expect((await call('dataset.list', {}))[0].id).toBe('builtin-mnist')
+    expect((await call('evaluation.run', { runId: 'builtin-mnist' })).count).toBe(9)
+  })
+
+  it('says clearly when no model is active', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine()))
+    const drawn = Buffer.alloc(4, 200).toString('base64')
+    await expect(call('draw.classify', { width: 2, height: 2, data: drawn })).rejects.toThrow(
+      /no model is active/,
+    )
+  })
+})
