@@ -23,11 +23,10 @@ export interface ImportFolderOptions {
   concurrency?: number
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
-
 /** Natural order ("2" before "10"), ties broken by code units so the order is total. */
-function naturalCompare(a: string, b: string): number {
-  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0)
+function naturalComparator(): (a: string, b: string) => number {
+  const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+  return (a, b) => collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 /** The error to throw when cancelled: the signal's reason, or a DOMException named AbortError. */
@@ -50,26 +49,26 @@ async function isDirectory(entry: Dirent, path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false
 }
 
-async function sortedEntries(dir: string): Promise<Dirent[]> {
+/** What a scan collects, and how it sorts and stops. */
+interface Scan {
+  compare: (a: string, b: string) => number
+  tasks: ImageTask[]
+  skipped: SkippedFile[]
+  signal: AbortSignal | undefined
+}
+
+async function sortedEntries(dir: string, compare: Scan['compare']): Promise<Dirent[]> {
   const entries = await readdir(dir, { withFileTypes: true })
-  return entries
-    .filter((e) => !e.name.startsWith('.'))
-    .sort((a, b) => naturalCompare(a.name, b.name))
+  return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => compare(a.name, b.name))
 }
 
 /** Lists a class folder recursively: image files become tasks, anything else is skipped. */
-async function scanClass(
-  dir: string,
-  rel: string,
-  classIndex: number,
-  tasks: ImageTask[],
-  skipped: SkippedFile[],
-  signal: AbortSignal | undefined,
-): Promise<void> {
+async function scanClass(dir: string, rel: string, classIndex: number, scan: Scan): Promise<void> {
+  const { tasks, skipped, signal } = scan
   if (signal?.aborted) throw abortError(signal)
   let entries: Dirent[]
   try {
-    entries = await sortedEntries(dir)
+    entries = await sortedEntries(dir, scan.compare)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err)
     skipped.push({ file: `${rel}/`, reason: `cannot read folder (${code})` })
@@ -79,7 +78,7 @@ async function scanClass(
     const path = join(dir, entry.name)
     const entryRel = `${rel}/${entry.name}`
     if (await isDirectory(entry, path)) {
-      await scanClass(path, entryRel, classIndex, tasks, skipped, signal)
+      await scanClass(path, entryRel, classIndex, scan)
     } else {
       const ext = extname(entry.name).toLowerCase()
       if (IMAGE_EXTENSIONS.includes(ext)) tasks.push({ path, rel: entryRel, classIndex })
@@ -130,7 +129,8 @@ export async function importFolder(dir: string, opts: ImportFolderOptions = {}):
   const skipped: SkippedFile[] = []
   const classNames: string[] = []
   const classDirs: string[] = []
-  for (const entry of await sortedEntries(dir)) {
+  const compare = naturalComparator()
+  for (const entry of await sortedEntries(dir, compare)) {
     const path = join(dir, entry.name)
     if (await isDirectory(entry, path)) {
       classNames.push(entry.name)
@@ -151,7 +151,7 @@ export async function importFolder(dir: string, opts: ImportFolderOptions = {}):
   const tasks: ImageTask[] = []
   for (let c = 0; c < classNames.length; c++) {
     onProgress?.({ phase: 'scanning', done: c, total: classNames.length, file: classNames[c] })
-    await scanClass(classDirs[c], classNames[c], c, tasks, skipped, signal)
+    await scanClass(classDirs[c], classNames[c], c, { compare, tasks, skipped, signal })
   }
   onProgress?.({ phase: 'scanning', done: classNames.length, total: classNames.length })
 

@@ -113,6 +113,13 @@ function gunzipBytes(bytes: Uint8Array, file: string): Uint8Array {
 }
 
 function gzipError(err: unknown, file: string): DatasetError {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new DatasetError(
+      `decompresses to more than the ${MAX_IDX_BYTES} bytes InkLab accepts`,
+      file,
+      { cause: err },
+    )
+  }
   const reason = err instanceof Error ? err.message : String(err)
   return new DatasetError(`corrupt or truncated gzip data (${reason})`, file, { cause: err })
 }
