@@ -290,8 +290,11 @@ describe('services with an in-process engine host', () => {
       datasetId: dataset.id,
       config: { preset: 'fast', epochs: 100 },
     })
-    await until(() =>
-      events.some((e) => e.name === 'training.progress' && e.payload.progress.kind === 'epoch'),
+    // The second epoch's event comes after the first checkpoint was written.
+    await until(
+      () =>
+        events.filter((e) => e.name === 'training.progress' && e.payload.progress.kind === 'epoch')
+          .length >= 2,
     )
     hosts.crash()
     await until(() =>
