@@ -21,6 +21,7 @@ describe('useAppStore', () => {
     await app.init()
     fake.emit('engine.status', { running: false, backend: null, error: 'exit code 134 (SIGABRT)' })
     expect(app.engineError).toBe('exit code 134 (SIGABRT)')
+    expect(app.backendLabel).toBe('Engine not running')
     fake.emit('engine.status', { running: true, backend: TEST_APP_INFO.backend })
     expect(app.engineError).toBeNull()
   })

@@ -46,7 +46,10 @@ export const useAppStore = defineStore('app', () => {
     engineStatus.value = status
   })
 
-  const backend = computed(() => engineStatus.value?.backend ?? info.value?.backend ?? null)
+  // The latest engine.status wins over app.info: after a crash there is no backend any more.
+  const backend = computed(() =>
+    engineStatus.value ? engineStatus.value.backend : (info.value?.backend ?? null),
+  )
   const nativeDialogs = computed(() => info.value?.nativeDialogs ?? false)
 
   /** Non-null when the engine host is down, with what is known about why. */
