@@ -31,6 +31,8 @@ describe('useAppStore', () => {
     const app = useAppStore()
     const id = app.notifyError(new Error('boom'), 'Export failed')
     expect(app.toasts).toEqual([{ id, kind: 'error', message: 'Export failed: boom' }])
+    expect(app.notifyError(new Error('boom'), 'Export failed')).toBe(id)
+    expect(app.toasts).toHaveLength(1)
     app.dismiss(id)
     expect(app.toasts).toEqual([])
   })

@@ -84,7 +84,10 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
+  /** Shows a toast; the same message twice (live classification failing, say) shows once. */
   function notify(message: string, kind: ToastKind = 'info'): number {
+    const same = toasts.value.find((t) => t.kind === kind && t.message === message)
+    if (same) return same.id
     const id = nextToastId++
     toasts.value = [...toasts.value, { id, kind, message }]
     if (kind !== 'error') setTimeout(() => dismiss(id), INFO_TOAST_MS)
