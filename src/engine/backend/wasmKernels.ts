@@ -1,11 +1,16 @@
 import {
   backend_util,
   Conv2DBackpropFilter,
+  Conv2DBackpropInput,
   getKernel,
+  MaxPoolGrad,
   registerKernel,
+  unregisterKernel,
   type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
   type KernelConfig,
   type KernelFunc,
+  type MaxPoolGradAttrs,
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
@@ -15,26 +20,15 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 const WASM = 'wasm'
 
 /**
- * Upper bound on the im2col buffer of one chunk, in float32 elements (32 MiB). Larger batches are
- * processed in chunks of whole samples so a wide 'same' convolution cannot exhaust the wasm heap.
+ * Upper bound on one chunk's im2col buffer, in float32 elements (32 MiB). Larger batches are
+ * processed a few whole samples at a time so that a wide 'same' convolution cannot exhaust the
+ * wasm heap.
  */
 const MAX_COLUMN_ELEMENTS = 1 << 23
 
-/** Runs an already registered wasm kernel directly, bypassing the engine (no tape, no tracking). */
-function runWasmKernel(
-  name: string,
-  backend: BackendWasm,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
-  const config = getKernel(name, WASM)
-  if (config === undefined) throw new Error(`wasm kernel '${name}' is not registered`)
-  const out = config.kernelFunc({ inputs, backend, attrs })
-  if (Array.isArray(out)) throw new Error(`wasm kernel '${name}' returned several tensors`)
-  return out
-}
+type Shape4 = [number, number, number, number]
 
-/** The parts of the forward convolution geometry that the filter gradient needs. */
+/** The parts of a forward convolution's geometry that its gradients need (NHWC, dilation 1). */
 interface Geometry {
   batch: number
   inHeight: number
@@ -51,108 +45,8 @@ interface Geometry {
   padLeft: number
 }
 
-/**
- * Writes the transposed im2col matrix of samples [n0, n0 + count) of `x` (NHWC) into `cols`, laid
- * out [filterHeight * filterWidth * inChannels, count * outHeight * outWidth]: row (fh, fw, c)
- * holds, for every output position, the input pixel that filter tap meets (0 in the padding).
- * Reads run along contiguous channel vectors; each one is scattered to `inChannels` rows.
- */
-function fillColumns(
-  x: Float32Array,
-  cols: Float32Array,
-  g: Geometry,
-  n0: number,
-  count: number,
-): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g
-  const rowLength = count * OH * OW
-  const step = g.strideWidth * C
-  cols.fill(0)
-  for (let fh = 0; fh < g.filterHeight; fh++) {
-    for (let fw = 0; fw < g.filterWidth; fw++) {
-      // Output columns whose tap (fh, fw) lands inside the image; the rest stay 0 (padding).
-      const owBegin = Math.max(0, Math.ceil((g.padLeft - fw) / g.strideWidth))
-      const owEnd = Math.min(OW, Math.ceil((W + g.padLeft - fw) / g.strideWidth))
-      const rowBase = (fh * g.filterWidth + fw) * C * rowLength
-      for (let n = 0; n < count; n++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * g.strideHeight + fh - g.padTop
-          if (ih < 0 || ih >= H) continue
-          const colBase = rowBase + (n * OH + oh) * OW
-          let xi = (((n0 + n) * H + ih) * W + owBegin * g.strideWidth + fw - g.padLeft) * C
-          for (let ow = owBegin; ow < owEnd; ow++, xi += step) {
-            let o = colBase + ow
-            for (let c = 0; c < C; c++, o += rowLength) cols[o] = x[xi + c]
-          }
-        }
-      }
-    }
-  }
-}
-
-/** colsT x dy for samples [n0, n0 + count): a [1, K, OC] partial filter gradient. */
-function chunkProduct(
-  wasm: BackendWasm,
-  x: TensorInfo,
-  dy: TensorInfo,
-  g: Geometry,
-  n0: number,
-  count: number,
-): TensorInfo {
-  const K = g.filterHeight * g.filterWidth * g.inChannels
-  const OC = g.outChannels
-  const rows = count * g.outHeight * g.outWidth
-  const cols = wasm.makeOutput([1, K, rows], 'float32')
-  const dyPart = wasm.makeOutput([1, rows, OC], 'float32')
-  try {
-    // Views are taken after both allocations: a heap growth detaches earlier views.
-    const xView = wasm.typedArrayFromHeap(x) as Float32Array
-    fillColumns(xView, wasm.typedArrayFromHeap(cols) as Float32Array, g, n0, count)
-    const dyView = wasm.typedArrayFromHeap(dy) as Float32Array
-    const first = n0 * g.outHeight * g.outWidth * OC
-    ;(wasm.typedArrayFromHeap(dyPart) as Float32Array).set(
-      dyView.subarray(first, first + rows * OC),
-    )
-    const attrs = { transposeA: false, transposeB: false }
-    return runWasmKernel('BatchMatMul', wasm, { a: cols, b: dyPart }, attrs)
-  } finally {
-    wasm.disposeData(cols.dataId)
-    wasm.disposeData(dyPart.dataId)
-  }
-}
-
-/**
- * `Conv2DBackpropFilter` for the wasm backend (missing upstream in tfjs 4.22).
- *
- * dW[K, OC] = colsT[K, M] x dy[M, OC] with K = fh*fw*inC and M = batch*outH*outW. The im2col is
- * written in JS straight into the wasm heap; the product runs in the wasm `BatchMatMul` kernel,
- * whose untransposed batch-1 case is XNNPACK's SIMD GEMM. dy is copied into a tensor of our own
- * because XNNPACK caches its packed right-hand operand by tensor id until that tensor is disposed.
- */
-export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as BackendWasm
-  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as Conv2DBackpropFilterAttrs
-  const dilations = (attrs as { dilations?: number | number[] }).dilations
-  if (dilations !== undefined && [dilations].flat().some((d) => d !== 1)) {
-    throw new Error(`Conv2DBackpropFilter (wasm): dilations ${dilations} unsupported, only 1`)
-  }
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`Conv2DBackpropFilter (wasm): dataFormat ${dataFormat} unsupported, only NHWC`)
-  }
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`Conv2DBackpropFilter (wasm): float32 only, got ${x.dtype} and ${dy.dtype}`)
-  }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  )
-  const g: Geometry = {
+function geometryOf(info: backend_util.Conv2DInfo): Geometry {
+  return {
     batch: info.batchSize,
     inHeight: info.inHeight,
     inWidth: info.inWidth,
@@ -167,25 +61,206 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   }
-  const expectedDy = [g.batch, g.outHeight, g.outWidth, g.outChannels]
-  if (dy.shape.join() !== expectedDy.join()) {
-    throw new Error(`Conv2DBackpropFilter (wasm): dy shape ${dy.shape}, expected ${expectedDy}`)
+}
+
+/** Rejects what these kernels do not implement, with an error that names the kernel. */
+function checkSupported(kernel: string, attrs: NamedAttrMap, tensors: TensorInfo[]): void {
+  const dilations = (attrs as { dilations?: number | number[] }).dilations
+  if (dilations !== undefined && [dilations].flat().some((d) => d !== 1)) {
+    throw new Error(`${kernel} (wasm): dilations ${dilations} unsupported, only 1`)
   }
+  const dataFormat = (attrs as { dataFormat?: string }).dataFormat
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} (wasm): dataFormat ${dataFormat} unsupported, only NHWC`)
+  }
+  for (const t of tensors) {
+    if (t.dtype !== 'float32') throw new Error(`${kernel} (wasm): float32 only, got ${t.dtype}`)
+  }
+}
+
+/** Runs an already registered wasm kernel directly, bypassing the engine (no tape, no tracking). */
+function runWasmKernel(
+  name: string,
+  backend: BackendWasm,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const config = getKernel(name, WASM)
+  if (config === undefined) throw new Error(`wasm kernel '${name}' is not registered`)
+  const out = config.kernelFunc({ inputs, backend, attrs })
+  if (Array.isArray(out)) throw new Error(`wasm kernel '${name}' returned several tensors`)
+  return out
+}
+
+function view(backend: BackendWasm, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array
+}
+
+/** Whole samples per chunk so that a [count * outH * outW, K] matrix stays under the cap. */
+function samplesPerChunk(g: Geometry, k: number): number {
+  return Math.max(1, Math.floor(MAX_COLUMN_ELEMENTS / Math.max(1, k * g.outHeight * g.outWidth)))
+}
+
+/** Output columns [begin, end) whose filter tap `fw` lands inside the image. */
+function tapRange(g: Geometry, fw: number): [number, number] {
+  const begin = Math.max(0, Math.ceil((g.padLeft - fw) / g.strideWidth))
+  const end = Math.min(g.outWidth, Math.ceil((g.inWidth + g.padLeft - fw) / g.strideWidth))
+  return [begin, Math.max(begin, end)]
+}
+
+/**
+ * Writes the transposed im2col matrix of samples [n0, n0 + count) of `x` (NHWC) into `cols`, laid
+ * out [filterHeight * filterWidth * inChannels, count * outHeight * outWidth]: row (fh, fw, c)
+ * holds, for each output position, the input value that filter tap meets (0 in the padding). The
+ * samples are first transposed to channel-major order so that every row is copied in runs.
+ */
+function fillColumnsTransposed(
+  x: Float32Array,
+  cols: Float32Array,
+  g: Geometry,
+  n0: number,
+  count: number,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g
+  const plane = count * H * W
+  const xT = new Float32Array(plane * C)
+  for (let p = 0, xi = n0 * H * W * C; p < plane; p++) {
+    for (let c = 0; c < C; c++, xi++) xT[c * plane + p] = x[xi]
+  }
+  const sw = g.strideWidth
+  let o = 0
+  for (let fh = 0; fh < g.filterHeight; fh++) {
+    for (let fw = 0; fw < g.filterWidth; fw++) {
+      const [owBegin, owEnd] = tapRange(g, fw)
+      for (let c = 0; c < C; c++) {
+        for (let n = 0; n < count; n++) {
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * g.strideHeight + fh - g.padTop
+            if (ih < 0 || ih >= H) {
+              cols.fill(0, o, o + OW)
+              o += OW
+              continue
+            }
+            let ow = 0
+            for (; ow < owBegin; ow++) cols[o++] = 0
+            let xi = c * plane + (n * H + ih) * W + owBegin * sw + fw - g.padLeft
+            for (; ow < owEnd; ow++, xi += sw) cols[o++] = xT[xi]
+            for (; ow < OW; ow++) cols[o++] = 0
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Adds the im2col-shaped gradient `cols` ([count * outH * outW, K], K ordered (fh, fw, c)) of
+ * samples [n0, n0 + count) back onto the input positions each column was read from.
+ */
+function addColumnsToImage(
+  cols: Float32Array,
+  dx: Float32Array,
+  g: Geometry,
+  n0: number,
+  count: number,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g
+  const K = g.filterHeight * g.filterWidth * C
+  let row = 0
+  for (let n = n0; n < n0 + count; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, row += K) {
+        for (let fh = 0; fh < g.filterHeight; fh++) {
+          const ih = oh * g.strideHeight + fh - g.padTop
+          if (ih < 0 || ih >= H) continue
+          for (let fw = 0; fw < g.filterWidth; fw++) {
+            const iw = ow * g.strideWidth + fw - g.padLeft
+            if (iw < 0 || iw >= W) continue
+            const d = ((n * H + ih) * W + iw) * C
+            const s = row + (fh * g.filterWidth + fw) * C
+            for (let c = 0; c < C; c++) dx[d + c] += cols[s + c]
+          }
+        }
+      }
+    }
+  }
+}
+
+/** A fresh [1, rows, channels] copy of rows [first, first + rows) of a [*, channels] tensor. */
+function copyRows(
+  wasm: BackendWasm,
+  src: TensorInfo,
+  first: number,
+  rows: number,
+  channels: number,
+): TensorInfo {
+  const out = wasm.makeOutput([1, rows, channels], 'float32')
+  view(wasm, out).set(view(wasm, src).subarray(first * channels, (first + rows) * channels))
+  return out
+}
+
+/** colsT x dy for samples [n0, n0 + count): a [1, K, OC] partial filter gradient. */
+function filterGradChunk(
+  wasm: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: Geometry,
+  n0: number,
+  count: number,
+): TensorInfo {
   const K = g.filterHeight * g.filterWidth * g.inChannels
-  const OC = g.outChannels
   const pixels = g.outHeight * g.outWidth
-  const perChunk = Math.max(1, Math.floor(MAX_COLUMN_ELEMENTS / Math.max(1, K * pixels)))
+  const cols = wasm.makeOutput([1, K, count * pixels], 'float32')
+  let dyPart: TensorInfo | undefined
+  try {
+    // XNNPACK caches its packed right-hand operand by tensor id until that tensor is disposed, so
+    // it gets a tensor of our own, disposed right after, rather than dy itself.
+    dyPart = copyRows(wasm, dy, n0 * pixels, count * pixels, g.outChannels)
+    // Views are taken after both allocations: growing the heap detaches earlier views.
+    fillColumnsTransposed(view(wasm, x), view(wasm, cols), g, n0, count)
+    const attrs = { transposeA: false, transposeB: false }
+    return runWasmKernel('BatchMatMul', wasm, { a: cols, b: dyPart }, attrs)
+  } finally {
+    wasm.disposeData(cols.dataId)
+    if (dyPart !== undefined) wasm.disposeData(dyPart.dataId)
+  }
+}
+
+/**
+ * `Conv2DBackpropFilter` for the wasm backend, missing upstream in tfjs 4.22.
+ *
+ * dW[K, OC] = colsT[K, M] x dy[M, OC] with K = fh * fw * inC and M = batch * outH * outW. The
+ * im2col is written in JS straight into the wasm heap and the product runs in the wasm
+ * `BatchMatMul` kernel, whose untransposed batch-1 case is XNNPACK's SIMD GEMM.
+ */
+export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const wasm = backend as BackendWasm
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
+  checkSupported(Conv2DBackpropFilter, attrs, [x, dy])
+  const { strides, pad, dimRoundingMode, filterShape } =
+    attrs as unknown as Conv2DBackpropFilterAttrs
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  )
+  const g = geometryOf(info)
+  const K = g.filterHeight * g.filterWidth * g.inChannels
+  const perChunk = samplesPerChunk(g, K)
 
   let acc: TensorInfo | undefined
   try {
-    for (let n0 = 0; n0 < g.batch && pixels > 0; n0 += perChunk) {
-      const part = chunkProduct(wasm, x, dy, g, n0, Math.min(perChunk, g.batch - n0))
+    for (let n0 = 0; n0 < g.batch && g.outHeight * g.outWidth > 0; n0 += perChunk) {
+      const part = filterGradChunk(wasm, x, dy, g, n0, Math.min(perChunk, g.batch - n0))
       if (acc === undefined) {
         acc = part
         continue
       }
-      const sum = wasm.typedArrayFromHeap(acc) as Float32Array
-      const add = wasm.typedArrayFromHeap(part) as Float32Array
+      const sum = view(wasm, acc)
+      const add = view(wasm, part)
       for (let i = 0; i < sum.length; i++) sum[i] += add[i]
       wasm.disposeData(part.dataId)
     }
@@ -195,27 +270,153 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   }
   if (acc === undefined) {
     // Empty batch or empty output: the gradient is zero.
-    return wasm.makeOutput(filterShape, 'float32', undefined, new Float32Array(K * OC))
+    return wasm.makeOutput(filterShape, 'float32', undefined, new Float32Array(K * g.outChannels))
   }
   const dw = runWasmKernel('Reshape', wasm, { x: acc }, { shape: filterShape })
   wasm.disposeData(acc.dataId)
   return dw
 }
 
-/** Kernels InkLab adds to the wasm backend so CNNs can train on it. */
-export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+/**
+ * `Conv2DBackpropInput` for the wasm backend. Upstream's is a direct C++ loop (about 1 GFLOP/s);
+ * this one computes dcols[M, K] = dy[M, OC] x W^T[OC, K] with XNNPACK and adds the columns back
+ * onto the image in JS (col2im), chunked over the batch like the filter gradient.
+ */
+export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const wasm = backend as BackendWasm
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
+  checkSupported(Conv2DBackpropInput, attrs, [dy, filter])
+  const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  )
+  const g = geometryOf(info)
+  const K = g.filterHeight * g.filterWidth * g.inChannels
+  const OC = g.outChannels
+  const pixels = g.outHeight * g.outWidth
+
+  const dx = wasm.makeOutput(inputShape, 'float32')
+  const wT = wasm.makeOutput([1, OC, K], 'float32')
+  try {
+    const w = view(wasm, filter)
+    const t = view(wasm, wT)
+    for (let k = 0; k < K; k++) for (let oc = 0; oc < OC; oc++) t[oc * K + k] = w[k * OC + oc]
+    view(wasm, dx).fill(0)
+    const perChunk = samplesPerChunk(g, K)
+    for (let n0 = 0; n0 < g.batch && pixels > 0; n0 += perChunk) {
+      const count = Math.min(perChunk, g.batch - n0)
+      const dyPart = copyRows(wasm, dy, n0 * pixels, count * pixels, OC)
+      let cols: TensorInfo
+      try {
+        const attrs = { transposeA: false, transposeB: false }
+        cols = runWasmKernel('BatchMatMul', wasm, { a: dyPart, b: wT }, attrs)
+      } finally {
+        wasm.disposeData(dyPart.dataId)
+      }
+      addColumnsToImage(view(wasm, cols), view(wasm, dx), g, n0, count)
+      wasm.disposeData(cols.dataId)
+    }
+  } catch (error) {
+    wasm.disposeData(dx.dataId)
+    throw error
+  } finally {
+    wasm.disposeData(wT.dataId)
+  }
+  return dx
+}
+
+/**
+ * `MaxPoolGrad` for the wasm backend. Upstream's C++ loop revisits every window for every input
+ * pixel; this one finds each window's maximum once (the first one in scan order, as tfjs' cpu
+ * backend does) and adds dy there, a channel vector at a time.
+ */
+export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const wasm = backend as BackendWasm
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo }
+  checkSupported(MaxPoolGrad, attrs, [dy, input])
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs
+  const info = backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  )
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C } = info
+  const { outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw } = info
+  const { filterHeight: FH, filterWidth: FW } = info
+  const { top: pt, left: pl } = info.padInfo
+
+  const dx = wasm.makeOutput(input.shape, 'float32')
+  const x = view(wasm, input)
+  const d = view(wasm, dy)
+  const out = view(wasm, dx)
+  out.fill(0)
+  const best = new Float32Array(C)
+  const where = new Int32Array(C)
+  let dyIndex = 0
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, dyIndex += C) {
+        best.fill(-Infinity)
+        where.fill(-1)
+        for (let fh = 0; fh < FH; fh++) {
+          const ih = oh * sh + fh - pt
+          if (ih < 0 || ih >= H) continue
+          for (let fw = 0; fw < FW; fw++) {
+            const iw = ow * sw + fw - pl
+            if (iw < 0 || iw >= W) continue
+            const base = ((n * H + ih) * W + iw) * C
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c]
+              if (v > best[c]) {
+                best[c] = v
+                where[c] = base + c
+              }
+            }
+          }
+        }
+        for (let c = 0; c < C; c++) if (where[c] >= 0) out[where[c]] += d[dyIndex + c]
+      }
+    }
+  }
+  return dx
+}
+
+/** Kernels missing from tfjs-backend-wasm 4.22 that CNN training needs. */
+export const WASM_MISSING_KERNELS: readonly KernelConfig[] = [
   { kernelName: Conv2DBackpropFilter, backendName: WASM, kernelFunc: conv2DBackpropFilterWasm },
 ]
 
+/** Upstream wasm kernels replaced by faster ones: naive loops that would dominate training. */
+export const WASM_FASTER_KERNELS: readonly KernelConfig[] = [
+  { kernelName: Conv2DBackpropInput, backendName: WASM, kernelFunc: conv2DBackpropInputWasm },
+  { kernelName: MaxPoolGrad, backendName: WASM, kernelFunc: maxPoolGradWasm },
+]
+
 /**
- * Registers InkLab's extra wasm training kernels (today `Conv2DBackpropFilter`). Idempotent, and a
- * kernel already present (registered earlier or shipped by a newer tfjs) is left alone. Returns the
+ * Registers InkLab's wasm training kernels: the missing ones (today `Conv2DBackpropFilter`, left
+ * alone if something already provides it) and the faster replacements. Idempotent. Returns the
  * names registered by this call.
  */
 export function registerWasmTrainingKernels(): string[] {
   const added: string[] = []
-  for (const config of WASM_TRAINING_KERNELS) {
+  for (const config of WASM_MISSING_KERNELS) {
     if (getKernel(config.kernelName, config.backendName) !== undefined) continue
+    registerKernel(config)
+    added.push(config.kernelName)
+  }
+  for (const config of WASM_FASTER_KERNELS) {
+    const current = getKernel(config.kernelName, config.backendName)
+    if (current?.kernelFunc === config.kernelFunc) continue
+    // Unregistering first avoids tfjs' "already registered" warning.
+    if (current !== undefined) unregisterKernel(config.kernelName, config.backendName)
     registerKernel(config)
     added.push(config.kernelName)
   }

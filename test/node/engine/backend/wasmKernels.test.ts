@@ -1,9 +1,23 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '@engine/backend'
-import { conv2DBackpropFilterWasm, registerWasmTrainingKernels } from '@engine/backend/wasmKernels'
+import {
+  conv2DBackpropFilterWasm,
+  conv2DBackpropInputWasm,
+  maxPoolGradWasm,
+  registerWasmTrainingKernels,
+} from '@engine/backend/wasmKernels'
+
+type Shape4 = [number, number, number, number]
 
 type Pad = 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]]
+
+interface PoolCase {
+  x: Shape4
+  size: number
+  stride: number
+  pad: 'valid' | 'same'
+}
 
 interface Case {
   x: [number, number, number, number]
@@ -23,6 +37,8 @@ function randomValues(size: number, seed: number): Float32Array {
   }
   return out
 }
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1)
 
 /** Padding and output size, written out from the TensorFlow definitions, not taken from tfjs. */
 function geometry(size: number, filter: number, stride: number, pad: Pad, axis: 1 | 2) {
@@ -62,6 +78,33 @@ function referenceFilterGrad(c: Case, x: Float32Array, dy: Float32Array): Float6
           }
         }
   return dw
+}
+
+/** Direct float64 loop: dx[n, ih, iw, c] = sum over taps and oc of dy[n, oh, ow, oc] * w[fh, fw, c, oc]. */
+function referenceInputGrad(c: Case, w: Float32Array, dy: Float32Array): Float64Array {
+  const [N, H, W, C] = c.x
+  const [FH, FW] = c.filter
+  const OC = c.outChannels
+  const rows = geometry(H, FH, c.stride, c.pad, 1)
+  const cols = geometry(W, FW, c.stride, c.pad, 2)
+  const dx = new Float64Array(N * H * W * C)
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < rows.out; oh++)
+      for (let ow = 0; ow < cols.out; ow++)
+        for (let fh = 0; fh < FH; fh++) {
+          const ih = oh * c.stride + fh - rows.before
+          if (ih < 0 || ih >= H) continue
+          for (let fw = 0; fw < FW; fw++) {
+            const iw = ow * c.stride + fw - cols.before
+            if (iw < 0 || iw >= W) continue
+            for (let ci = 0; ci < C; ci++)
+              for (let o = 0; o < OC; o++)
+                dx[((n * H + ih) * W + iw) * C + ci] +=
+                  dy[((n * rows.out + oh) * cols.out + ow) * OC + o] *
+                  w[((fh * FW + fw) * C + ci) * OC + o]
+          }
+        }
+  return dx
 }
 
 function outShape(c: Case): [number, number, number, number] {
@@ -117,28 +160,27 @@ const CASES: Case[] = [
   { x: [1, 5, 5, 2], filter: [1, 1], outChannels: 3, stride: 2, pad: 'valid' },
 ]
 
-describe('Conv2DBackpropFilter on wasm', () => {
+function label(c: Case): string {
+  return `x ${c.x.join('x')}, filter ${c.filter.join('x')}x${c.outChannels}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`
+}
+
+describe('wasm training kernels', () => {
   beforeAll(async () => {
     await initBackend('wasm')
   })
 
-  it('is registered once', () => {
+  it('registers each kernel once', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(conv2DBackpropFilterWasm)
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(conv2DBackpropInputWasm)
+    expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(maxPoolGradWasm)
     expect(registerWasmTrainingKernels()).toEqual([])
   })
 
   for (const c of CASES) {
-    const label = `x ${c.x.join('x')}, filter ${c.filter.join('x')}x${c.outChannels}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`
-    it(`matches a direct float64 loop: ${label}`, () => {
-      const xs = randomValues(
-        c.x.reduce((a, b) => a * b),
-        1,
-      )
+    it(`Conv2DBackpropFilter matches a direct float64 loop: ${label(c)}`, () => {
+      const xs = randomValues(size(c.x), 1)
       const dyShape = outShape(c)
-      const dys = randomValues(
-        dyShape.reduce((a, b) => a * b),
-        2,
-      )
+      const dys = randomValues(size(dyShape), 2)
       const expected = referenceFilterGrad(c, xs, dys)
       const x = tf.tensor4d(xs, c.x)
       const dy = tf.tensor4d(dys, dyShape)
@@ -152,23 +194,85 @@ describe('Conv2DBackpropFilter on wasm', () => {
     })
   }
 
+  for (const c of CASES) {
+    it(`Conv2DBackpropInput matches a direct float64 loop: ${label(c)}`, () => {
+      const filterShape: Shape4 = [c.filter[0], c.filter[1], c.x[3], c.outChannels]
+      const ws = randomValues(size(filterShape), 3)
+      const dyShape = outShape(c)
+      const dys = randomValues(size(dyShape), 4)
+      const expected = referenceInputGrad(c, ws, dys)
+      const w = tf.tensor4d(ws, filterShape)
+      const dy = tf.tensor4d(dys, dyShape)
+      const before = tf.engine().backend.numDataIds()
+      const dx = tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: w },
+          { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+        ) as tf.Tensor
+      expect(dx.shape).toEqual(c.x)
+      expect(relativeError(dx.dataSync(), expected)).toBeLessThan(1e-5)
+      dx.dispose()
+      expect(tf.engine().backend.numDataIds()).toBe(before)
+      tf.dispose([w, dy])
+    })
+  }
+
+  const POOLS: PoolCase[] = [
+    { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 9, 7, 4], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 9, 9, 5], size: 3, stride: 2, pad: 'same' },
+    { x: [1, 6, 7, 2], size: 3, stride: 1, pad: 'same' },
+    { x: [3, 5, 5, 8], size: 2, stride: 1, pad: 'valid' },
+  ]
+  for (const p of POOLS) {
+    it(`MaxPoolGrad matches the cpu backend, ties included: x ${p.x.join('x')}, ${p.size}/${p.stride} ${p.pad}`, async () => {
+      // ReLU-like input: many exact zeros (ties) plus repeated values.
+      const xs = randomValues(size(p.x), 5).map((v) => Math.max(0, Math.round(v * 4) / 4))
+      const grad = async (backend: string) => {
+        await tf.setBackend(backend)
+        const x = tf.tensor4d(xs, p.x)
+        const y = tf.maxPool(x, p.size, p.stride, p.pad)
+        // Distinct dy values, so a gradient routed to the wrong pixel shows.
+        const dy = tf.range(1, 1 + y.size).reshape(y.shape)
+        const attrs = { filterSize: p.size, strides: p.stride, pad: p.pad }
+        const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs)
+        const values = (dx as tf.Tensor).dataSync().slice()
+        tf.dispose([x, y, dy, dx as tf.Tensor])
+        return values
+      }
+      const expected = await grad('cpu')
+      const actual = await grad('wasm')
+      expect(Array.from(actual)).toEqual(Array.from(expected))
+    })
+  }
+
   it('splits a batch whose im2col would be too large into chunks', () => {
     // 64x64x128 input with a 3x3 'same' filter: 4.7 M column entries per sample, one per chunk.
     const c: Case = { x: [2, 64, 64, 128], filter: [3, 3], outChannels: 2, stride: 1, pad: 'same' }
-    const xs = randomValues(
-      c.x.reduce((a, b) => a * b),
-      3,
-    )
+    const filterShape: Shape4 = [3, 3, 128, 2]
+    const xs = randomValues(size(c.x), 6)
+    const ws = randomValues(size(filterShape), 7)
     const dyShape = outShape(c)
-    const dys = randomValues(
-      dyShape.reduce((a, b) => a * b),
-      4,
-    )
-    const x = tf.tensor4d(xs, c.x)
-    const dy = tf.tensor4d(dys, dyShape)
-    const dw = runKernel(c, x, dy)
-    expect(relativeError(dw.dataSync(), referenceFilterGrad(c, xs, dys))).toBeLessThan(1e-5)
-    tf.dispose([x, dy, dw])
+    const dys = randomValues(size(dyShape), 8)
+    const [x, w, dy] = [
+      tf.tensor4d(xs, c.x),
+      tf.tensor4d(ws, filterShape),
+      tf.tensor4d(dys, dyShape),
+    ]
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' }
+    const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape })
+    const dx = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x })
+    expect(
+      relativeError((dw as tf.Tensor).dataSync(), referenceFilterGrad(c, xs, dys)),
+    ).toBeLessThan(1e-5)
+    expect(
+      relativeError((dx as tf.Tensor).dataSync(), referenceInputGrad(c, ws, dys)),
+    ).toBeLessThan(1e-5)
+    tf.dispose([x, w, dy, dw as tf.Tensor, dx as tf.Tensor])
   })
 
   it('rejects dilations and NCHW with a clear error', () => {
