@@ -1,5 +1,5 @@
 import type { BackendInfo, BackendName, BackendRequest } from '@shared/schemas/backend'
-import type { ImportProgress } from '@shared/schemas/dataset'
+import type { DatasetSummary, ImportProgress } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata, Prediction } from '@shared/schemas/model'
 import type { EpochRecord } from '@shared/schemas/run'
@@ -64,6 +64,7 @@ export interface EngineApi {
   takeStratified(split: Split, n: number, seed: number): Split
   saveDataset(dir: string, dataset: Dataset): Promise<void>
   loadSavedDataset(dir: string): Promise<Dataset>
+  summarizeDataset(dataset: Dataset, id: string): DatasetSummary
   resolveTrainConfig(input: Partial<TrainConfigInput>): TrainConfig
   validateArchitecture(
     architecture: TrainConfig['architecture'] & object,

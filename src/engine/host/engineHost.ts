@@ -56,32 +56,6 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Number of samples of each class (labels outside the class range are ignored). */
-function countByClass(split: Split, numClasses: number): number[] {
-  const counts = new Array<number>(numClasses).fill(0)
-  for (let i = 0; i < split.count; i++) {
-    const label = split.labels[i]
-    if (label < numClasses) counts[label]++
-  }
-  return counts
-}
-
-/** The serializable summary of a dataset held under `id`. */
-export function summarizeDataset(dataset: Dataset, id: string): DatasetSummary {
-  const k = dataset.labels.length
-  return {
-    id,
-    name: dataset.name,
-    source: dataset.source,
-    labels: [...dataset.labels],
-    trainCounts: countByClass(dataset.train, k),
-    ...(dataset.test ? { testCounts: countByClass(dataset.test, k) } : {}),
-    trainSize: dataset.train.count,
-    testSize: dataset.test?.count ?? 0,
-    skipped: dataset.skipped,
-  }
-}
-
 /** Decodes a base64 image payload, checking its size against width x height. */
 function decodeGrayPayload(image: { width: number; height: number; data: string }): {
   width: number
@@ -133,7 +107,8 @@ export class EngineHost {
       'dataset.loadBuiltin': (p) => this.loadBuiltin(p.id),
       'dataset.openIdx': (p) => this.openIdx(p),
       'dataset.importFolder': (p) => this.importFolder(p),
-      'dataset.load': async (p) => summarizeDataset(await this.dataset(p.dataset), p.dataset.id),
+      'dataset.load': async (p) =>
+        this.engine.summarizeDataset(await this.dataset(p.dataset), p.dataset.id),
       'dataset.cancelImport': async () => this.cancelImport(),
       'dataset.samples': (p) => this.samples(p),
       'dataset.forget': async (p) => ({ ok: this.datasets.delete(p.id) }),
@@ -165,7 +140,10 @@ export class EngineHost {
   }
 
   private async loadBuiltin(id: string): Promise<DatasetSummary> {
-    return summarizeDataset(await this.dataset({ id, kind: 'builtin', name: 'mnist' }), id)
+    return this.engine.summarizeDataset(
+      await this.dataset({ id, kind: 'builtin', name: 'mnist' }),
+      id,
+    )
   }
 
   private async keep(
@@ -177,7 +155,7 @@ export class EngineHost {
     const named = name ? { ...dataset, name } : dataset
     await this.engine.saveDataset(saveDir, named)
     this.datasets.set(id, Promise.resolve(named))
-    return summarizeDataset(named, id)
+    return this.engine.summarizeDataset(named, id)
   }
 
   private async openIdx(p: HostParams<'dataset.openIdx'>): Promise<DatasetSummary> {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 
 import type { EngineApi, TrainOptions, TrainOutput } from '@engine/host/engineApi'
 import type { Dataset, Split } from '@engine/data/types'
+import { summarizeDataset } from '@engine/data/datasetStore'
 import { stratifiedSplit, takeStratified } from '@engine/data/split'
 import { createModelMetadata } from '@engine/io/metadata'
 import { resolveTrainConfig } from '@engine/model/config'
@@ -107,6 +108,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       }
       return { ...saved, train: syntheticSplit(saved.train), test: syntheticSplit(saved.test) }
     },
+    summarizeDataset,
     resolveTrainConfig,
     validateArchitecture,
     async trainModel(opts: TrainOptions): Promise<TrainOutput> {

@@ -1,0 +1,271 @@
+import { request, type IncomingHttpHeaders } from 'node:http'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { networkInterfaces, tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { CONTENT_SECURITY_POLICY } from '@shared/csp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { startServer, type RunningServer } from '../../../src/main/server'
+import { createServices, type Services } from '../../../src/main/services/services'
+import { createFakeEngine } from './helpers/fakeEngine'
+import { inProcessHosts } from './helpers/inProcessTransport'
+
+interface Reply {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+let workDir: string
+let server: RunningServer
+let services: Services
+
+/** One HTTP request with full control of the headers (fetch refuses to set Host). */
+function send(
+  path: string,
+  options: {
+    method?: string
+    headers?: Record<string, string>
+    body?: string | Buffer
+    host?: string
+  } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: options.host ?? '127.0.0.1',
+        port: server.port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+function invoke(body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return send('/api/invoke', {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${server.token}`,
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  })
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'inklab-server-'))
+  const rendererDir = join(workDir, 'renderer')
+  await mkdir(join(rendererDir, 'assets'), { recursive: true })
+  await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>InkLab</title>')
+  await writeFile(join(rendererDir, 'assets', 'app.js'), 'console.log(1)')
+  await writeFile(join(workDir, 'secret.txt'), 'TOP-SECRET-CONTENT')
+  services = createServices({
+    dataDir: join(workDir, 'data'),
+    resourcesDir: join(workDir, 'resources'),
+    transport: inProcessHosts(createFakeEngine()).factory,
+  })
+  server = await startServer({
+    port: 0,
+    dataDir: join(workDir, 'data'),
+    resourcesDir: join(workDir, 'resources'),
+    rendererDir,
+    services,
+    maxBodyBytes: 4096,
+  })
+})
+
+afterAll(async () => {
+  await server.close()
+  await services.close()
+  await rm(workDir, { recursive: true, force: true })
+})
+
+describe('serve mode HTTP server', () => {
+  it('prints a URL on 127.0.0.1 with the token in the fragment', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/#token=${server.token}`)
+    expect(server.token).toMatch(/^[A-Za-z0-9_-]{32}$/)
+  })
+
+  it('listens on the loopback interface only', async () => {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)
+    if (!external) return // no other interface on this machine: nothing to check
+    await expect(
+      send('/', { host: external.address, headers: { Host: `127.0.0.1:${server.port}` } }),
+    ).rejects.toThrow(/ECONNREFUSED/)
+  })
+
+  it('requires the token on API calls (401), compared exactly', async () => {
+    const noToken = await send('/api/invoke', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'app.info', input: {} }),
+    })
+    expect(noToken.status).toBe(401)
+    expect(JSON.parse(noToken.body)).toMatchObject({ ok: false, error: { name: 'Unauthorized' } })
+    expect(
+      (await invoke({ name: 'app.info', input: {} }, { Authorization: 'Bearer wrong' })).status,
+    ).toBe(401)
+    const prefix = server.token.slice(0, -1)
+    expect(
+      (await invoke({ name: 'app.info', input: {} }, { Authorization: `Bearer ${prefix}` })).status,
+    ).toBe(401)
+    // The query token is for the event stream only.
+    const query = await send(`/api/invoke?token=${server.token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'app.info', input: {} }),
+    })
+    expect(query.status).toBe(401)
+    expect((await send('/api/events')).status).toBe(401)
+    expect((await send('/api/events?token=nope')).status).toBe(401)
+  })
+
+  it('answers routes with { ok, result } through the shared handlers', async () => {
+    const reply = await invoke({ name: 'app.info', input: {} })
+    expect(reply.status).toBe(200)
+    const body = JSON.parse(reply.body) as {
+      ok: boolean
+      result: { transport: string; nativeDialogs: boolean }
+    }
+    expect(body.ok).toBe(true)
+    expect(body.result).toMatchObject({ transport: 'http', nativeDialogs: false })
+    const dialog = JSON.parse(
+      (await invoke({ name: 'dialog.open', input: { kind: 'folder' } })).body,
+    )
+    expect(dialog).toEqual({ ok: true, result: { paths: null } })
+  })
+
+  it('rejects unknown routes and bad input with 400 and a clear error', async () => {
+    const unknown = await invoke({ name: 'fs.readAll', input: {} })
+    expect(unknown.status).toBe(400)
+    expect(JSON.parse(unknown.body)).toMatchObject({ ok: false, error: { name: 'UnknownRoute' } })
+    const bad = await invoke({ name: 'runs.get', input: { runId: 7 } })
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).error.message).toMatch(/runId/)
+    const notJson = await send('/api/invoke', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
+      body: '{nope',
+    })
+    expect(notJson.status).toBe(400)
+    const wrongType = await send('/api/invoke', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${server.token}` },
+      body: '{}',
+    })
+    expect(wrongType.status).toBe(415)
+    expect(
+      (await send('/api/invoke', { headers: { Authorization: `Bearer ${server.token}` } })).status,
+    ).toBe(405)
+    expect(
+      (await send('/api/other', { headers: { Authorization: `Bearer ${server.token}` } })).status,
+    ).toBe(404)
+  })
+
+  it('refuses bodies over the limit with 413', async () => {
+    const big = await invoke({
+      name: 'draw.classify',
+      input: { width: 1, height: 1, data: 'A'.repeat(10_000) },
+    })
+    expect(big.status).toBe(413)
+    expect(JSON.parse(big.body)).toMatchObject({ ok: false, error: { name: 'PayloadTooLarge' } })
+  })
+
+  it('refuses foreign origins and hosts (403), accepts localhost and same origin', async () => {
+    const foreign = await invoke({ name: 'app.info', input: {} }, { Origin: 'http://evil.example' })
+    expect(foreign.status).toBe(403)
+    const otherPort = await invoke(
+      { name: 'app.info', input: {} },
+      { Origin: 'http://127.0.0.1:1' },
+    )
+    expect(otherPort.status).toBe(403)
+    const rebinding = await invoke(
+      { name: 'app.info', input: {} },
+      { Host: `evil.example:${server.port}` },
+    )
+    expect(rebinding.status).toBe(403)
+    expect((await send('/', { headers: { Host: 'evil.example' } })).status).toBe(403)
+    const same = await invoke({ name: 'app.info', input: {} }, { Origin: server.origin })
+    expect(same.status).toBe(200)
+    const localhost = await invoke(
+      { name: 'app.info', input: {} },
+      { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` },
+    )
+    expect(localhost.status).toBe(200)
+  })
+
+  it('streams events over SSE with the query token', async () => {
+    const received: { name: string; payload: unknown }[] = []
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: `/api/events?token=${server.token}` },
+        resolve,
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
+    let buffer = ''
+    const gotTwo = new Promise<void>((resolve) => {
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString()
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const data = frame.split('\n').find((line) => line.startsWith('data: '))
+          if (data) received.push(JSON.parse(data.slice(6)) as { name: string; payload: unknown })
+          if (received.length >= 2) resolve()
+        }
+      })
+    })
+    await new Promise((r) => setTimeout(r, 50))
+    services.events.emit('dataset.progress', { phase: 'decoding', done: 1, total: 2 })
+    await gotTwo
+    res.destroy()
+    expect(received[0].name).toBe('engine.status')
+    expect(received[1]).toEqual({
+      name: 'dataset.progress',
+      payload: { phase: 'decoding', done: 1, total: 2 },
+    })
+  })
+
+  it('serves the renderer with a strict CSP and never files outside it', async () => {
+    const page = await send('/')
+    expect(page.status).toBe(200)
+    expect(page.headers['content-type']).toMatch(/^text\/html/)
+    expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
+    expect(page.headers['x-content-type-options']).toBe('nosniff')
+    expect(page.body).toContain('<title>InkLab</title>')
+    const script = await send('/assets/app.js')
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/)
+    expect((await send('/models/route')).body).toContain('<title>InkLab</title>')
+    expect((await send('/assets/missing.js')).status).toBe(404)
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
+      const reply = await send(path)
+      expect(reply.body).not.toContain('TOP-SECRET-CONTENT')
+      expect([403, 404]).toContain(reply.status)
+    }
+    expect((await send('/', { method: 'POST' })).status).toBe(405)
+  })
+})
