@@ -32,6 +32,8 @@ export const useDatasetStore = defineStore('dataset', () => {
   const samples = shallowRef<Record<number, SampleImage[]>>({})
   const loadingSamples = ref(false)
   let samplesToken = 0
+  /** Dataset whose samples are in `samples` (so returning to the view does not refetch). */
+  let samplesOf: string | null = null
 
   let latestProgress: ImportProgress | null = null
   const publishProgress = throttle(() => {
@@ -68,6 +70,7 @@ export const useDatasetStore = defineStore('dataset', () => {
     if (id === selectedId.value) return
     selectedId.value = id
     samples.value = {}
+    samplesOf = null
   }
 
   async function runImport(
@@ -83,7 +86,14 @@ export const useDatasetStore = defineStore('dataset', () => {
     try {
       const summary = await task()
       upsert(summary)
-      select(summary.id)
+      if (selectedId.value === summary.id) {
+        // Re-imported under the same id: its samples may have changed.
+        samples.value = {}
+        samplesOf = null
+        void loadSamples()
+      } else {
+        select(summary.id)
+      }
       app.notify(
         `Loaded “${summary.name}”: ${summary.trainSize + summary.testSize} images`,
         'success',
@@ -128,7 +138,8 @@ export const useDatasetStore = defineStore('dataset', () => {
   /** Loads a few training samples of every class of the selected dataset. */
   async function loadSamples(): Promise<void> {
     const dataset = selected.value
-    if (!dataset) return
+    if (!dataset || samplesOf === dataset.id) return
+    samplesOf = dataset.id
     const token = ++samplesToken
     loadingSamples.value = true
     const byClass: Record<number, SampleImage[]> = {}
@@ -152,7 +163,10 @@ export const useDatasetStore = defineStore('dataset', () => {
         samples.value = { ...byClass }
       }
     } catch (error) {
-      if (token === samplesToken) app.notifyError(error, 'Could not load samples')
+      if (token === samplesToken) {
+        samplesOf = null
+        app.notifyError(error, 'Could not load samples')
+      }
     } finally {
       if (token === samplesToken) loadingSamples.value = false
     }
