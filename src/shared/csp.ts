@@ -5,16 +5,16 @@
  *
  * Scripts only from the app itself (no inline script, no eval); styles also inline because Vue
  * transitions and chart libraries set `style` attributes; images also from `data:`/`blob:` (sample
- * digits, exported charts); no plugins, no `<base>`, no form posts, never framed.
+ * digits, exported charts); no plugins, no `<base>`, no form posts, never framed. Keep the `<meta>`
+ * in `src/renderer/index.html` equal to `CONTENT_SECURITY_POLICY` (a test compares them).
  */
 const DIRECTIVES: readonly (readonly [string, string])[] = [
   ['default-src', "'self'"],
   ['script-src', "'self'"],
   ['style-src', "'self' 'unsafe-inline'"],
   ['img-src', "'self' data: blob:"],
-  ['font-src', "'self' data:"],
   ['connect-src', "'self'"],
-  ['worker-src', "'self' blob:"],
+  ['font-src', "'self'"],
   ['object-src', "'none'"],
   ['base-uri', "'none'"],
   ['form-action', "'none'"],

@@ -171,3 +171,23 @@ describe('window', () => {
     expect(openDialogOptions({ kind: 'files' }).properties).toEqual(['openFile', 'multiSelections'])
   })
 })
+
+describe('CSP in index.html', () => {
+  it('matches the shared policy (the meta tag is what file:// pages get)', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { CONTENT_SECURITY_POLICY_META } = await import('@shared/csp')
+    const html = await readFile(
+      new URL('../../../src/renderer/index.html', import.meta.url),
+      'utf8',
+    )
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1]
+    expect(meta, 'index.html has a CSP meta tag').toBeDefined()
+    const directives = (policy: string): string[] =>
+      policy
+        .split(';')
+        .map((d) => d.trim().replace(/\s+/g, ' '))
+        .filter((d) => d && !d.startsWith('frame-ancestors'))
+        .sort()
+    expect(directives(meta ?? '')).toEqual(directives(CONTENT_SECURITY_POLICY_META))
+  })
+})
