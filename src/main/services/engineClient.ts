@@ -58,6 +58,7 @@ export function describeExit(exit: HostExit): string {
 export class EngineClient {
   private readonly options: EngineClientOptions
   private host: HostProcess | null = null
+  private closed = false
   private nextId = 1
   private current: EngineStatus = { running: false, backend: null }
 
@@ -82,11 +83,13 @@ export class EngineClient {
 
   /** Starts the host if needed and resolves once it reported its backend. */
   async start(): Promise<void> {
+    if (this.closed) throw new Error('the engine client is closed')
     await this.ensureHost().ready
   }
 
   /** Sends one request to the host (starting it if needed) and resolves with its answer. */
   async call<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
+    if (this.closed) throw this.stoppedError(method)
     const host = this.ensureHost()
     await host.ready
     if (this.host !== host) throw this.stoppedError(method)
@@ -107,12 +110,28 @@ export class EngineClient {
     })
   }
 
-  /** Stops the host on purpose (app quit, tests); pending calls are rejected. */
+  /** Stops the host on purpose; pending calls are rejected and the next call starts a new one. */
   stop(): void {
     const host = this.host
     if (!host) return
     host.stopping = true
     host.transport.kill()
+  }
+
+  /**
+   * Stops the host for good (app quit, server close) and resolves once it has exited, or after
+   * `timeoutMs` if it does not.
+   */
+  async close(timeoutMs = 3000): Promise<void> {
+    this.closed = true
+    const host = this.host
+    if (!host) return
+    const exited = new Promise<void>((resolve) => host.transport.onExit(() => resolve()))
+    this.stop()
+    await Promise.race([
+      exited,
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ])
   }
 
   private stoppedError(method: HostMethod): Error {

@@ -90,6 +90,16 @@ export class UserError extends Error {
   }
 }
 
+/** Set from package.json by the build (electron.vite.config.ts); absent when run from source. */
+declare const __INKLAB_VERSION__: string | undefined
+
+/** The app version when the caller does not give one. */
+function buildVersion(): string {
+  return typeof __INKLAB_VERSION__ === 'string'
+    ? __INKLAB_VERSION__
+    : (process.env.npm_package_version ?? '0.0.0')
+}
+
 function now(): string {
   return new Date().toISOString()
 }
@@ -115,7 +125,7 @@ async function listFiles(dir: string, base: string): Promise<string[]> {
  * and in plain Node (serve mode) alike.
  */
 export function createServices(options: ServicesOptions): Services {
-  const version = options.version ?? '0.0.0'
+  const version = options.version ?? buildVersion()
   const events = new EventHub()
   const runs = new RunStore(options.dataDir, options.resourcesDir)
   const datasets = new DatasetStore(options.dataDir)
@@ -633,7 +643,7 @@ export function createServices(options: ServicesOptions): Services {
     engine,
     ready,
     async close() {
-      engine.stop()
+      await engine.close()
       await runs.idle()
     },
   }
