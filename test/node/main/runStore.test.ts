@@ -1,0 +1,137 @@
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { TrainConfigSchema } from '@shared/schemas/training'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { confusionCsv, historyCsv, lineChartSvg, toCsv } from '../../../src/main/services/report'
+import {
+  INTERRUPTED_NO_CHECKPOINT_MESSAGE,
+  RunStore,
+  type RunRecord,
+} from '../../../src/main/services/runStore'
+
+let dir: string
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inklab-runs-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+function record(id: string, state: RunRecord['state']): RunRecord {
+  return {
+    id,
+    name: id,
+    state,
+    datasetId: 'd',
+    datasetName: 'D',
+    preset: 'fast',
+    createdAt: new Date().toISOString(),
+    hasModel: false,
+    builtin: false,
+    config: TrainConfigSchema.parse({ epochs: 1, batchSize: 8, learningRate: 0.01 }),
+    labels: ['a', 'b'],
+  }
+}
+
+const epoch = (n: number) => ({
+  kind: 'epoch' as const,
+  epoch: n,
+  epochs: 3,
+  step: n + 1,
+  loss: 1,
+  accuracy: 0.5,
+  learningRate: 0.01,
+  samplesPerSecond: 1,
+  etaSeconds: 0,
+  elapsedSeconds: 1,
+  improved: false,
+})
+
+describe('RunStore', () => {
+  it('writes run.json atomically and reads history despite a torn last line', async () => {
+    const store = new RunStore(dir, join(dir, 'resources'))
+    await store.init()
+    await store.save(record('r1', 'running'))
+    await store.appendHistory('r1', epoch(0))
+    await store.appendHistory('r1', epoch(1))
+    await appendFile(join(dir, 'runs', 'r1', 'history.jsonl'), '{"kind":"epoch","epo')
+    expect((await store.history('r1')).map((h) => h.epoch)).toEqual([0, 1])
+    expect(await readdir(join(dir, 'runs', 'r1'))).toEqual(['history.jsonl', 'run.json'])
+    const onDisk = JSON.parse(await readFile(join(dir, 'runs', 'r1', 'run.json'), 'utf8'))
+    expect(onDisk).toMatchObject({ id: 'r1', state: 'running' })
+  })
+
+  it('fails unfinished runs on start-up, saying whether a checkpoint was kept', async () => {
+    const store = new RunStore(dir, join(dir, 'resources'))
+    await store.init()
+    await store.save(record('a', 'paused'))
+    await store.save(record('b', 'completed'))
+    const again = new RunStore(dir, join(dir, 'resources'))
+    await again.init()
+    expect(await again.get('a')).toMatchObject({
+      state: 'failed',
+      message: INTERRUPTED_NO_CHECKPOINT_MESSAGE,
+    })
+    expect((await again.get('b')).state).toBe('completed')
+  })
+
+  it('refuses ids that are not plain folder names', async () => {
+    const store = new RunStore(dir, join(dir, 'resources'))
+    for (const id of ['..', '../x', 'a/b', 'a\\b', '.hidden', '']) {
+      expect(() => store.paths(id)).toThrow(/no run/)
+    }
+  })
+})
+
+describe('report files', () => {
+  it('writes CSV safely (quotes, formulas)', () => {
+    expect(toCsv([['a,b', 'say "hi"', '=1+1', 2, undefined]])).toBe(
+      '"a,b","say ""hi""",\'=1+1,2,\n',
+    )
+    expect(historyCsv([epoch(0)]).split('\n')[1]).toBe('1,1,1,0.5,,,0.01,1,1,no')
+  })
+
+  it('draws standalone SVG charts and escapes labels', () => {
+    const svg = lineChartSvg({
+      title: '<Loss>',
+      xLabel: 'epoch',
+      yLabel: 'loss',
+      series: [
+        {
+          name: 'a&b',
+          color: '#000',
+          points: [
+            { x: 1, y: 2 },
+            { x: 2, y: 1 },
+          ],
+        },
+      ],
+    })
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
+    expect(svg).toContain('&lt;Loss&gt;')
+    expect(svg).toContain('a&amp;b')
+    expect(svg).not.toMatch(/<script|href=/)
+  })
+
+  it('writes the confusion matrix with labelled rows and columns', () => {
+    const csv = confusionCsv({
+      accuracy: 0.5,
+      loss: 1,
+      count: 2,
+      labels: ['x', 'y'],
+      confusion: [
+        [1, 0],
+        [1, 0],
+      ],
+      perClass: [],
+      macroF1: 0,
+      misclassified: [],
+      predictions: [0, 0],
+    })
+    expect(csv).toBe('actual \\ predicted,x,y\nx,1,0\ny,1,0\n')
+  })
+})
