@@ -105,7 +105,13 @@ export const webUtils = {
 
 export const app = Object.assign(new EventEmitter(), {
   isPackaged: false,
-  getPath: (_name: string) => '/tmp',
+  /** What `getPath` answers, by name; tests point `userData` at a temporary folder. */
+  paths: { userData: '/nonexistent/inklab-user-data' } as Record<string, string>,
+  getPath(name: string): string {
+    const path = app.paths[name]
+    if (!path) throw new Error(`app.getPath('${name}') is not set in the mock`)
+    return path
+  },
   getVersion: () => '0.0.0-test',
   whenReady: async () => undefined,
   quit: () => undefined,
@@ -114,8 +120,16 @@ export const app = Object.assign(new EventEmitter(), {
 
 export const session = {
   defaultSession: {
-    webRequest: { onHeadersReceived: (_listener: Listener) => undefined },
-    setPermissionRequestHandler: (_handler: Listener) => undefined,
+    headersListener: null as Listener | null,
+    permissionHandler: null as Listener | null,
+    webRequest: {
+      onHeadersReceived(listener: Listener): void {
+        session.defaultSession.headersListener = listener
+      },
+    },
+    setPermissionRequestHandler(handler: Listener): void {
+      session.defaultSession.permissionHandler = handler
+    },
   },
 }
 
@@ -130,9 +144,45 @@ export const shell = {
   },
 }
 
+/** A fake utility process: records posted messages; `spawn()`/`exit()` drive its events. */
+export class FakeUtilityProcess extends EventEmitter {
+  readonly posted: unknown[] = []
+  pid: number | undefined = undefined
+  stdout = null
+  stderr = null
+  killed = false
+
+  constructor(
+    readonly modulePath: string,
+    readonly args: string[],
+    readonly options: Record<string, unknown>,
+  ) {
+    super()
+  }
+  postMessage(message: unknown): void {
+    this.posted.push(message)
+  }
+  kill(): boolean {
+    this.killed = true
+    setImmediate(() => this.exit(0))
+    return true
+  }
+  spawn(pid = 4242): void {
+    this.pid = pid
+    this.emit('spawn')
+  }
+  exit(code: number): void {
+    this.pid = undefined
+    this.emit('exit', code)
+  }
+}
+
 export const utilityProcess = {
-  fork: (): never => {
-    throw new Error('utilityProcess.fork is not available in tests; use forkTransport')
+  forked: [] as FakeUtilityProcess[],
+  fork(modulePath: string, args: string[] = [], options: Record<string, unknown> = {}) {
+    const child = new FakeUtilityProcess(modulePath, args, options)
+    utilityProcess.forked.push(child)
+    return child
   },
 }
 
@@ -144,6 +194,10 @@ export function resetElectronMock(): void {
   ipcRenderer.invocations.length = 0
   contextBridge.exposed.clear()
   shell.revealed.length = 0
+  utilityProcess.forked.length = 0
+  session.defaultSession.headersListener = null
+  session.defaultSession.permissionHandler = null
+  app.removeAllListeners()
 }
 
 export default {
