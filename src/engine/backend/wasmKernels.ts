@@ -5,6 +5,7 @@ import {
   getKernel,
   MaxPoolGrad,
   registerKernel,
+  Tile,
   unregisterKernel,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
@@ -14,6 +15,7 @@ import {
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
+  type TileAttrs,
 } from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 
@@ -389,6 +391,66 @@ export const maxPoolGradWasm: KernelFunc = ({ inputs, backend, attrs = {} }) => 
   return dx
 }
 
+/** Repeats `dst[offset, offset + block)` until it fills `times` consecutive blocks (doubling copies). */
+function replicate(
+  dst: Float32Array | Int32Array | Uint8Array,
+  offset: number,
+  block: number,
+  times: number,
+): void {
+  const total = block * times
+  for (let filled = block; filled < total;) {
+    const n = Math.min(filled, total - filled)
+    dst.copyWithin(offset + filled, offset, offset + n)
+    filled += n
+  }
+}
+
+/**
+ * `Tile` for the wasm backend. Upstream's C++ loop computes every output index separately, which
+ * made it the largest kernel in batch-norm backprop (it broadcasts per-channel vectors to whole
+ * activations); this one lays each period down once and doubles it with `copyWithin`.
+ */
+export const tileWasm: KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const wasm = backend as BackendWasm
+  const { x } = inputs as { x: TensorInfo }
+  const { reps } = attrs as unknown as TileAttrs
+  if (x.dtype === 'string' || x.dtype === 'complex64') {
+    throw new Error(`Tile (wasm): dtype ${x.dtype} unsupported`)
+  }
+  const rank = x.shape.length
+  const outShape = x.shape.map((d, i) => d * reps[i])
+  const out = wasm.makeOutput(outShape, x.dtype)
+  if (outShape.some((d) => d === 0)) return out
+  const src = wasm.typedArrayFromHeap(x)
+  const dst = wasm.typedArrayFromHeap(out)
+  if (rank === 0) {
+    dst.set(src)
+    return out
+  }
+  const inStrides = new Array<number>(rank)
+  const outStrides = new Array<number>(rank)
+  inStrides[rank - 1] = 1
+  outStrides[rank - 1] = 1
+  for (let d = rank - 2; d >= 0; d--) {
+    inStrides[d] = inStrides[d + 1] * x.shape[d + 1]
+    outStrides[d] = outStrides[d + 1] * outShape[d + 1]
+  }
+  // Fills the output region of one index of dims < dim: its first period, then the copies.
+  const fill = (dim: number, inOffset: number, outOffset: number): void => {
+    if (dim === rank - 1) {
+      dst.set(src.subarray(inOffset, inOffset + x.shape[dim]), outOffset)
+    } else {
+      for (let i = 0; i < x.shape[dim]; i++) {
+        fill(dim + 1, inOffset + i * inStrides[dim], outOffset + i * outStrides[dim])
+      }
+    }
+    replicate(dst, outOffset, x.shape[dim] * outStrides[dim], reps[dim])
+  }
+  fill(0, 0, 0)
+  return out
+}
+
 /** Kernels missing from tfjs-backend-wasm 4.22 that CNN training needs. */
 export const WASM_MISSING_KERNELS: readonly KernelConfig[] = [
   { kernelName: Conv2DBackpropFilter, backendName: WASM, kernelFunc: conv2DBackpropFilterWasm },
@@ -398,6 +460,7 @@ export const WASM_MISSING_KERNELS: readonly KernelConfig[] = [
 export const WASM_FASTER_KERNELS: readonly KernelConfig[] = [
   { kernelName: Conv2DBackpropInput, backendName: WASM, kernelFunc: conv2DBackpropInputWasm },
   { kernelName: MaxPoolGrad, backendName: WASM, kernelFunc: maxPoolGradWasm },
+  { kernelName: Tile, backendName: WASM, kernelFunc: tileWasm },
 ]
 
 /**

@@ -6,6 +6,7 @@ import {
   conv2DBackpropInputWasm,
   maxPoolGradWasm,
   registerWasmTrainingKernels,
+  tileWasm,
 } from '@engine/backend/wasmKernels'
 
 type Shape4 = [number, number, number, number]
@@ -173,6 +174,7 @@ describe('wasm training kernels', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(conv2DBackpropFilterWasm)
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(conv2DBackpropInputWasm)
     expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(maxPoolGradWasm)
+    expect(tf.getKernel('Tile', 'wasm')?.kernelFunc).toBe(tileWasm)
     expect(registerWasmTrainingKernels()).toEqual([])
   })
 
@@ -245,6 +247,31 @@ describe('wasm training kernels', () => {
       const expected = await grad('cpu')
       const actual = await grad('wasm')
       expect(Array.from(actual)).toEqual(Array.from(expected))
+    })
+  }
+
+  const TILES: Array<{ shape: number[]; reps: number[]; dtype: 'float32' | 'int32' | 'bool' }> = [
+    { shape: [1, 1, 1, 5], reps: [3, 4, 6, 1], dtype: 'float32' },
+    { shape: [2, 3], reps: [3, 2], dtype: 'int32' },
+    { shape: [4], reps: [5], dtype: 'float32' },
+    { shape: [2, 1, 3, 2], reps: [1, 3, 2, 2], dtype: 'bool' },
+    { shape: [3, 2, 2], reps: [1, 1, 1], dtype: 'float32' },
+    { shape: [2, 3], reps: [0, 2], dtype: 'float32' },
+    { shape: [], reps: [], dtype: 'float32' },
+  ]
+  for (const t of TILES) {
+    it(`Tile matches the cpu backend: ${t.dtype} [${t.shape}] x [${t.reps}]`, async () => {
+      const values = Array.from(randomValues(size(t.shape), 9), (v) => Math.round(v * 50))
+      const tileOn = async (backend: string) => {
+        await tf.setBackend(backend)
+        const x = tf.tensor(values, t.shape, t.dtype)
+        const y = tf.engine().runKernel('Tile', { x }, { reps: t.reps }) as tf.Tensor
+        const result = { shape: y.shape, values: Array.from(y.dataSync()) }
+        tf.dispose([x, y])
+        return result
+      }
+      const expected = await tileOn('cpu')
+      expect(await tileOn('wasm')).toEqual(expected)
     })
   }
 
