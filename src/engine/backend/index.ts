@@ -36,7 +36,7 @@ export const TFJS_BACKEND_IDS: Readonly<Record<BackendName, string>> = {
  * support under Node (tensorflow/tfjs#3830); forcing the flag makes Emscripten start its pthread
  * workers from a `blob:` URL, which Node's `worker_threads` rejects (ERR_WORKER_PATH).
  */
-export const WASM_SINGLE_THREAD_NOTE = 'multithreading unavailable in Node'
+export const WASM_SINGLE_THREAD_NOTE = 'no multithreading in Node'
 
 const CPU_DETAIL = 'pure JavaScript, very slow: for debugging only'
 
@@ -53,8 +53,8 @@ async function wasmDetail(): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true
   const threads = wasm.getThreadsCount()
-  const base = `WebAssembly${simd ? ' SIMD' : ' (no SIMD)'}, ${threads} thread${threads === 1 ? '' : 's'}`
-  return threads === 1 ? `${base} (${WASM_SINGLE_THREAD_NOTE})` : base
+  const base = `WebAssembly${simd ? ' SIMD' : ' without SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}`
+  return threads === 1 ? `${base}, ${WASM_SINGLE_THREAD_NOTE}` : base
 }
 
 function nativeDetail(): string {
