@@ -20,7 +20,8 @@ describe('runBenchmark', () => {
 
     const [native, wasm] = result.results
     expect(native.available).toBe(isNativePackageInstalled())
-    if (!native.available) expect(native.reason).toMatch(/^the @tensorflow\/tfjs-node package is not installed/)
+    if (!native.available)
+      expect(native.reason).toMatch(/^the @tensorflow\/tfjs-node package is not installed/)
 
     expect(wasm.available).toBe(true)
     expect(wasm.detail).toMatch(/WebAssembly/)
