@@ -52,12 +52,22 @@ export function shimLegacyUtil(target: Record<string, unknown>): string[] {
   return added
 }
 
+/** The part of Node's `require` the loader uses; tests pass a fake one. */
+export interface RequireLike {
+  (id: string): unknown
+  resolve(id: string): string
+}
+
+function defaultRequire(): RequireLike {
+  return createRequire(import.meta.url)
+}
+
 let cached: NativeLoadResult | undefined
 
 /** Whether the native package can be resolved at all, without loading it. */
-export function isNativePackageInstalled(): boolean {
+export function isNativePackageInstalled(require: RequireLike = defaultRequire()): boolean {
   try {
-    createRequire(import.meta.url).resolve(`${NATIVE_PACKAGE}/package.json`)
+    require.resolve(`${NATIVE_PACKAGE}/package.json`)
     return true
   } catch {
     return false
@@ -77,13 +87,13 @@ export function nativeLoadAttempt(): NativeLoadResult | undefined {
  * in the same process.
  */
 export function loadNativeBinding(): NativeLoadResult {
-  cached ??= attemptLoad()
+  cached ??= tryLoadNative()
   return cached
 }
 
-function attemptLoad(): NativeLoadResult {
-  if (!isNativePackageInstalled()) return { ok: false, reason: NATIVE_NOT_INSTALLED_REASON }
-  const require = createRequire(import.meta.url)
+/** One uncached load attempt through `require`; `loadNativeBinding` is what callers want. */
+export function tryLoadNative(require: RequireLike = defaultRequire()): NativeLoadResult {
+  if (!isNativePackageInstalled(require)) return { ok: false, reason: NATIVE_NOT_INSTALLED_REASON }
   shimLegacyUtil(require('node:util') as Record<string, unknown>)
   try {
     require(NATIVE_PACKAGE)

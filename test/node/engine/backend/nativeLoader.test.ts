@@ -6,7 +6,20 @@ import {
   loadNativeBinding,
   NATIVE_NOT_INSTALLED_REASON,
   shimLegacyUtil,
+  tryLoadNative,
+  type RequireLike,
 } from '@engine/backend/nativeLoader'
+
+/** A fake `require` where tfjs-node resolves and `load` decides what requiring it does. */
+function fakeRequire(fakeUtil: Record<string, unknown>, load: () => unknown): RequireLike {
+  const req = ((id: string) => {
+    if (id === 'node:util') return fakeUtil
+    if (id === '@tensorflow/tfjs-node') return load()
+    throw new Error(`unexpected require ${id}`)
+  }) as RequireLike
+  req.resolve = (id: string) => `/fake/node_modules/${id}`
+  return req
+}
 
 describe('shimLegacyUtil', () => {
   it('adds the missing util predicates with their legacy semantics', () => {
@@ -66,4 +79,32 @@ describe('loadNativeBinding', () => {
     expect(result).toEqual({ ok: true })
     expect(tf.findBackendFactory('tensorflow')).toBeTypeOf('function')
   })
+})
+
+describe('tryLoadNative', () => {
+  it('shims util before requiring tfjs-node and reports the real load error', () => {
+    const fakeUtil: Record<string, unknown> = {}
+    let utilShimmedFirst = false
+    const req = fakeRequire(fakeUtil, () => {
+      utilShimmedFirst = typeof fakeUtil.isNullOrUndefined === 'function'
+      throw new Error(
+        'libtensorflow.so.2: cannot open shared object file: No such file or directory\nRequire stack: ...',
+      )
+    })
+    expect(tryLoadNative(req)).toEqual({
+      ok: false,
+      reason:
+        '@tensorflow/tfjs-node failed to load: libtensorflow.so.2: cannot open shared object file: No such file or directory',
+    })
+    expect(utilShimmedFirst).toBe(true)
+  })
+
+  it.runIf(!isNativePackageInstalled())(
+    'notices a tfjs-node that registered its backend on another tfjs copy',
+    () => {
+      const result = tryLoadNative(fakeRequire({}, () => ({})))
+      expect(result.ok).toBe(false)
+      expect(!result.ok && result.reason).toMatch(/another copy of @tensorflow\/tfjs-core/)
+    },
+  )
 })
