@@ -1,0 +1,7 @@
+// Public entry of the engine: everything the CLI, the engine host and tests use.
+export * from './data'
+export * from './backend'
+export * from './model'
+export * from './train'
+export * from './eval'
+export * from './io'

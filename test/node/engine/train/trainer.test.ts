@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+
+import { initBackend } from '@engine/backend/index'
+import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
+import { takeStratified } from '@engine/data/split'
+import type { Dataset } from '@engine/data/types'
+import { evaluateModel } from '@engine/eval/evaluate'
+import { loadModel } from '@engine/io/modelFiles'
+import { predictPixels } from '@engine/io/predict'
+import { resolveTrainConfig, type TrainConfigOverrides } from '@engine/model/config'
+import { trainModel, type TrainResult } from '@engine/train/trainer'
+import type { TrainProgress } from '@shared/schemas/training'
+import { makeTmpDir } from '../../helpers/tmpDir'
+
+/** A small conv net with batch norm and dropout: a few ms per batch on wasm. */
+const SMALL = {
+  layers: [
+    { type: 'conv2d' as const, filters: 8, kernelSize: 5, strides: 2, padding: 'same' as const },
+    { type: 'batchNorm' as const },
+    { type: 'flatten' as const },
+    { type: 'dropout' as const, rate: 0.2 },
+  ],
+}
+
+let mnist: Dataset
+const results: TrainResult[] = []
+
+/** MNIST with `n` stratified training samples. */
+function subset(n: number): Dataset {
+  return { ...mnist, train: takeStratified(mnist.train, n, 1) }
+}
+
+function config(overrides: TrainConfigOverrides): ReturnType<typeof resolveTrainConfig> {
+  return resolveTrainConfig({
+    preset: 'custom',
+    architecture: SMALL,
+    epochs: 2,
+    batchSize: 32,
+    learningRate: 3e-3,
+    validationSplit: 0.2,
+    ...overrides,
+  })
+}
+
+async function train(...args: Parameters<typeof trainModel>): Promise<TrainResult> {
+  const result = await trainModel(...args)
+  results.push(result)
+  return result
+}
+
+beforeAll(async () => {
+  await initBackend('wasm')
+  mnist = await loadBuiltinMnist()
+})
+
+afterEach(() => {
+  results.splice(0).forEach((r) => r.model.dispose())
+})
+
+describe('trainModel', () => {
+  it('reports batches and epochs, keeps tensors flat across epochs, and is reproducible', async () => {
+    const dataset = subset(640)
+    const events: TrainProgress[] = []
+    const tensorsAtEpoch: number[] = []
+    const before = tf.memory().numTensors
+    const run = (): Promise<TrainResult> =>
+      train({
+        dataset,
+        config: config({ epochs: 3 }),
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          events.push(p)
+          if (p.kind === 'epoch') tensorsAtEpoch.push(tf.memory().numTensors)
+        },
+      })
+    const result = await run()
+    expect(result.stopReason).toBe('completed')
+    expect(result.trainCount).toBe(512)
+    expect(result.validationCount).toBe(128)
+    const batches = events.filter((e) => e.kind === 'batch')
+    expect(batches).toHaveLength(3 * 16)
+    expect(batches.at(-1)).toMatchObject({ epoch: 2, batch: 15, batchesPerEpoch: 16, step: 48 })
+    expect(result.history.map((h) => h.epoch)).toEqual([0, 1, 2])
+    expect(result.history[0].valAccuracy).toBeGreaterThan(0.5)
+    expect(result.history[0].improved).toBe(true)
+    expect(result.best.valLoss).toBe(Math.min(...result.history.map((h) => h.valLoss ?? Infinity)))
+    expect(result.samplesPerSecond).toBeGreaterThan(0)
+    expect(result.backend).toBe('wasm')
+    // Adam slots and the best-weights copy exist from the first epoch on; nothing may accumulate.
+    expect(new Set(tensorsAtEpoch).size).toBe(1)
+    expect(tf.memory().numTensors - before).toBe(result.model.getWeights().length)
+
+    const again = await run()
+    expect(again.history.map((h) => h.loss)).toEqual(result.history.map((h) => h.loss))
+  })
+
+  it('stops within a batch when cancelled and keeps the best epoch usable', async () => {
+    const controller = new AbortController()
+    const batchEvents: TrainProgress[] = []
+    const result = await train({
+      dataset: subset(640),
+      config: config({ epochs: 5 }),
+      progressIntervalMs: 0,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.kind !== 'batch' || p.epoch === 0) return
+        batchEvents.push(p)
+        if (batchEvents.length === 3) controller.abort()
+      },
+    })
+    expect(result.stopReason).toBe('cancelled')
+    expect(batchEvents).toHaveLength(3)
+    expect(batchEvents.at(-1)).toMatchObject({ epoch: 1, batch: 2 })
+    expect(result.history).toHaveLength(1)
+    expect(result.bestEpoch).toBe(0)
+    expect(result.message).toMatch(/cancelled; keeping the best model \(epoch 1\)/)
+    const report = evaluateModel(result.model, takeStratified(mnist.test!, 500, 2), mnist.labels)
+    expect(report.accuracy).toBeGreaterThan(0.5)
+  })
+
+  it('stops with "diverged" and a helpful message when the loss explodes', async () => {
+    const result = await train({
+      dataset: subset(640),
+      config: config({
+        // Linear layers and a huge learning rate: the logits blow up within a few batches.
+        architecture: {
+          layers: [
+            { type: 'flatten' },
+            { type: 'dense', units: 256, activation: 'linear' },
+            { type: 'dense', units: 256, activation: 'linear' },
+            { type: 'dense', units: 256, activation: 'linear' },
+          ],
+        },
+        learningRate: 10,
+        epochs: 3,
+      }),
+    })
+    expect(result.stopReason).toBe('diverged')
+    expect(result.message).toMatch(
+      /^training diverged at epoch \d+ batch \d+: loss is (NaN|Infinity|[-\d.e+]+, over 10000x the first-epoch loss .*); try a lower learning rate \(now 10\)$/,
+    )
+  })
+
+  it('stops early when the validation loss stops improving', async () => {
+    const result = await train({
+      dataset: subset(320),
+      config: config({
+        // No batch norm: with a negligible learning rate nothing changes the validation loss.
+        architecture: { layers: [{ type: 'flatten' }] },
+        learningRate: 1e-9,
+        epochs: 6,
+        earlyStoppingPatience: 2,
+      }),
+    })
+    expect(result.stopReason).toBe('early-stopped')
+    expect(result.history.map((h) => h.improved)).toEqual([true, false, false])
+    expect(result.bestEpoch).toBe(0)
+    expect(result.message).toMatch(
+      /stopped early after epoch 3: validation loss has not improved for 2 epochs/,
+    )
+  })
+
+  it('keeps the best checkpoint on disk, loadable and identical to the returned model', async () => {
+    const tmp = await makeTmpDir()
+    try {
+      const checkpointDir = `${tmp.dir}/best`
+      const result = await train({
+        dataset: subset(640),
+        config: config({ epochs: 2 }),
+        checkpointDir,
+      })
+      const { model, metadata } = await loadModel(checkpointDir)
+      try {
+        expect(metadata.labels).toEqual(mnist.labels)
+        expect(metadata.metrics.epochs).toBe(result.bestEpoch + 1)
+        expect(metadata.metrics.valLoss).toBeCloseTo(result.best.valLoss!, 6)
+        expect(metadata.backend).toBe('wasm')
+        const images = Array.from({ length: 20 }, (_, i) =>
+          mnist.test!.images.subarray(i * 784, (i + 1) * 784),
+        )
+        expect(predictPixels(model, images, mnist.labels)).toEqual(
+          predictPixels(result.model, images, mnist.labels),
+        )
+      } finally {
+        model.dispose()
+      }
+    } finally {
+      await tmp.cleanup()
+    }
+  })
+
+  it('trains without a validation split, keeping the best by training loss', async () => {
+    const result = await train({ dataset: subset(320), config: config({ validationSplit: 0 }) })
+    expect(result.stopReason).toBe('completed')
+    expect(result.validationCount).toBe(0)
+    expect(result.history[0].valLoss).toBeUndefined()
+    expect(result.best.loss).toBeDefined()
+  })
+})
