@@ -21,6 +21,16 @@ beforeAll(async () => {
       layers: [
         { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, padding: 'same' },
         { type: 'batchNorm' },
+        { type: 'conv2d', filters: 5, kernelSize: 3, strides: 1, padding: 'valid' },
+        { type: 'maxPool2d', poolSize: 2 },
+        {
+          type: 'conv2d',
+          filters: 6,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'elu',
+        },
         { type: 'flatten' },
         { type: 'dense', units: 6 },
         { type: 'batchNorm' },
@@ -38,7 +48,7 @@ function snapshot(): tf.Tensor[] {
 }
 
 describe('forwardLogits', () => {
-  it('matches the tfjs-layers batch norm: same loss, gradients and moving statistics', () => {
+  it('matches tfjs-layers (batch norm, conv, pooling): same loss, gradients and moving statistics', () => {
     const start = snapshot()
     const xs = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 3) as tf.Tensor4D
     const ys = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32')
