@@ -1,0 +1,107 @@
+// Scripts evaluated in the page. They are strings because the node-side TypeScript project has no
+// DOM types; each one is small and self-contained.
+
+/** Samples the page collects while training runs (see `INSTALL_TRAINING_PROBES`). */
+export interface TrainingProbeSamples {
+  /** Gaps between consecutive `setInterval(…, 50)` ticks, in ms. */
+  ticks: number[]
+  /** Gaps between consecutive `requestAnimationFrame` callbacks, in ms. */
+  frames: number[]
+  /** `performance.now()` of the click on Start training. */
+  clickAt: number | null
+  /** `performance.now()` when the loss chart first showed a data point. */
+  firstPointAt: number | null
+}
+
+/**
+ * Installs, in the page:
+ * - a lag probe: a 50 ms `setInterval` and a `requestAnimationFrame` loop recording the gap between
+ *   consecutive callbacks (a frozen main thread shows up as a long gap);
+ * - a click listener (capture phase) that stamps the click on `start-training`;
+ * - a MutationObserver that stamps the first moment the loss chart has data. The observable is the
+ *   chart canvas's `aria-label`: LineChart sets it to "<label>. No data yet." while every series is
+ *   empty and to "<label>. <series>: <latest value>, …" as soon as one has a point, in the same
+ *   update that hands the points to Chart.js (which draws synchronously, animations off).
+ */
+export const INSTALL_TRAINING_PROBES = `(() => {
+  const probe = { ticks: [], frames: [], clickAt: null, firstPointAt: null, running: true }
+  window.__inklabE2e = probe
+  let lastTick = performance.now()
+  probe.interval = setInterval(() => {
+    const now = performance.now()
+    probe.ticks.push(now - lastTick)
+    lastTick = now
+  }, 50)
+  let lastFrame = performance.now()
+  const frame = () => {
+    if (!probe.running) return
+    const now = performance.now()
+    probe.frames.push(now - lastFrame)
+    lastFrame = now
+    requestAnimationFrame(frame)
+  }
+  requestAnimationFrame(frame)
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target : null
+    if (probe.clickAt === null && target && target.closest('[data-testid="start-training"]')) {
+      probe.clickAt = performance.now()
+    }
+  }, true)
+  const hasPoint = () => {
+    const canvas = document.querySelector('[data-testid="loss-chart"] canvas')
+    const label = canvas ? canvas.getAttribute('aria-label') : null
+    return !!label && !label.endsWith('No data yet.')
+  }
+  const observer = new MutationObserver(() => {
+    if (probe.firstPointAt === null && probe.clickAt !== null && hasPoint()) {
+      probe.firstPointAt = performance.now()
+      observer.disconnect()
+    }
+  })
+  observer.observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'],
+  })
+})()`
+
+/** True once the first chart point was seen. */
+export const FIRST_POINT_SEEN = `window.__inklabE2e && window.__inklabE2e.firstPointAt !== null`
+
+/** Stops the lag probe and returns everything it collected (`TrainingProbeSamples`). */
+export const STOP_TRAINING_PROBES = `(() => {
+  const probe = window.__inklabE2e
+  probe.running = false
+  clearInterval(probe.interval)
+  return { ticks: probe.ticks, frames: probe.frames, clickAt: probe.clickAt, firstPointAt: probe.firstPointAt }
+})()`
+
+/**
+ * Watches for the import progress bar: `window.__inklabImport` records whether it appeared and the
+ * largest `aria-valuenow` it showed (imports of small folders can finish between two polls).
+ */
+export const WATCH_IMPORT_PROGRESS = `(() => {
+  const seen = { appeared: false, maxValue: null }
+  window.__inklabImport = seen
+  const check = () => {
+    const bar = document.querySelector('[data-testid="import-progress"]')
+    if (!bar) return
+    seen.appeared = true
+    const value = Number(bar.getAttribute('aria-valuenow'))
+    if (bar.hasAttribute('aria-valuenow') && Number.isFinite(value)) {
+      seen.maxValue = Math.max(seen.maxValue ?? 0, value)
+    }
+  }
+  new MutationObserver(check).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'],
+  })
+})()`
+
+/** What `WATCH_IMPORT_PROGRESS` saw. */
+export const IMPORT_PROGRESS_SEEN = `window.__inklabImport`
+
+/** A PNG data URL of the canvas inside the element with this test id (or null). */
+export function canvasSnapshot(testid: string): string {
+  return `(() => {
+    const canvas = document.querySelector('[data-testid="${testid}"] canvas')
+    return canvas ? canvas.toDataURL() : null
+  })()`
+}

@@ -1,0 +1,511 @@
+// End to end in serve mode: `inklab serve` (real engine host, real backend) driven through headless
+// Chromium, one browser session for the whole story: load, import a folder, train, evaluate, draw
+// with the bundled MNIST model, and list the models. Steps run in order and share the session; each
+// is its own test so a failure names the step (and saves its trace under test-results/traces/).
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+
+import type { Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+
+import { prepareBuild } from './helpers/build'
+import {
+  dismissToasts,
+  endTraceChunk,
+  openApp,
+  screenshot,
+  startTraceChunk,
+  type AppSession,
+} from './helpers/browser'
+import {
+  EXPECTED_SKIPPED,
+  generateShapeDataset,
+  SHAPE_CLASSES,
+  type ShapeDataset,
+} from './helpers/dataset'
+import { APP_ROOT, ensureDir, RESULTS_DIR } from './helpers/paths'
+import {
+  canvasSnapshot,
+  FIRST_POINT_SEEN,
+  IMPORT_PROGRESS_SEEN,
+  INSTALL_TRAINING_PROBES,
+  STOP_TRAINING_PROBES,
+  WATCH_IMPORT_PROGRESS,
+  type TrainingProbeSamples,
+} from './helpers/probes'
+import { invoke, startServe, type ServeHandle } from './helpers/serve'
+import { summarizeGaps, type GapSummary } from './helpers/stats'
+
+/**
+ * The training settings. One epoch of the 96 training images takes well under a second, too short
+ * to watch the UI while it trains, so the run is many small-batch epochs: long enough (several
+ * seconds) to switch views and measure frame gaps, short enough for the time budget. Native
+ * TensorFlow is several times faster than WebAssembly, so it gets more epochs.
+ */
+const TRAINING = {
+  name: 'e2e shapes',
+  preset: 'classic',
+  batchSize: 8,
+  validationSplit: 0.2,
+} as const
+const EPOCHS_BY_BACKEND: Record<string, number> = { native: 150, wasm: 30, cpu: 3 }
+
+const BUNDLED_MODEL_DIR = join(APP_ROOT, 'resources', 'models', 'mnist')
+const BUILTIN_RUN_ID = 'builtin-mnist'
+const PAD_SIZE = 280
+
+/** Figures this spec measures; printed and written to test-results/e2e-metrics.json. */
+interface Metrics {
+  date: string
+  backend?: { name: string; detail?: string; nativeUnavailableReason?: string }
+  import?: { progressBarSeen: boolean; maxProgressPercent: number | null; ms: number }
+  training?: {
+    settings: typeof TRAINING & { epochs: number }
+    timeToFirstChartPointMs: number
+    wallMs: number
+    samplesPerSecondTile: string
+    intervalGapsMs: GapSummary
+    frameGapsMs: GapSummary
+    viewSwitchMs: Record<string, number>
+  }
+  evaluation?: { testAccuracy: string; ms: number }
+  draw?: Record<string, string>
+}
+
+type BackendInfo = NonNullable<Metrics['backend']>
+
+describe('serve mode in Chromium (real engine)', () => {
+  let server: ServeHandle | undefined
+  let session: AppSession | undefined
+  let dataset: ShapeDataset | undefined
+  const metrics: Metrics = { date: new Date().toISOString() }
+
+  /** The page, once the session is open. */
+  const page = (): Page => {
+    if (!session) throw new Error('the browser session did not start (see beforeAll)')
+    return session.page
+  }
+  const byTestId = (id: string) => page().getByTestId(id)
+
+  async function go(view: 'data' | 'train' | 'evaluate' | 'draw' | 'models'): Promise<number> {
+    const started = performance.now()
+    await byTestId(`nav-${view}`).click()
+    await expect
+      .poll(() => page().locator(`#${view}-title`).isVisible(), {
+        message: `the ${view} view shows after clicking its nav item`,
+        timeout: 5_000,
+        interval: 20,
+      })
+      .toBe(true)
+    return Math.round(performance.now() - started)
+  }
+
+  beforeAll(async () => {
+    await prepareBuild()
+    dataset = await generateShapeDataset()
+    server = await startServe()
+    session = await openApp(server.url)
+  })
+
+  afterAll(async () => {
+    await session?.close()
+    await server?.stop()
+    if (dataset) rmSync(dataset.dir, { recursive: true, force: true })
+    ensureDir(RESULTS_DIR)
+    writeFileSync(join(RESULTS_DIR, 'e2e-metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`)
+    console.log(`e2e metrics: ${JSON.stringify(metrics)}`)
+  })
+
+  beforeEach(async ({ task }) => {
+    if (session) await startTraceChunk(session.context, task.name)
+  })
+
+  afterEach(async ({ task }) => {
+    if (!session) return
+    const problems = session.problems.take()
+    const failed = task.result?.state === 'fail' || problems.length > 0
+    const trace = await endTraceChunk(session.context, task.name, failed)
+    if (trace) console.warn(`trace of "${task.name}": ${trace}`)
+    if (problems.length) {
+      throw new Error(
+        `the page reported errors during "${task.name}":\n` +
+          problems.map((p) => `  [${p.kind}] ${p.text}`).join('\n'),
+      )
+    }
+  })
+
+  test('a. the shell loads and the status bar names the backend (and why not native)', async () => {
+    await expect(page().title()).resolves.toBe('InkLab')
+    for (const view of ['data', 'train', 'evaluate', 'draw', 'models']) {
+      await expect(byTestId(`nav-${view}`).isVisible(), `nav-${view} is visible`).resolves.toBe(
+        true,
+      )
+    }
+    expect(await page().locator('#data-title').isVisible(), 'the app opens on Data').toBe(true)
+
+    const info = await invoke<{ transport: string; backend: BackendInfo | null }>(
+      server!,
+      'app.info',
+    )
+    expect(info.transport, 'serve mode talks over HTTP').toBe('http')
+    const status = byTestId('backend-status')
+    await expect
+      .poll(() => status.textContent(), {
+        message: 'the backend status leaves "Starting engine…" once the engine host is up',
+        timeout: 60_000,
+      })
+      .not.toMatch(/Starting engine|Engine not running/)
+    const backend =
+      info.backend ?? (await invoke<{ backend: BackendInfo | null }>(server!, 'app.info')).backend
+    expect(backend, 'app.info names the backend once the engine runs').not.toBeNull()
+    metrics.backend = backend!
+    const text = (await status.textContent())!.trim()
+    expect(text, 'the status names the backend').toContain(backend!.detail || backend!.name)
+    if (backend!.name !== 'native') {
+      expect(
+        backend!.nativeUnavailableReason,
+        'a non-native backend comes with a reason',
+      ).toBeTruthy()
+      expect(text, 'the status says native TensorFlow is unavailable, and why').toContain(
+        `native TensorFlow unavailable: ${backend!.nativeUnavailableReason}`,
+      )
+    }
+    expect(await byTestId('engine-banner').count(), 'no engine error banner').toBe(0)
+  })
+
+  test('b. imports a generated folder dataset: progress, class counts, samples, skipped files', async () => {
+    expect(dataset, 'the dataset was generated').toBeDefined()
+    const picker = byTestId('folder-picker')
+    await page().evaluate(WATCH_IMPORT_PROGRESS)
+    await picker.getByRole('textbox').fill(dataset!.dir)
+    const started = performance.now()
+    await picker.getByRole('button', { name: 'Import' }).click()
+
+    const counts = byTestId('class-counts')
+    await counts.waitFor({ state: 'visible', timeout: 60_000 })
+    const importMs = Math.round(performance.now() - started)
+    const progress = await page().evaluate<{ appeared: boolean; maxValue: number | null }>(
+      IMPORT_PROGRESS_SEEN,
+    )
+    expect(progress.appeared, 'the import progress bar showed while importing').toBe(true)
+    metrics.import = {
+      progressBarSeen: progress.appeared,
+      maxProgressPercent: progress.maxValue,
+      ms: importMs,
+    }
+    expect(await page().getByRole('alert').count(), 'no "Import failed" banner').toBe(0)
+
+    // Class counts: every class with all its generated images (the broken one is not counted).
+    const rows = counts.locator('li')
+    await expect.poll(() => rows.count(), { message: 'one count row per class' }).toBe(3)
+    for (let i = 0; i < SHAPE_CLASSES.length; i++) {
+      const row = rows.nth(i)
+      expect(await row.locator('.cc-label').textContent(), `class ${i}`).toBe(SHAPE_CLASSES[i])
+      expect((await row.locator('.cc-value').textContent())!.trim(), `count of class ${i}`).toBe(
+        String(dataset!.perClass),
+      )
+    }
+
+    // Samples: a strip of decoded 28x28 images for each class.
+    const grid = byTestId('samples-grid')
+    await expect
+      .poll(() => grid.getAttribute('aria-busy'), { message: 'samples finished loading' })
+      .toBe('false')
+    const strips = grid.locator('.samples-row')
+    expect(await strips.count(), 'one sample strip per class').toBe(3)
+    for (let i = 0; i < 3; i++) {
+      expect(await strips.nth(i).locator('.samples-label').textContent()).toBe(SHAPE_CLASSES[i])
+      expect(
+        await strips.nth(i).locator('canvas').count(),
+        `samples of ${SHAPE_CLASSES[i]} are shown`,
+      ).toBeGreaterThan(0)
+    }
+
+    // Skipped files: the corrupt PNG and the text file, each with its reason.
+    const skippedRows = byTestId('skipped-files').locator('tbody tr')
+    expect(await skippedRows.count(), 'two skipped files').toBe(EXPECTED_SKIPPED.length)
+    const skipped: { file: string; reason: string }[] = []
+    for (const row of await skippedRows.all()) {
+      const [file = '', reason = ''] = (await row.locator('td').allTextContents()).map((t) =>
+        t.trim(),
+      )
+      skipped.push({ file, reason })
+    }
+    for (const expected of EXPECTED_SKIPPED) {
+      const row = skipped.find((s) => s.file === expected.file)
+      expect(row, `${expected.file} is listed as skipped`).toBeDefined()
+      expect(row!.reason, `${expected.file} has a reason`).toMatch(expected.reason)
+    }
+    const broken = skipped.find((s) => s.file === 'circle/broken.png')!
+    expect(broken.reason, 'the corrupt PNG is reported as undecodable').toMatch(/decode|corrupt/i)
+
+    const toast = byTestId('toast').filter({ hasText: 'Loaded' })
+    expect(await toast.textContent(), 'a toast confirms the import').toContain(
+      `${dataset!.total} images`,
+    )
+
+    await dismissToasts(page())
+    await byTestId('skipped-files').scrollIntoViewIfNeeded()
+    await screenshot(page(), 'data')
+  })
+
+  test('c. trains with live charts while the UI stays responsive', async () => {
+    const epochs = EPOCHS_BY_BACKEND[metrics.backend?.name ?? 'wasm'] ?? 30
+    const running = new RegExp(`^Training · epoch \\d+/${epochs}$`)
+    await go('train')
+    await byTestId('preset-select').selectOption(TRAINING.preset)
+    await page().getByLabel('Run name (optional)').fill(TRAINING.name)
+    await byTestId('epochs-input').fill(String(epochs))
+    await byTestId('batch-size-input').fill(String(TRAINING.batchSize))
+    await page().getByLabel('Validation split').fill(String(TRAINING.validationSplit))
+    const start = byTestId('start-training')
+    expect(await start.isEnabled(), 'Start is enabled with a dataset selected').toBe(true)
+    const canvasBefore = await page().evaluate<string | null>(canvasSnapshot('loss-chart'))
+    expect(await byTestId('loss-chart').textContent()).toContain('Start training to see the loss')
+
+    await page().evaluate(INSTALL_TRAINING_PROBES)
+    const startedAt = performance.now()
+    await start.click()
+    await expect
+      .poll(() => page().evaluate<boolean>(FIRST_POINT_SEEN), {
+        message: 'the loss chart gets its first point',
+        timeout: 60_000,
+        interval: 25,
+      })
+      .toBe(true)
+    const status = byTestId('training-status')
+    expect(await status.textContent(), 'the status bar says training is running').toMatch(running)
+
+    // Every other view answers while the engine trains in its own process.
+    const viewSwitchMs: Record<string, number> = {}
+    for (const view of ['data', 'models', 'evaluate', 'draw', 'train'] as const) {
+      viewSwitchMs[view] = await go(view)
+    }
+    expect(
+      await status.textContent(),
+      'training was still running after the round of view switches (the run is too short to test responsiveness otherwise)',
+    ).toMatch(running)
+    await expect
+      .poll(
+        () => page().locator('[data-testid="accuracy-chart"] canvas').getAttribute('aria-label'),
+        {
+          message: 'the accuracy chart has data after coming back to Train',
+        },
+      )
+      .not.toMatch(/No data yet\.$/)
+
+    const final = byTestId('train-final-state')
+    await final.waitFor({ state: 'visible', timeout: 150_000 })
+    const wallMs = Math.round(performance.now() - startedAt)
+    const samples = await page().evaluate<TrainingProbeSamples>(STOP_TRAINING_PROBES)
+    expect(await final.textContent(), 'the run completed').toMatch(/^\s*Training completed\./)
+    expect(await status.textContent()).toBe('Completed')
+
+    // The charts were drawn: the canvas pixels changed and both aria summaries carry values.
+    const canvasAfter = await page().evaluate<string | null>(canvasSnapshot('loss-chart'))
+    expect(canvasAfter, 'the loss chart canvas was redrawn with data').not.toBe(canvasBefore)
+    for (const chart of ['loss-chart', 'accuracy-chart']) {
+      const label = await page()
+        .locator(`[data-testid="${chart}"] canvas`)
+        .getAttribute('aria-label')
+      expect(label, `${chart} summarises its series`).toMatch(/Train \(epoch\): [\d.]+%?/)
+      expect(label, `${chart} has validation points`).toMatch(/Validation: [\d.]+%?/)
+    }
+    expect(await byTestId('stat-epoch').textContent()).toBe(`${epochs} / ${epochs}`)
+    const samplesTile = (await page().getByRole('group', { name: 'Samples/s' }).textContent())!
+      .replace('Samples/s', '')
+      .trim()
+    expect(samplesTile, 'the samples/s tile shows a number').toMatch(/^[\d,.]+$/)
+
+    expect(samples.clickAt, 'the Start click was seen by the page').not.toBeNull()
+    const timeToFirstChartPointMs = Math.round(samples.firstPointAt! - samples.clickAt!)
+    const intervalGapsMs = summarizeGaps(samples.ticks)
+    const frameGapsMs = summarizeGaps(samples.frames)
+    metrics.training = {
+      settings: { ...TRAINING, epochs },
+      timeToFirstChartPointMs,
+      wallMs,
+      samplesPerSecondTile: samplesTile,
+      intervalGapsMs,
+      frameGapsMs,
+      viewSwitchMs,
+    }
+    console.log(
+      `time from Start to the first chart point: ${timeToFirstChartPointMs} ms; training took ${wallMs} ms`,
+    )
+    console.log(
+      `UI lag while training: 50 ms interval gaps p95 ${intervalGapsMs.p95} ms, max ${intervalGapsMs.max} ms ` +
+        `(${intervalGapsMs.count} ticks); frame gaps p95 ${frameGapsMs.p95} ms, max ${frameGapsMs.max} ms ` +
+        `(${frameGapsMs.count} frames); view switches ${JSON.stringify(viewSwitchMs)}`,
+    )
+    // Generous bounds: this shared 2-core machine also runs the engine host.
+    expect(timeToFirstChartPointMs, 'first chart point within 15 s of Start').toBeLessThan(15_000)
+    expect(intervalGapsMs.p95, 'p95 gap of a 50 ms timer stays under 250 ms').toBeLessThan(250)
+    expect(intervalGapsMs.max, 'the page never froze for a second').toBeLessThan(1_000)
+    for (const [view, ms] of Object.entries(viewSwitchMs)) {
+      expect(ms, `switching to ${view} during training took under 2 s`).toBeLessThan(2_000)
+    }
+
+    await dismissToasts(page())
+    await screenshot(page(), 'train')
+  })
+
+  test('d. evaluates the run: accuracy, a 3x3 confusion matrix and the samples of a cell', async () => {
+    await go('evaluate')
+    const select = byTestId('run-select')
+    const option = select.locator('option', { hasText: TRAINING.name })
+    expect(await option.count(), 'the run is offered for evaluation').toBe(1)
+    await select.selectOption((await option.getAttribute('value'))!)
+    const started = performance.now()
+    await byTestId('run-evaluation').click()
+    const accuracy = byTestId('test-accuracy')
+    await accuracy.waitFor({ state: 'visible', timeout: 60_000 })
+    const evalMs = Math.round(performance.now() - started)
+    const accuracyText = (await accuracy.textContent())!.trim()
+    expect(accuracyText, 'test accuracy is a percentage').toMatch(/^\d{1,3}(\.\d+)?%$/)
+    expect(await byTestId('test-loss').textContent()).toMatch(/\d/)
+    metrics.evaluation = { testAccuracy: accuracyText, ms: evalMs }
+
+    const matrix = byTestId('confusion-matrix')
+    expect(await matrix.locator('tbody tr').count(), '3 rows').toBe(3)
+    const cells = matrix.locator('button.cm-cell')
+    expect(await cells.count(), '3x3 cells').toBe(9)
+    const counts = (await cells.allTextContents()).map((t) => Number(t.trim()))
+    const total = counts.reduce((a, b) => a + b, 0)
+    expect(total, 'the matrix counts the 24 validation images').toBe(24)
+    expect(await matrix.locator('thead th').allTextContents()).toEqual([
+      'actual ↓ / predicted →',
+      ...SHAPE_CLASSES,
+    ])
+
+    // Open the fullest cell and see its images.
+    const fullest = counts.indexOf(Math.max(...counts))
+    const [actual, predicted] = [Math.floor(fullest / 3), fullest % 3]
+    await matrix.locator(`[data-cell="${actual}-${predicted}"]`).click()
+    const cell = byTestId('cell-samples')
+    await expect
+      .poll(() => cell.locator('h2').textContent(), { message: 'the cell panel names the cell' })
+      .toMatch(
+        new RegExp(`Actual ${SHAPE_CLASSES[actual]}\\s+→ predicted\\s+${SHAPE_CLASSES[predicted]}`),
+      )
+    await expect
+      .poll(() => cell.locator('canvas').count(), { message: 'the images of the cell are shown' })
+      .toBe(counts[fullest])
+    expect(await byTestId('per-class-table').locator('tbody tr').count()).toBe(3)
+
+    await dismissToasts(page())
+    await screenshot(page(), 'evaluate')
+  })
+
+  test('e. draws on the pad with the bundled MNIST model: "1", "7", and Clear resets', async () => {
+    expect(
+      existsSync(join(BUNDLED_MODEL_DIR, 'model.json')) &&
+        existsSync(join(BUNDLED_MODEL_DIR, 'metadata.json')),
+      `the bundled pretrained MNIST model is missing: ${BUNDLED_MODEL_DIR}/{model.json,metadata.json} ` +
+        '(this step cannot run without it)',
+    ).toBe(true)
+    await go('draw')
+    const select = byTestId('model-select')
+    await expect
+      .poll(() => select.locator(`option[value="${BUILTIN_RUN_ID}"]`).count(), {
+        message: 'the bundled model is offered on the Draw view',
+      })
+      .toBe(1)
+    await select.selectOption(BUILTIN_RUN_ID)
+    const use = page().getByRole('button', { name: 'Use this model' })
+    if (await use.isEnabled()) await use.click()
+    const runs = await invoke<{ id: string; name: string }[]>(server!, 'runs.list')
+    const bundled = runs.find((r) => r.id === BUILTIN_RUN_ID)
+    expect(bundled, 'runs.list includes the bundled model').toBeDefined()
+    await expect
+      .poll(() => byTestId('active-model').textContent(), {
+        message: 'the bundled model is the active one',
+      })
+      .toContain(bundled!.name)
+    await expect.poll(() => use.isDisabled(), { message: 'activation finished' }).toBe(true)
+
+    const pad = byTestId('draw-pad')
+    const box = await pad.boundingBox()
+    expect(box, 'the pad is on screen').not.toBeNull()
+    expect(Math.round(box!.width)).toBe(PAD_SIZE)
+    const top = byTestId('prediction-top')
+    const draw: Record<string, string> = {}
+
+    /** Draws one stroke through `points` (pad coordinates) with real mouse events. */
+    const stroke = async (points: [number, number][]): Promise<void> => {
+      const [x0, y0] = points[0]!
+      await page().mouse.move(box!.x + x0, box!.y + y0)
+      await page().mouse.down()
+      for (const [x, y] of points.slice(1)) {
+        await page().mouse.move(box!.x + x, box!.y + y, { steps: 12 })
+      }
+      await page().mouse.up()
+    }
+    /** Waits until the top prediction starts with `label` and stays so (the last answer wins). */
+    const expectPrediction = async (label: string): Promise<string> => {
+      await expect
+        .poll(async () => ((await top.count()) ? (await top.textContent())!.trim() : ''), {
+          message: `the drawing is classified as "${label}"`,
+          timeout: 15_000,
+        })
+        .toMatch(new RegExp(`^${label}\\b`))
+      await page().waitForTimeout(400)
+      const text = (await top.textContent())!.trim()
+      expect(text, `still "${label}" once the last classification arrived`).toMatch(
+        new RegExp(`^${label} — \\d+(\\.\\d+)?%$`),
+      )
+      expect(await byTestId('model-input').count(), 'the 28x28 model input is shown').toBe(1)
+      return text
+    }
+    const expectReset = async (): Promise<void> => {
+      await byTestId('draw-clear').click()
+      await expect.poll(() => top.count(), { message: 'Clear removes the prediction' }).toBe(0)
+      expect(await page().getByText('Nothing to classify yet').isVisible()).toBe(true)
+      expect(await byTestId('draw-clear').isDisabled(), 'nothing left to clear').toBe(true)
+    }
+
+    // "1": one vertical stroke, slightly slanted like a hand-written one.
+    await stroke([
+      [146, 48],
+      [140, 140],
+      [134, 232],
+    ])
+    draw.one = await expectPrediction('1')
+    await expectReset()
+
+    // "7": a top bar, then the diagonal down to the bottom left.
+    await stroke([
+      [78, 62],
+      [206, 60],
+      [160, 148],
+      [118, 236],
+    ])
+    draw.seven = await expectPrediction('7')
+    metrics.draw = draw
+    await dismissToasts(page())
+    await screenshot(page(), 'draw')
+    await expectReset()
+  })
+
+  test('f. the Models view lists the bundled model and the run', async () => {
+    await go('models')
+    const table = byTestId('runs-table')
+    await table.waitFor({ state: 'visible' })
+    const rows = table.locator('tbody tr')
+    const run = rows.filter({ hasText: TRAINING.name })
+    expect(await run.count(), 'the run is listed').toBe(1)
+    expect(await run.textContent()).toContain('Completed')
+    expect(await run.textContent(), 'with its dataset').toContain(basename(dataset!.dir))
+    const builtin = rows.filter({ has: page().locator('.badge', { hasText: 'built-in' }) })
+    expect(await builtin.count(), 'the bundled MNIST model is listed').toBe(1)
+
+    await run.getByRole('button', { name: TRAINING.name, exact: true }).click()
+    const history = page().locator('[data-testid="run-history-chart"] canvas')
+    await expect
+      .poll(() => history.getAttribute('aria-label'), { message: 'the run history chart has data' })
+      .toMatch(/Train loss: [\d.]+/)
+
+    await dismissToasts(page())
+    await screenshot(page(), 'models')
+  })
+})
