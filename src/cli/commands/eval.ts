@@ -1,0 +1,77 @@
+import { describeBackend, evaluateModel, initBackend, loadModel } from '@engine/index'
+import { BackendRequestSchema } from '@shared/schemas'
+import { resolve } from 'node:path'
+
+import { choiceOption, parseCommandArgs, required } from '../args'
+import { UsageError } from '../errors'
+import { percent, type Output } from '../output'
+import { loadDataset } from './train'
+
+export const EVAL_HELP = `inklab eval --model DIR --dataset <mnist|fashion-mnist|DIR|IDX-DIR> [--backend B] [--json]`
+
+const OPTIONS = {
+  model: { type: 'string' },
+  dataset: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+/** `inklab eval`: accuracy, loss, per-class report and confusion matrix of a saved model. */
+export async function evalCommand(argv: string[], out: Output): Promise<number> {
+  const { values } = parseCommandArgs('eval', argv, OPTIONS)
+  const modelDir = resolve(required('model', values.model))
+  const datasetArg = required('dataset', values.dataset)
+  const backend = await initBackend(
+    choiceOption('backend', values.backend ?? 'auto', BackendRequestSchema.options)!,
+  )
+  out.info(describeBackend(backend))
+  const { model, metadata } = await loadModel(modelDir)
+  try {
+    const started = Date.now()
+    const dataset = await loadDataset(datasetArg, out)
+    if (dataset.labels.join('\u0000') !== metadata.labels.join('\u0000')) {
+      throw new UsageError(
+        `the model's classes (${metadata.labels.join(' ')}) differ from the dataset's ` +
+          `(${dataset.labels.join(' ')})`,
+      )
+    }
+    const split = dataset.test ?? dataset.train
+    const report = evaluateModel(model, split, dataset.labels)
+    const seconds = (Date.now() - started) / 1000
+    out.result(
+      `${dataset.test ? 'test' : 'all'} accuracy ${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} on ${report.count} images`,
+    )
+    if (!out.json) {
+      out.result('class        precision  recall     f1         support')
+      for (const c of report.perClass) {
+        out.result(
+          `${c.label.padEnd(12)} ${percent(c.precision).padEnd(10)} ${percent(c.recall).padEnd(10)} ` +
+            `${percent(c.f1).padEnd(10)} ${c.support}`,
+        )
+      }
+      out.result('confusion matrix (rows: actual, columns: predicted):')
+      const w = Math.max(4, ...report.confusion.flat().map((n) => String(n).length + 1))
+      out.result(' '.repeat(w) + dataset.labels.map((l) => l.slice(0, w - 1).padStart(w)).join(''))
+      report.confusion.forEach((row, i) => {
+        out.result(
+          dataset.labels[i].slice(0, w - 1).padStart(w) +
+            row.map((n) => String(n).padStart(w)).join(''),
+        )
+      })
+    }
+    out.emitJson({
+      testAccuracy: report.accuracy,
+      testLoss: report.loss,
+      seconds,
+      backend: backend.name,
+      samplesPerSecond: report.count / Math.max(seconds, 1e-6),
+      count: report.count,
+      macroF1: report.macroF1,
+      perClass: report.perClass,
+      confusion: report.confusion,
+    })
+    return 0
+  } finally {
+    model.dispose()
+  }
+}
