@@ -1,0 +1,231 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+import sharp from 'sharp'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+import { loadBuiltinMnist } from '@engine/data'
+
+import { ensureBuilt } from '../helpers/build'
+
+const ROOT = resolve(__dirname, '../../..')
+const BIN = join(ROOT, 'bin', 'inklab.mjs')
+
+interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the real `inklab` command the way a user does. */
+function inklab(args: string[], timeoutMs = 240_000): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd: ROOT,
+        timeout: timeoutMs,
+        maxBuffer: 32 * 1024 * 1024,
+        env: { ...process.env, INKLAB_DEBUG: '' },
+      },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0
+        done({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>
+}
+
+function expectOneLineError(r: CliResult, pattern: RegExp): void {
+  const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('inklab: error:'))
+  expect(errorLines).toHaveLength(1)
+  expect(errorLines[0]).toMatch(pattern)
+  expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m) // never a stack trace
+}
+
+const work = mkdtempSync(join(tmpdir(), 'inklab-cli-'))
+const modelDir = join(work, 'model')
+
+beforeAll(async () => {
+  await ensureBuilt()
+}, 300_000)
+
+describe('inklab CLI: arguments and errors', () => {
+  it('prints usage with --help and exits 0', async () => {
+    const r = await inklab(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/inklab train --dataset/)
+    expect(r.stdout).toMatch(/inklab predict --model DIR FILE/)
+  })
+
+  it('rejects an unknown command with exit code 2', async () => {
+    const r = await inklab(['fly'])
+    expect(r.code).toBe(2)
+    expectOneLineError(r, /unknown command "fly"/)
+  })
+
+  it('names a missing required option', async () => {
+    const r = await inklab(['train', '--dataset', 'mnist'])
+    expect(r.code).toBe(2)
+    expectOneLineError(r, /--out is required/)
+  })
+
+  it('names a bad number and an unknown flag', async () => {
+    const bad = await inklab(['train', '--dataset', 'mnist', '--out', work, '--epochs', 'lots'])
+    expect(bad.code).toBe(2)
+    expectOneLineError(bad, /--epochs must be a whole number, got "lots"/)
+    const unknown = await inklab(['eval', '--modle', 'x'])
+    expect(unknown.code).toBe(2)
+    expectOneLineError(unknown, /--modle/)
+  })
+
+  it('names a dataset folder that does not exist', async () => {
+    const missing = join(work, 'no-such-folder')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      missing,
+      '--out',
+      join(work, 'x'),
+      '--epochs',
+      '1',
+    ])
+    expect(r.code).toBe(1)
+    expectOneLineError(r, /no-such-folder/)
+  })
+
+  it('names a corrupt IDX file', async () => {
+    const dir = join(work, 'bad-idx')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'train-images-idx3-ubyte'), Buffer.from([0, 0, 8, 3, 0, 0, 0, 9]))
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 9]))
+    const r = await inklab(['train', '--dataset', dir, '--out', join(work, 'y'), '--epochs', '1'])
+    expect(r.code).toBe(1)
+    expectOneLineError(r, /train-(images|labels)-idx[13]-ubyte/)
+  })
+
+  it('reports which backends load, with the reason native does not', async () => {
+    const r = await inklab(['backends', '--json'])
+    expect(r.code).toBe(0)
+    const { backends } = lastJson(r.stdout) as {
+      backends: Array<{ name: string; available: boolean; reason?: string }>
+    }
+    const wasm = backends.find((b) => b.name === 'wasm')
+    const native = backends.find((b) => b.name === 'native')
+    expect(wasm?.available).toBe(true)
+    expect(native).toBeDefined()
+    if (!native?.available) expect(native?.reason).toMatch(/tfjs-node|libtensorflow/)
+  })
+})
+
+describe('inklab CLI: train, eval and predict on real MNIST', () => {
+  let trained: Record<string, unknown>
+
+  it('trains the fast preset on a 6,000-image MNIST subset and writes a model folder', async () => {
+    const r = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--preset',
+      'fast',
+      '--epochs',
+      '2',
+      '--limit',
+      '6000',
+      '--batch-size',
+      '64',
+      '--out',
+      modelDir,
+      '--json',
+    ])
+    expect(r.stderr).toMatch(/^backend: /m)
+    expect(r.code, r.stderr).toBe(0)
+    trained = lastJson(r.stdout)
+    expect(trained.testAccuracy).toBeGreaterThan(0.9)
+    expect(trained.testLoss).toBeGreaterThan(0)
+    expect(trained.seconds).toBeGreaterThan(0)
+    expect(trained.samplesPerSecond).toBeGreaterThan(0)
+    expect(['native', 'wasm']).toContain(trained.backend)
+    for (const f of ['model.json', 'weights.bin', 'metadata.json']) {
+      expect(existsSync(join(modelDir, f))).toBe(true)
+    }
+    const metadata = JSON.parse(readFileSync(join(modelDir, 'metadata.json'), 'utf8'))
+    expect(metadata.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    expect(metadata.preset).toBe('fast')
+    expect(metadata.metrics.testAccuracy).toBeCloseTo(trained.testAccuracy as number, 6)
+  })
+
+  it('evaluates the saved model to the same test accuracy', async () => {
+    const r = await inklab(['eval', '--model', modelDir, '--dataset', 'mnist', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const evaluated = lastJson(r.stdout)
+    expect(evaluated.testAccuracy).toBeCloseTo(trained.testAccuracy as number, 6)
+    expect((evaluated.confusion as number[][]).flat().reduce((a, b) => a + b, 0)).toBe(10_000)
+  })
+
+  it('classifies image files of any size and polarity, and names a corrupt one', async () => {
+    const mnist = await loadBuiltinMnist()
+    const files: Array<{ file: string; label: string }> = []
+    for (let i = 0; i < 10; i++) {
+      const label = mnist.test!.labels[i]
+      const raw = Buffer.from(mnist.test!.images.subarray(i * 784, (i + 1) * 784))
+      const ink = i % 2 === 0 ? raw : Buffer.from(raw.map((v) => 255 - v)) // half black-on-white
+      const file = join(work, `digit-${i}.${i % 3 === 0 ? 'jpg' : 'png'}`)
+      await sharp(ink, { raw: { width: 28, height: 28, channels: 1 } })
+        .resize(28 * (3 + (i % 4)), 28 * (3 + (i % 4)), { kernel: 'lanczos3' })
+        .toFile(file)
+      files.push({ file, label: String(label) })
+    }
+    const corrupt = join(work, 'corrupt.png')
+    writeFileSync(corrupt, Buffer.from('not really a png'))
+    const r = await inklab([
+      'predict',
+      '--model',
+      modelDir,
+      ...files.map((f) => f.file),
+      corrupt,
+      '--json',
+    ])
+    expect(r.code).toBe(1) // one file was bad
+    expectOneLineError(r, /corrupt\.png/)
+    const { predictions } = lastJson(r.stdout) as {
+      predictions: Array<{
+        file: string
+        label: string
+        confidence: number
+        top: Array<{ label: string; p: number }>
+      }>
+    }
+    expect(predictions).toHaveLength(10)
+    for (const p of predictions) {
+      expect(p.top).toHaveLength(3)
+      expect(p.top[0].label).toBe(p.label)
+      expect(p.confidence).toBeCloseTo(p.top[0].p, 6)
+    }
+    const correct = predictions.filter((p, i) => p.label === files[i].label).length
+    expect(correct).toBeGreaterThanOrEqual(8)
+  })
+})
+
+describe('inklab bench', () => {
+  it('measures training and inference throughput of the available backends', async () => {
+    const r = await inklab(['bench', '--seconds', '0.5', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const result = lastJson(r.stdout) as {
+      results: Array<{ backend: string; available: boolean; train?: { samplesPerSec: number } }>
+    }
+    const wasm = result.results.find((b) => b.backend === 'wasm')
+    expect(wasm?.available).toBe(true)
+    expect(wasm?.train?.samplesPerSec).toBeGreaterThan(0)
+    expect(r.stderr).toMatch(/wasm/)
+  })
+})
