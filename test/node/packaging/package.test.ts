@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process'
+import { builtinModules } from 'node:module'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+import { listPackage } from '@electron/asar'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+
+import { ensureBuilt } from '../helpers/build'
+
+const ROOT = resolve(__dirname, '../../..')
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>
+  optionalDependencies: Record<string, string>
+}
+const config = parseYaml(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as {
+  electronVersion: string
+  asarUnpack: string[]
+  files: string[]
+  linux: { target: string[] }
+  win: { target: string[] }
+  mac: { target: string[] }
+}
+
+describe('electron-builder configuration', () => {
+  it('pins the same Electron version the project installs', () => {
+    expect(config.electronVersion).toBe(pkg.optionalDependencies.electron)
+  })
+
+  it('builds AppImage and deb, NSIS and dmg', () => {
+    expect(config.linux.target).toEqual(expect.arrayContaining(['AppImage', 'deb']))
+    expect(config.win.target).toContain('nsis')
+    expect(config.mac.target).toContain('dmg')
+  })
+
+  it('unpacks the native addons from the asar archive', () => {
+    for (const glob of [
+      'node_modules/@tensorflow/tfjs-node/**',
+      'node_modules/sharp/**',
+      'node_modules/@img/**',
+      '**/*.node',
+    ]) {
+      expect(config.asarUnpack).toContain(glob)
+    }
+  })
+})
+
+/** A stand-in for the Electron distribution, which cannot be downloaded here: packaging needs only its layout. */
+function fakeElectronDist(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inklab-fake-electron-'))
+  writeFileSync(join(dir, 'electron'), '#!/bin/sh\n')
+  chmodSync(join(dir, 'electron'), 0o755)
+  writeFileSync(join(dir, 'version'), `v${config.electronVersion}`)
+  writeFileSync(join(dir, 'LICENSE'), '')
+  writeFileSync(join(dir, 'LICENSES.chromium.html'), '')
+  mkdirSync(join(dir, 'resources'))
+  mkdirSync(join(dir, 'locales'))
+  return dir
+}
+
+/** Bare package names the built main-process bundles require at run time. */
+function runtimeRequires(dir: string): Set<string> {
+  const names = new Set<string>()
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.js')) continue
+    const source = readFileSync(join(entry.parentPath, entry.name), 'utf8')
+    for (const m of source.matchAll(/require\(["']([^"'.][^"']*)["']\)/g)) {
+      const spec = m[1]
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]
+      if (name === 'electron' || name.startsWith('node:') || builtinModules.includes(name)) continue
+      names.add(name)
+    }
+  }
+  return names
+}
+
+describe('the packaged app (electron-builder --dir, Linux)', () => {
+  let files: Set<string>
+  let unpacked: string
+  let resources: string
+
+  beforeAll(async () => {
+    await ensureBuilt()
+    const out = mkdtempSync(join(tmpdir(), 'inklab-pack-'))
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/electron-builder/cli.js'),
+        '--linux',
+        'dir',
+        '--publish',
+        'never',
+        `-c.electronDist=${fakeElectronDist()}`,
+        `-c.directories.output=${out}`,
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    )
+    resources = join(out, 'linux-unpacked', 'resources')
+    unpacked = join(resources, 'app.asar.unpacked')
+    files = new Set(
+      listPackage(join(resources, 'app.asar'), { isPack: false }).map((f) => f.replace(/\\/g, '/')),
+    )
+  }, 300_000)
+
+  const has = (path: string): boolean => files.has(path) || existsSync(join(unpacked, path))
+
+  it('holds every entry point the app starts', () => {
+    for (const entry of [
+      '/out/main/index.js',
+      '/out/main/engineHost.js',
+      '/out/preload/index.cjs',
+      '/out/renderer/index.html',
+      '/package.json',
+    ]) {
+      expect(has(entry), entry).toBe(true)
+    }
+  })
+
+  it('holds every script and stylesheet the window loads', () => {
+    const html = readFileSync(join(ROOT, 'out/renderer/index.html'), 'utf8')
+    const assets = [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => m[1])
+    expect(assets.length).toBeGreaterThan(0)
+    for (const asset of assets) expect(has(`/out/renderer/${asset}`), asset).toBe(true)
+  })
+
+  it('holds every package the main process and the engine host require', () => {
+    const required = runtimeRequires(join(ROOT, 'out/main'))
+    expect(required).toContain('@tensorflow/tfjs')
+    expect(required).toContain('sharp')
+    for (const name of required) {
+      const declared = name in pkg.dependencies || name in pkg.optionalDependencies
+      expect(declared, `${name} is required at run time but not a (optional) dependency`).toBe(true)
+      if (name in pkg.optionalDependencies && !existsSync(join(ROOT, 'node_modules', name)))
+        continue
+      expect(has(`/node_modules/${name}/package.json`), `${name} is not in the package`).toBe(true)
+    }
+  })
+
+  it('keeps native code and WebAssembly outside the archive', () => {
+    const sharpBinaries = readdirSync(join(unpacked, 'node_modules/@img'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.node'))
+    expect(sharpBinaries.length).toBeGreaterThan(0)
+    const wasm = readdirSync(join(unpacked, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'))
+    expect(wasm).toContain('tfjs-backend-wasm-simd.wasm')
+  })
+
+  it('ships the pretrained MNIST model and the icon as resources, and not Electron itself', () => {
+    for (const f of ['model.json', 'weights.bin', 'metadata.json']) {
+      expect(existsSync(join(resources, 'models', 'mnist', f)), f).toBe(true)
+    }
+    expect(existsSync(join(resources, 'icon.png'))).toBe(true)
+    expect([...files].some((f) => f.startsWith('/node_modules/electron/'))).toBe(false)
+  })
+})
