@@ -47,6 +47,11 @@ export interface TrainOptions {
   log?: (message: string) => void
   /** Minimum milliseconds between batch events (default 250). */
   progressIntervalMs?: number
+  /**
+   * Awaited between batches; training goes on when it resolves. This is how a caller pauses a run
+   * (abort still works while paused once the gate resolves or rejects).
+   */
+  pauseGate?: () => Promise<void>
   /** Metadata fields for the checkpoint (name, version) that the engine cannot know. */
   metadata?: { name?: string; inklabVersion?: string }
 }
@@ -281,6 +286,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           })
         }
         await yieldToEventLoop()
+        if (options.pauseGate) await options.pauseGate()
       }
       if (epoch === 0 && epochSeen > 0) referenceLoss = epochLoss / epochSeen
 

@@ -119,6 +119,35 @@ describe('trainModel', () => {
     expect(report.accuracy).toBeGreaterThan(0.5)
   })
 
+  it('waits at the pause gate and can be cancelled while paused', async () => {
+    const controller = new AbortController()
+    let batches = 0
+    let gateCalls = 0
+    const result = await train({
+      dataset: subset(640),
+      config: config({ epochs: 2 }),
+      progressIntervalMs: 0,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.kind === 'batch') batches += 1
+      },
+      pauseGate: () => {
+        gateCalls += 1
+        if (gateCalls !== 2) return Promise.resolve()
+        // Paused after the second batch: nothing may run meanwhile; then cancel and let it go on.
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            expect(batches).toBe(2)
+            controller.abort()
+            resolve()
+          }, 150),
+        )
+      },
+    })
+    expect(result.stopReason).toBe('cancelled')
+    expect(batches).toBe(2)
+  })
+
   it('stops with "diverged" and a helpful message when the loss explodes', async () => {
     const result = await train({
       dataset: subset(640),
