@@ -224,7 +224,7 @@ function percent(value: number | undefined): string {
 
 /** A self-contained HTML report: headline metrics, the charts inline, per-class table, confusion. */
 export function reportHtml(
-  run: RunDetail,
+  run: Omit<RunDetail, 'active'>,
   evaluation: EvaluationReport | null,
   charts: { loss: string; accuracy: string },
 ): string {

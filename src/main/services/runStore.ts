@@ -14,8 +14,14 @@ import { TrainConfigSchema } from '@shared/schemas/training'
 
 import { exists, isSafeId, KeyedQueue, readJsonOrNull, writeJsonAtomic } from './fsUtil'
 
-/** What `run.json` holds: the run's detail without its epoch history (kept in `history.jsonl`). */
-export type RunRecord = Omit<RunDetail, 'history'>
+/**
+ * What `run.json` holds: the run's detail without its epoch history (kept in `history.jsonl`) and
+ * without `active` (which run is active is a setting, not a property of the run).
+ */
+export type RunRecord = Omit<RunDetail, 'history' | 'active'>
+
+/** A stored run with its epoch history. */
+export type StoredRun = RunRecord & { history: EpochRecord[] }
 
 /** Id of the pretrained model shipped with the app. */
 export const BUILTIN_RUN_ID = 'builtin-mnist'
@@ -32,7 +38,7 @@ export const INTERRUPTED_MESSAGE =
 export const INTERRUPTED_NO_CHECKPOINT_MESSAGE =
   'the app closed or the trainer crashed during training, before any checkpoint was saved'
 
-const RunRecordSchema = RunDetailSchema.omit({ history: true })
+const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true })
 
 /** A run or dataset the caller named does not exist. */
 export class NotFoundError extends Error {
@@ -158,7 +164,7 @@ export class RunStore {
   }
 
   /** A run with its history. */
-  async detail(id: string): Promise<RunDetail> {
+  async detail(id: string): Promise<StoredRun> {
     const [record, history] = await Promise.all([this.get(id), this.history(id)])
     return { ...record, history }
   }

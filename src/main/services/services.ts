@@ -104,8 +104,8 @@ function now(): string {
   return new Date().toISOString()
 }
 
-function summaryOf(record: RunRecord, hasModel: boolean): RunSummary {
-  return RunSummarySchema.parse({ ...record, hasModel })
+function summaryOf(record: RunRecord, hasModel: boolean, active: boolean): RunSummary {
+  return RunSummarySchema.parse({ ...record, hasModel, active })
 }
 
 /** Files under `dir`, relative to `base`, sorted. */
@@ -492,8 +492,10 @@ export function createServices(options: ServicesOptions): Services {
 
   // ---- the handlers ---------------------------------------------------------------------------
 
-  async function runSummary(record: RunRecord): Promise<RunSummary> {
-    return summaryOf(record, await runs.hasModel(record.id).catch(() => false))
+  /** `record` as the routes list it; `activeId` saves looking the active run up once per run. */
+  async function runSummary(record: RunRecord, activeId?: string | null): Promise<RunSummary> {
+    const active = (activeId === undefined ? await activeRunId() : activeId) === record.id
+    return summaryOf(record, await runs.hasModel(record.id).catch(() => false), active)
   }
 
   const handlers: Handlers = {
@@ -559,16 +561,25 @@ export function createServices(options: ServicesOptions): Services {
     'training.current': async (): Promise<RunDetail | null> => {
       const record = current?.record
       if (!current || !record) return null
-      return { ...record, hasModel: await runs.hasModel(record.id), history: [...current.history] }
+      return {
+        ...record,
+        hasModel: await runs.hasModel(record.id),
+        active: (await activeRunId()) === record.id,
+        history: [...current.history],
+      }
     },
 
-    'runs.list': async () => Promise.all((await runs.list()).map(runSummary)),
+    'runs.list': async () => {
+      const [records, activeId] = await Promise.all([runs.list(), activeRunId()])
+      return Promise.all(records.map((record) => runSummary(record, activeId)))
+    },
     'runs.get': async ({ runId }) => {
+      const active = (await activeRunId()) === runId
       if (current?.record && current.runId === runId) {
-        return { ...current.record, history: [...current.history] }
+        return { ...current.record, active, history: [...current.history] }
       }
       const detail = await runs.detail(runId)
-      return { ...detail, hasModel: await runs.hasModel(runId) }
+      return { ...detail, hasModel: await runs.hasModel(runId), active }
     },
     'runs.rename': async ({ runId, name }) => {
       if (runId === BUILTIN_RUN_ID) throw new UserError('the bundled model cannot be renamed')

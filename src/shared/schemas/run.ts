@@ -36,6 +36,8 @@ export const RunSummarySchema = z.object({
   hasModel: z.boolean(),
   /** The pretrained model shipped with the app. */
   builtin: z.boolean().default(false),
+  /** The run whose model the drawing pad uses (the bundled model unless another was activated). */
+  active: z.boolean().default(false),
   metrics: ModelMetricsSchema.partial().optional(),
   backend: BackendInfoSchema.optional(),
 })

@@ -59,6 +59,30 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promis
   }
 }
 
+/** Installs a bundled MNIST model in the resources folder (the `builtin-mnist` run). */
+async function bundledModel(): Promise<void> {
+  await writeModelFolder(join(resourcesDir, 'models', 'mnist'), {
+    format: 'inklab-model',
+    formatVersion: 1,
+    name: 'MNIST (bundled)',
+    labels: ['0', '1', '2'],
+    preprocessing: {
+      size: 28,
+      fitBox: 20,
+      centerBy: 'mass',
+      inkPolarity: 'light-on-dark',
+      scale: 'divide-255',
+      transposed: false,
+    },
+    dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 60000, testSize: 10000 },
+    preset: 'accurate',
+    metrics: { testAccuracy: 0.995, epochs: 12, seconds: 600, samplesPerSecond: 1000 },
+    backend: 'native',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    inklabVersion: '0.1.0',
+  })
+}
+
 async function folderDataset(): Promise<string> {
   const dir = join(workDir, 'digits')
   for (const label of ['a', 'b', 'c']) {
@@ -375,26 +399,7 @@ describe('services with an in-process engine host', () => {
   it('lists the bundled model as builtin-mnist and uses it by default', async () => {
     const engine = createFakeEngine()
     const hosts = inProcessHosts(engine)
-    await writeModelFolder(join(resourcesDir, 'models', 'mnist'), {
-      format: 'inklab-model',
-      formatVersion: 1,
-      name: 'MNIST (bundled)',
-      labels: ['0', '1', '2'],
-      preprocessing: {
-        size: 28,
-        fitBox: 20,
-        centerBy: 'mass',
-        inkPolarity: 'light-on-dark',
-        scale: 'divide-255',
-        transposed: false,
-      },
-      dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 60000, testSize: 10000 },
-      preset: 'accurate',
-      metrics: { testAccuracy: 0.995, epochs: 12, seconds: 600, samplesPerSecond: 1000 },
-      backend: 'native',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      inklabVersion: '0.1.0',
-    })
+    await bundledModel()
     const { call } = open(hosts)
     const list = await call('runs.list', {})
     expect(list[0]).toMatchObject({
@@ -402,6 +407,7 @@ describe('services with an in-process engine host', () => {
       builtin: true,
       hasModel: true,
       state: 'completed',
+      active: true,
     })
     const detail = await call('runs.get', { runId: 'builtin-mnist' })
     expect(detail.config.preset).toBe('accurate')
@@ -420,6 +426,40 @@ describe('services with an in-process engine host', () => {
     expect(mnist.id).toBe('builtin-mnist')
     expect((await call('dataset.list', {}))[0].id).toBe('builtin-mnist')
     expect((await call('evaluation.run', { runId: 'builtin-mnist' })).count).toBe(9)
+  })
+
+  it('marks the active run: the bundled model by default, the activated one, the fallback', async () => {
+    await bundledModel()
+    const { call, events } = open(inProcessHosts(createFakeEngine()))
+    const activeIds = async () =>
+      (await call('runs.list', {})).filter((r) => r.active).map((r) => r.id)
+    expect(await activeIds()).toEqual(['builtin-mnist'])
+    expect((await call('runs.get', { runId: 'builtin-mnist' })).active).toBe(true)
+
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
+    )
+    expect(await activeIds()).toEqual(['builtin-mnist'])
+    expect((await call('runs.get', { runId })).active).toBe(false)
+
+    expect(await call('models.activate', { runId })).toMatchObject({ id: runId, active: true })
+    expect(await activeIds()).toEqual([runId])
+    expect((await call('runs.get', { runId })).active).toBe(true)
+    expect((await call('runs.get', { runId: 'builtin-mnist' })).active).toBe(false)
+    expect((await call('runs.rename', { runId, name: 'Kept' })).active).toBe(true)
+    // `active` is computed from the settings, never stored with the run.
+    const onDisk = JSON.parse(
+      await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8'),
+    ) as Record<string, unknown>
+    expect(onDisk).not.toHaveProperty('active')
+
+    await call('runs.delete', { runId })
+    expect(await activeIds()).toEqual(['builtin-mnist'])
   })
 
   it('says clearly when no model is active', async () => {

@@ -41,6 +41,7 @@ export function makeRun(overrides: Partial<RunSummary> = {}): RunSummary {
     finishedAt: '2025-01-02T10:05:00.000Z',
     hasModel: true,
     builtin: false,
+    active: false,
     metrics: { testAccuracy: 0.991 },
     ...overrides,
   }

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import type { Classification } from '@shared/contract'
 
 import { useDrawStore } from '@renderer/stores/draw'
-import { useModelsStore } from '@renderer/stores/models'
 import { settle, setupFake } from '../helpers/setup'
 
 function classification(label: string): Classification {
@@ -33,7 +32,6 @@ describe('useDrawStore', () => {
     resolvers[1]!(classification('3'))
     await settle()
     expect(draw.classification?.prediction?.label).toBe('3')
-    expect(useModelsStore().activeRunId).toBe('model-a')
   })
 
   it('drops answers that arrive after a clear', async () => {

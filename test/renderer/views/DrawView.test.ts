@@ -1,8 +1,9 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
+import { useModelsStore } from '@renderer/stores/models'
 import DrawView from '@renderer/views/DrawView.vue'
-import { BLANK_PIXELS } from '../helpers/fixtures'
+import { BLANK_PIXELS, makeRun } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 function pointer(type: string, x: number, y: number): PointerEvent {
@@ -80,6 +81,24 @@ describe('DrawView', () => {
     await settle()
     expect(wrapper.get('[data-testid="draw-undo"]').attributes('disabled')).toBeDefined()
     expect(fake.callsTo('draw.classify')).toHaveLength(1)
+    wrapper.unmount()
+  })
+
+  it('names the model the services report as active, and marks it in the model list', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [
+        makeRun({ id: 'run-1', name: 'Mine', active: true }),
+        makeRun({ id: 'builtin-mnist', name: 'MNIST fast', builtin: true }),
+      ],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] } })
+    await settle()
+    expect(wrapper.get('[data-testid="active-model"] strong').text()).toBe('Mine')
+    const select = wrapper.get('[data-testid="model-select"]')
+    expect((select.element as HTMLSelectElement).value).toBe('run-1')
+    const options = select.findAll('option').map((o) => o.text().replace(/\s+/g, ' '))
+    expect(options.filter((o) => o.includes('in use'))).toEqual(['Mine · 99.1% · in use'])
     wrapper.unmount()
   })
 })

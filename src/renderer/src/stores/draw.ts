@@ -5,7 +5,6 @@ import { ref, shallowRef } from 'vue'
 import { createDrawClient } from '@renderer/api/draw'
 import { errorMessage } from '@renderer/lib/errors'
 import { useAppStore } from './app'
-import { useModelsStore } from './models'
 
 /** Live classification interval while the pen moves. */
 export const LIVE_CLASSIFY_INTERVAL_MS = 150
@@ -17,7 +16,6 @@ export const LIVE_CLASSIFY_INTERVAL_MS = 150
 export const useDrawStore = defineStore('draw', () => {
   const client = createDrawClient()
   const app = useAppStore()
-  const models = useModelsStore()
 
   const classification = shallowRef<Classification | null>(null)
   const source = ref<'pad' | 'file' | null>(null)
@@ -38,7 +36,6 @@ export const useDrawStore = defineStore('draw', () => {
         classification.value = result
         source.value = 'pad'
         error.value = null
-        models.noteActive(result.modelId)
       }
     } catch (e) {
       if (gen === generation) {
@@ -75,7 +72,6 @@ export const useDrawStore = defineStore('draw', () => {
       source.value = 'file'
       filePath.value = path.trim()
       error.value = null
-      models.noteActive(result.modelId)
     } catch (e) {
       if (gen === generation) {
         error.value = errorMessage(e)

@@ -26,8 +26,6 @@ export const useModelsStore = defineStore('models', () => {
   const compareId = ref<string | null>(null)
   const details = shallowRef<Record<string, RunDetail>>({})
   const loadingDetail = ref(false)
-  /** The model the drawing pad uses, once known (set by activation or a classification). */
-  const activeRunId = ref<string | null>(null)
   const activating = ref(false)
   const exporting = ref(false)
   const exportResult = ref<ExportResult | null>(null)
@@ -46,7 +44,9 @@ export const useModelsStore = defineStore('models', () => {
   const compareDetail = computed(() =>
     compareId.value ? (details.value[compareId.value] ?? null) : null,
   )
-  const activeRun = computed(() => runs.value.find((r) => r.id === activeRunId.value) ?? null)
+  /** The run whose model the drawing pad uses, as the services report it. */
+  const activeRun = computed(() => runs.value.find((r) => r.active) ?? null)
+  const activeRunId = computed(() => activeRun.value?.id ?? null)
   /** The latest run with a model that finished well: the default for Evaluate. */
   const latestCompleted = computed(
     () =>
@@ -124,13 +124,15 @@ export const useModelsStore = defineStore('models', () => {
     try {
       const { ok } = await client.remove(id)
       if (!ok) throw new Error('The run could not be deleted')
+      const wasActive = activeRunId.value === id
       runs.value = runs.value.filter((r) => r.id !== id)
       const rest = { ...details.value }
       delete rest[id]
       details.value = rest
       if (selectedId.value === id) selectedId.value = null
       if (compareId.value === id) compareId.value = null
-      if (activeRunId.value === id) activeRunId.value = null
+      // Deleting the active run makes the services fall back to the bundled model.
+      if (wasActive) void refresh()
       return true
     } catch (error) {
       app.notifyError(error, 'Could not delete')
@@ -158,8 +160,9 @@ export const useModelsStore = defineStore('models', () => {
     activating.value = true
     try {
       const summary = await client.activate(id)
-      activeRunId.value = summary.id
-      runs.value = runs.value.map((r) => (r.id === summary.id ? summary : r))
+      runs.value = runs.value.map((r) =>
+        r.id === summary.id ? summary : r.active ? { ...r, active: false } : r,
+      )
       return true
     } catch (error) {
       app.notifyError(error, 'Could not load the model')
@@ -167,11 +170,6 @@ export const useModelsStore = defineStore('models', () => {
     } finally {
       activating.value = false
     }
-  }
-
-  /** Records which model answered a classification (the server may have picked a default). */
-  function noteActive(id: string): void {
-    if (id && activeRunId.value !== id) activeRunId.value = id
   }
 
   return {
@@ -201,6 +199,5 @@ export const useModelsStore = defineStore('models', () => {
     remove,
     exportRun,
     activate,
-    noteActive,
   }
 })

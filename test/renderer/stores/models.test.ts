@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+
+import { useModelsStore } from '@renderer/stores/models'
+import { makeRun } from '../helpers/fixtures'
+import { settle, setupFake } from '../helpers/setup'
+
+describe('useModelsStore', () => {
+  it('takes the active run from the services, and moves it on activation', async () => {
+    const { fake } = setupFake({
+      'runs.list': () => [
+        makeRun({ id: 'run-1', name: 'Mine' }),
+        makeRun({ id: 'builtin-mnist', name: 'MNIST fast', builtin: true, active: true }),
+      ],
+      'models.activate': ({ runId }) => makeRun({ id: runId, name: 'Mine', active: true }),
+    })
+    const models = useModelsStore()
+    await models.refresh()
+    expect(models.activeRunId).toBe('builtin-mnist')
+    expect(models.activeRun?.name).toBe('MNIST fast')
+
+    expect(await models.activate('run-1')).toBe(true)
+    expect(fake.callsTo('models.activate')).toEqual([{ runId: 'run-1' }])
+    expect(models.activeRunId).toBe('run-1')
+    expect(models.runs.filter((r) => r.active).map((r) => r.id)).toEqual(['run-1'])
+  })
+
+  it('knows no active run when the services report none', async () => {
+    setupFake({ 'runs.list': () => [makeRun({ id: 'run-1' })] })
+    const models = useModelsStore()
+    await models.refresh()
+    expect(models.activeRunId).toBeNull()
+    expect(models.activeRun).toBeNull()
+  })
+
+  it('lists the runs again after deleting the active one (the services pick the fallback)', async () => {
+    let deleted = false
+    const { fake } = setupFake({
+      'runs.list': () =>
+        deleted
+          ? [makeRun({ id: 'builtin-mnist', builtin: true, active: true })]
+          : [
+              makeRun({ id: 'run-1', active: true }),
+              makeRun({ id: 'builtin-mnist', builtin: true }),
+            ],
+      'runs.delete': () => {
+        deleted = true
+        return { ok: true }
+      },
+    })
+    const models = useModelsStore()
+    await models.refresh()
+    expect(models.activeRunId).toBe('run-1')
+    await models.remove('run-1')
+    await settle()
+    expect(fake.callsTo('runs.list')).toHaveLength(2)
+    expect(models.activeRunId).toBe('builtin-mnist')
+  })
+})
