@@ -1,30 +1,36 @@
 import {
   describeBackend,
   evaluateModel,
+  architectureOf,
   initBackend,
   PRESETS,
   resolveTrainConfig,
   saveModel,
   trainModel,
+  validateArchitecture,
   type Dataset,
 } from '@engine/index'
 import {
+  ArchitectureSchema,
   AugmentationSchema,
   BackendRequestSchema,
   PresetNameSchema,
+  type Architecture,
   type Augmentation,
   type ModelMetadata,
   type PresetName,
 } from '@shared/schemas'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { choiceOption, intOption, numberOption, parseCommandArgs, required } from '../args'
 import { loadDatasetArg } from '../datasetArg'
-import { EXIT, UsageError } from '../errors'
+import { describeError, EXIT, UsageError } from '../errors'
 import { bar, formatDuration, percent, type Output } from '../output'
 import { VERSION } from '../version'
 
 export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate> --out DIR
+  [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--limit N] [--seed N]
   [--backend auto|native|wasm|cpu] [--json]`
@@ -32,6 +38,7 @@ export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-D
 const OPTIONS = {
   dataset: { type: 'string' },
   preset: { type: 'string' },
+  architecture: { type: 'string' },
   out: { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -52,8 +59,15 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const { values } = parseCommandArgs('train', argv, OPTIONS)
   const datasetArg = required('dataset', values.dataset)
   const outDir = resolve(required('out', values.out))
-  const preset = choiceOption('preset', values.preset ?? 'classic', PresetNameSchema.options)!
-  if (preset === 'custom') throw new UsageError('--preset custom is only available in the app')
+  const architecture = values.architecture ? readArchitecture(values.architecture) : undefined
+  const preset = choiceOption(
+    'preset',
+    values.preset ?? (architecture ? 'custom' : 'classic'),
+    PresetNameSchema.options,
+  )!
+  if (preset === 'custom' && !architecture) {
+    throw new UsageError('--preset custom needs --architecture FILE.json')
+  }
   if (values.augment && values['no-augment']) {
     throw new UsageError('--augment and --no-augment cannot be used together')
   }
@@ -64,6 +78,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   )!
   const config = resolveTrainConfig({
     preset,
+    architecture,
     epochs: intOption('epochs', values.epochs, { min: 1, max: 1000 }),
     batchSize: intOption('batch-size', values['batch-size'], { min: 1, max: 4096 }),
     learningRate: numberOption('lr', values.lr, { min: 1e-7, max: 10 }),
@@ -101,13 +116,15 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   try {
     const started = Date.now()
     const dataset = await loadDataset(datasetArg, out, controller.signal)
+    const check = validateArchitecture(architectureOf(config), dataset.labels.length)
+    if (!check.ok) throw new UsageError(`invalid architecture: ${check.errors.join('; ')}`)
     out.info(
       `dataset: ${dataset.name}, ${dataset.labels.length} classes, ${dataset.train.count} training` +
         ` and ${dataset.test?.count ?? 0} test images`,
     )
     out.info(
       `training ${preset}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate}` +
-        ` (${config.lrSchedule}), augmentation ${config.augmentation.enabled ? 'on' : 'off'}` +
+        ` (${config.lrSchedule}), ${check.totalParams.toLocaleString('en')} parameters, augmentation ${config.augmentation.enabled ? 'on' : 'off'}` +
         (config.limit ? `, limited to ${config.limit} samples` : ''),
     )
     const result = await trainModel({
@@ -205,6 +222,21 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   }
 }
 
+/** Reads a custom architecture file: JSON `{ layers: [...] }`, checked against the schema. */
+function readArchitecture(file: string): Architecture {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(resolve(file), 'utf8'))
+  } catch (error) {
+    throw new UsageError(`--architecture ${file}: ${describeError(error)}`)
+  }
+  const report = validateArchitecture(raw as Architecture, 2)
+  const parsed = ArchitectureSchema.safeParse(raw)
+  if (!parsed.success)
+    throw new UsageError(`${file}: invalid architecture: ${report.errors.join('; ')}`)
+  return parsed.data
+}
+
 /** --augment / --no-augment switch the preset's augmentation on or off, keeping its ranges. */
 function augmentationOverride(
   preset: PresetName,
@@ -213,7 +245,7 @@ function augmentationOverride(
 ): Augmentation | undefined {
   if (!on && !off) return undefined
   const base = AugmentationSchema.parse(
-    PRESETS[preset as Exclude<PresetName, 'custom'>].defaults.augmentation ?? {},
+    PRESETS[preset === 'custom' ? 'classic' : preset].defaults.augmentation ?? {},
   )
   return { ...base, enabled: Boolean(on) }
 }

@@ -113,6 +113,75 @@ describe('inklab CLI: arguments and errors', () => {
     expectOneLineError(r, /train-(images|labels)-idx[13]-ubyte/)
   })
 
+  it('refuses a custom architecture that does not fit 28x28 input, naming the layer', async () => {
+    const file = join(work, 'too-deep.json')
+    const conv = { type: 'conv2d', filters: 8, kernelSize: 5 }
+    writeFileSync(
+      file,
+      JSON.stringify({ layers: [conv, conv, conv, conv, conv, conv, conv, { type: 'flatten' }] }),
+    )
+    const r = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--architecture',
+      file,
+      '--out',
+      join(work, 'z'),
+    ])
+    expect(r.code).toBe(2)
+    expectOneLineError(r, /invalid architecture: layer \d+ \(conv2d/)
+    const notJson = join(work, 'arch.txt')
+    writeFileSync(notJson, 'layers: conv')
+    const r2 = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--architecture',
+      notJson,
+      '--out',
+      join(work, 'z'),
+    ])
+    expect(r2.code).toBe(2)
+    expectOneLineError(r2, /arch\.txt/)
+  })
+
+  it('trains a custom architecture described as data', async () => {
+    const file = join(work, 'tiny.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        layers: [
+          { type: 'conv2d', filters: 8, kernelSize: 3, strides: 2, padding: 'same' },
+          { type: 'flatten' },
+          { type: 'dense', units: 32 },
+        ],
+      }),
+    )
+    const out = join(work, 'tiny-model')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--architecture',
+      file,
+      '--epochs',
+      '1',
+      '--limit',
+      '2000',
+      '--batch-size',
+      '32',
+      '--out',
+      out,
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout).testAccuracy).toBeGreaterThan(0.8)
+    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
+    expect(metadata.preset).toBe('custom')
+    expect(metadata.architecture.layers).toHaveLength(3)
+  })
+
   it('reports which backends load, with the reason native does not', async () => {
     const r = await inklab(['backends', '--json'])
     expect(r.code).toBe(0)
