@@ -241,6 +241,7 @@ export function reportHtml(
   ]
   if (evaluation) {
     rows.push(
+      ['Evaluated split', evaluation.split ?? 'test'],
       ['Evaluated samples', String(evaluation.count)],
       ['Evaluation accuracy', percent(evaluation.accuracy)],
       ['Evaluation loss', evaluation.loss.toFixed(4)],

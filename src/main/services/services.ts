@@ -214,11 +214,9 @@ export function createServices(options: ServicesOptions): Services {
     const run = await runs.get(runId)
     const modelDir = await requireModelDir(runId)
     const { ref, summary } = await datasetRefOfRun(run)
-    const report = await engine.call('evaluation.run', {
-      modelDir,
-      dataset: ref,
-      split: evalSplitOf(run, summary),
-    })
+    const split = evalSplitOf(run, summary)
+    const evaluated = await engine.call('evaluation.run', { modelDir, dataset: ref, split })
+    const report: EvaluationReport = { ...evaluated, split: split.kind }
     await runs.saveEvaluation(runId, report)
     return report
   }
@@ -467,6 +465,7 @@ export function createServices(options: ServicesOptions): Services {
       backend: detail.backend ?? null,
       evaluation: evaluation
         ? {
+            split: evaluation.split ?? 'test',
             count: evaluation.count,
             accuracy: evaluation.accuracy,
             loss: evaluation.loss,

@@ -21,6 +21,8 @@ export type Misclassified = z.infer<typeof MisclassifiedSchema>
 
 /** Full evaluation of a model on a labelled split. */
 export const EvaluationReportSchema = z.object({
+  /** Which split was evaluated: a dataset without a test split is evaluated on its validation split. */
+  split: z.enum(['test', 'validation', 'train']).optional(),
   accuracy: z.number(),
   loss: z.number(),
   count: z.number().int().nonnegative(),

@@ -195,7 +195,7 @@ describe('services with an in-process engine host', () => {
     expect(await call('training.current', {})).toBeNull()
 
     const report = await call('evaluation.run', { runId })
-    expect(report).toMatchObject({ count: 9, accuracy: 1 })
+    expect(report).toMatchObject({ count: 9, accuracy: 1, split: 'test' })
     expect(report.actuals).toHaveLength(9)
     const picked = await call('evaluation.samples', { runId, indices: [0, 4, 100] })
     expect(picked.map((s) => [s.index, s.label])).toEqual([
@@ -251,6 +251,27 @@ describe('services with an in-process engine host', () => {
 
     await call('runs.delete', { runId })
     expect((await call('runs.list', {})).map((r) => r.id)).not.toContain(runId)
+  })
+
+  it('evaluates a folder dataset without a test split on the validation split, and says so', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    expect(dataset.testSize).toBe(0)
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1, validationSplit: 0.2 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
+    )
+    const report = await call('evaluation.run', { runId })
+    // 20% of the 30 training images, 2 per class.
+    expect(report).toMatchObject({ split: 'validation', count: 6 })
+    const exported = await call('runs.export', { runId, destination: join(workDir, 'export') })
+    const metrics = JSON.parse(
+      await readFile(join(exported.path, 'report', 'metrics.json'), 'utf8'),
+    ) as { evaluation: { split: string } }
+    expect(metrics.evaluation.split).toBe('validation')
   })
 
   it('allows one training at a time and stops a run keeping its model', async () => {

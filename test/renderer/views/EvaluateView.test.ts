@@ -88,4 +88,38 @@ describe('EvaluateView', () => {
     expect(firstColumn()).toEqual(['eel', 'cat', 'dog'])
     expect(f1Header.attributes('aria-sort')).toBe('descending')
   })
+
+  it('names the evaluated split on its tiles: validation when the dataset has no test split', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport({ split: 'validation', count: 24 }),
+      'evaluation.samples': () => [],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const tiles = wrapper.findAll('.stat-tile')
+    const accuracy = tiles.find((t) => t.find('[data-testid="test-accuracy"]').exists())!
+    expect(accuracy.attributes('aria-label')).toBe('Validation accuracy')
+    expect(accuracy.get('.stat-label').text()).toBe('Validation accuracy')
+    const loss = tiles.find((t) => t.find('[data-testid="test-loss"]').exists())!
+    expect(loss.get('.stat-label').text()).toBe('Validation loss')
+    expect(wrapper.text()).toContain('of 24 validation images')
+    expect(wrapper.text()).not.toMatch(/\btest images\b|Test accuracy/)
+  })
+
+  it('says "Test" for a report on the test split', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport({ split: 'test' }),
+      'evaluation.samples': () => [],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    expect(wrapper.text()).toContain('Test accuracy')
+    expect(wrapper.text()).toContain('of 10 test images')
+  })
 })

@@ -56,6 +56,8 @@ async function writeModelFolder(dir: string, metadata: ModelMetadata): Promise<v
 export interface FakeEngineOptions {
   /** Milliseconds each fake epoch takes. */
   epochMs?: number
+  /** False: imported folders have no test split (as real image folders). Default true. */
+  folderTestSplit?: boolean
 }
 
 /** Builds a fake EngineApi; `calls` records method names. */
@@ -81,7 +83,9 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       onProgress?.({ phase: 'scanning', done: 0, total: classes.length })
       const dataset = syntheticDataset('folder', { kind: 'folder', path: dir })
       onProgress?.({ phase: 'decoding', done: classes.length, total: classes.length })
-      return { ...dataset, labels: classes.length >= 2 ? classes.slice(0, 3) : dataset.labels }
+      const labels = classes.length >= 2 ? classes.slice(0, 3) : dataset.labels
+      if (options.folderTestSplit === false) return { ...dataset, labels, test: undefined }
+      return { ...dataset, labels }
     },
     async decodeImageFile(path) {
       const data = new Uint8Array(await readFile(path))
@@ -106,7 +110,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         train: number
         test: number
       }
-      return { ...saved, train: syntheticSplit(saved.train), test: syntheticSplit(saved.test) }
+      return {
+        ...saved,
+        train: syntheticSplit(saved.train),
+        test: saved.test ? syntheticSplit(saved.test) : undefined,
+      }
     },
     summarizeDataset,
     resolveTrainConfig,
