@@ -2,7 +2,7 @@ import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { EvaluationReportSchema, type EvaluationReport } from '@shared/schemas/evaluation'
-import { ModelMetadataSchema } from '@shared/schemas/model'
+import { ModelMetadataSchema, type ModelMetrics } from '@shared/schemas/model'
 import {
   EpochRecordSchema,
   RunDetailSchema,
@@ -182,6 +182,17 @@ export class RunStore {
     return this.queue.run(record.id, async () => {
       await mkdir(paths.dir, { recursive: true })
       await writeJsonAtomic(paths.record, RunRecordSchema.parse(record))
+    })
+  }
+
+  /** Merges `metrics` into a run's record: read and rewritten atomically in one queued step. */
+  updateMetrics(id: string, metrics: Partial<ModelMetrics>): Promise<RunRecord> {
+    const paths = this.paths(id)
+    return this.queue.run(id, async () => {
+      const record = await this.read(id)
+      const updated: RunRecord = { ...record, metrics: { ...record.metrics, ...metrics } }
+      await writeJsonAtomic(paths.record, RunRecordSchema.parse(updated))
+      return updated
     })
   }
 

@@ -218,6 +218,15 @@ export function createServices(options: ServicesOptions): Services {
     const evaluated = await engine.call('evaluation.run', { modelDir, dataset: ref, split })
     const report: EvaluationReport = { ...evaluated, split: split.kind }
     await runs.saveEvaluation(runId, report)
+    // The bundled model is read-only, and a run still training will record its own metrics.
+    if (runId !== BUILTIN_RUN_ID && current?.runId !== runId) {
+      await runs.updateMetrics(
+        runId,
+        split.kind === 'test'
+          ? { testAccuracy: report.accuracy, testLoss: report.loss }
+          : { valAccuracy: report.accuracy, valLoss: report.loss },
+      )
+    }
     return report
   }
 

@@ -52,6 +52,30 @@ const epoch = (n: number) => ({
 })
 
 describe('RunStore', () => {
+  it('merges metrics into run.json in one queued, atomic step, keeping the rest', async () => {
+    const store = new RunStore(dir, join(dir, 'resources'))
+    await store.init()
+    await store.save({
+      ...record('r1', 'completed'),
+      metrics: { epochs: 3, seconds: 9, valAccuracy: 0.5 },
+    })
+    // Issued together: neither update may undo the other.
+    const [, second] = await Promise.all([
+      store.updateMetrics('r1', { valAccuracy: 0.75, valLoss: 0.4 }),
+      store.updateMetrics('r1', { testAccuracy: 0.9 }),
+    ])
+    expect(second.metrics).toEqual({
+      epochs: 3,
+      seconds: 9,
+      valAccuracy: 0.75,
+      valLoss: 0.4,
+      testAccuracy: 0.9,
+    })
+    expect(await store.get('r1')).toMatchObject({ name: 'r1', metrics: second.metrics })
+    expect((await readdir(join(dir, 'runs', 'r1'))).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    await expect(store.updateMetrics('missing', { testAccuracy: 1 })).rejects.toThrow(/no run/)
+  })
+
   it('writes run.json atomically and reads history despite a torn last line', async () => {
     const store = new RunStore(dir, join(dir, 'resources'))
     await store.init()

@@ -194,9 +194,23 @@ describe('services with an in-process engine host', () => {
     )
     expect(await call('training.current', {})).toBeNull()
 
+    // A run without test metrics (trained before they were recorded) gets them from evaluation.
+    const runFile = join(runDir, 'run.json')
+    const stored = JSON.parse(await readFile(runFile, 'utf8')) as {
+      metrics: Record<string, number>
+    }
+    delete stored.metrics.testAccuracy
+    delete stored.metrics.testLoss
+    await writeFile(runFile, JSON.stringify(stored))
+    expect((await call('runs.get', { runId })).metrics?.testAccuracy).toBeUndefined()
     const report = await call('evaluation.run', { runId })
     expect(report).toMatchObject({ count: 9, accuracy: 1, split: 'test' })
     expect(report.actuals).toHaveLength(9)
+    expect((await call('runs.list', {})).find((r) => r.id === runId)?.metrics).toMatchObject({
+      testAccuracy: 1,
+      testLoss: 0.01,
+      epochs: 2,
+    })
     const picked = await call('evaluation.samples', { runId, indices: [0, 4, 100] })
     expect(picked.map((s) => [s.index, s.label])).toEqual([
       [0, 0],
@@ -264,9 +278,19 @@ describe('services with an in-process engine host', () => {
     await until(() =>
       events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
     )
+    // The fake trainer's best validation accuracy is 0.6; its evaluation finds 1 and loss 0.01.
+    expect((await call('runs.get', { runId })).metrics).toMatchObject({ valAccuracy: 0.6 })
     const report = await call('evaluation.run', { runId })
     // 20% of the 30 training images, 2 per class.
     expect(report).toMatchObject({ split: 'validation', count: 6 })
+    // The evaluated numbers are kept with the run (no test split: as its validation metrics).
+    const listed = (await call('runs.list', {})).find((r) => r.id === runId)
+    expect(listed?.metrics).toMatchObject({ valAccuracy: 1, valLoss: 0.01 })
+    expect(listed?.metrics?.testAccuracy).toBeUndefined()
+    const onDisk = JSON.parse(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as {
+      metrics: Record<string, number>
+    }
+    expect(onDisk.metrics).toMatchObject({ valAccuracy: 1, valLoss: 0.01, epochs: 1 })
     const exported = await call('runs.export', { runId, destination: join(workDir, 'export') })
     const metrics = JSON.parse(
       await readFile(join(exported.path, 'report', 'metrics.json'), 'utf8'),

@@ -122,4 +122,25 @@ describe('EvaluateView', () => {
     expect(wrapper.text()).toContain('Test accuracy')
     expect(wrapper.text()).toContain('of 10 test images')
   })
+
+  it('lists the runs again after an evaluation, so the accuracy the services kept shows', async () => {
+    let evaluated = false
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [
+        makeRun({ metrics: evaluated ? { valAccuracy: 0.7, valLoss: 0.43 } : { epochs: 3 } }),
+      ],
+      'evaluation.run': () => {
+        evaluated = true
+        return makeReport({ split: 'validation' })
+      },
+      'evaluation.samples': () => [],
+    })
+    const models = useModelsStore()
+    await models.refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('runs.list')).toHaveLength(2)
+    expect(models.runs[0]!.metrics?.valAccuracy).toBe(0.7)
+  })
 })

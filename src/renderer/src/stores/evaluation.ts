@@ -6,6 +6,7 @@ import { createEvaluationClient } from '@renderer/api/evaluation'
 import { cellIndices } from '@renderer/lib/confusion'
 import { errorMessage } from '@renderer/lib/errors'
 import { useAppStore } from './app'
+import { useModelsStore } from './models'
 
 /** Images shown for one confusion-matrix cell. */
 export const CELL_SAMPLE_LIMIT = 60
@@ -22,6 +23,7 @@ export interface SelectedCell {
 export const useEvaluationStore = defineStore('evaluation', () => {
   const client = createEvaluationClient()
   const app = useAppStore()
+  const models = useModelsStore()
 
   const runId = ref<string | null>(null)
   const reports = shallowRef<Record<string, EvaluationReport>>({})
@@ -59,6 +61,8 @@ export const useEvaluationStore = defineStore('evaluation', () => {
       const result = await client.run(id)
       reports.value = { ...reports.value, [id]: result }
       void loadGallery()
+      // The services kept the evaluated accuracy with the run: show it in the lists.
+      void models.refresh()
     } catch (e) {
       error.value = errorMessage(e)
       app.notifyError(e, 'Evaluation failed')
