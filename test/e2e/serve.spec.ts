@@ -26,6 +26,7 @@ import {
 import { APP_ROOT, ensureDir, RESULTS_DIR } from './helpers/paths'
 import {
   canvasSnapshot,
+  CLIPPED_STATUS_ITEMS,
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
   INSTALL_TRAINING_PROBES,
@@ -171,6 +172,10 @@ describe('serve mode in Chromium (real engine)', () => {
       )
     }
     expect(await byTestId('engine-banner').count(), 'no engine error banner').toBe(0)
+    expect(
+      await page().evaluate<string[]>(CLIPPED_STATUS_ITEMS),
+      'the backend text leaves the training status and the version their full width',
+    ).toEqual([])
   })
 
   test('b. imports a generated folder dataset: progress, class counts, samples, skipped files', async () => {

@@ -46,8 +46,17 @@ describe('App', () => {
     const { fake, pinia } = setupFake()
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body })
     await settle()
-    expect(wrapper.get('[data-testid="backend-status"]').text()).toBe(
-      'wasm (WebAssembly SIMD) — native TensorFlow unavailable: libtensorflow.so not found',
+    const full =
+      'wasm (WebAssembly SIMD) — native TensorFlow unavailable: libtensorflow.so not found'
+    const status = wrapper.get('[data-testid="backend-status"]')
+    // Shown: a short label. Tooltip and screen readers: the detail and the reason.
+    expect(status.get('[aria-hidden="true"]').text()).toBe('wasm · native TensorFlow unavailable')
+    expect(status.get('.sr-only').text()).toBe(full)
+    expect(status.element.closest('[title]')?.getAttribute('title')).toBe(full)
+    // What the end-to-end story reads (textContent): the backend and why native is not running.
+    expect(status.element.textContent).toContain('wasm (WebAssembly SIMD)')
+    expect(status.element.textContent).toContain(
+      'native TensorFlow unavailable: libtensorflow.so not found',
     )
     expect(wrapper.find('[data-testid="engine-banner"]').exists()).toBe(false)
     fake.emit('engine.status', {

@@ -105,3 +105,19 @@ export function canvasSnapshot(testid: string): string {
     return canvas ? canvas.toDataURL() : null
   })()`
 }
+
+/**
+ * Texts of the status bar items (other than the backend, which may shorten with an ellipsis) that
+ * are cut off: wider than their box, or past the bar's right edge. Empty when everything fits.
+ */
+export const CLIPPED_STATUS_ITEMS = `(() => {
+  const bar = document.querySelector('.statusbar')
+  if (!bar) return ['(no status bar)']
+  const right = bar.getBoundingClientRect().right
+  const clipped = []
+  for (const item of bar.querySelectorAll('.status-item:not(.backend)')) {
+    const cut = [item, ...item.querySelectorAll('*')].some((el) => el.scrollWidth > el.clientWidth + 1)
+    if (cut || item.getBoundingClientRect().right > right + 0.5) clipped.push(item.textContent.trim())
+  }
+  return clipped
+})()`

@@ -12,6 +12,7 @@ describe('useAppStore', () => {
     expect(app.backendLabel).toBe(
       'wasm (WebAssembly SIMD) — native TensorFlow unavailable: libtensorflow.so not found',
     )
+    expect(app.backendShortLabel).toBe('wasm · native TensorFlow unavailable')
     expect(app.engineError).toBeNull()
   })
 
@@ -22,6 +23,7 @@ describe('useAppStore', () => {
     fake.emit('engine.status', { running: false, backend: null, error: 'exit code 134 (SIGABRT)' })
     expect(app.engineError).toBe('exit code 134 (SIGABRT)')
     expect(app.backendLabel).toBe('Engine not running')
+    expect(app.backendShortLabel).toBe('Engine not running')
     fake.emit('engine.status', { running: true, backend: TEST_APP_INFO.backend })
     expect(app.engineError).toBeNull()
   })
@@ -35,5 +37,21 @@ describe('useAppStore', () => {
     expect(app.toasts).toHaveLength(1)
     app.dismiss(id)
     expect(app.toasts).toEqual([])
+  })
+
+  it('keeps the short label of the native backend to its name', async () => {
+    const { fake } = setupFake()
+    const app = useAppStore()
+    fake.emit('engine.status', {
+      running: true,
+      backend: {
+        name: 'native',
+        requested: 'auto',
+        tfjsBackend: 'tensorflow',
+        detail: 'native (TF 2.9)',
+      },
+    })
+    expect(app.backendShortLabel).toBe('native')
+    expect(app.backendLabel).toBe('native (TF 2.9)')
   })
 })

@@ -71,6 +71,13 @@ export const useAppStore = defineStore('app', () => {
     return `${name} — native TensorFlow unavailable${b.nativeUnavailableReason ? `: ${b.nativeUnavailableReason}` : ''}`
   })
 
+  /** What fits the status bar: "native", or "wasm · native TensorFlow unavailable". */
+  const backendShortLabel = computed(() => {
+    const b = backend.value
+    if (!b) return backendLabel.value
+    return b.name === 'native' ? b.name : `${b.name} · native TensorFlow unavailable`
+  })
+
   async function init(): Promise<void> {
     loadingInfo.value = true
     infoError.value = null
@@ -128,6 +135,7 @@ export const useAppStore = defineStore('app', () => {
     engineError,
     backend,
     backendLabel,
+    backendShortLabel,
     nativeDialogs,
     view,
     toasts,
