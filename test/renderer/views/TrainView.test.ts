@@ -1,6 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
+import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
 import TrainView from '@renderer/views/TrainView.vue'
 import { makeDataset, makeEpoch } from '../helpers/fixtures'
@@ -59,5 +60,22 @@ describe('TrainView', () => {
     await settle()
     expect(wrapper.get('[data-testid="start-training"]').attributes('disabled')).toBeDefined()
     expect(wrapper.text()).toContain('Choose a dataset first')
+  })
+
+  it('shows why native TensorFlow is not running on the Backend tile, in full on hover', async () => {
+    const { pinia } = setupFake()
+    await useAppStore().init()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+    const tile = wrapper.get('[data-testid="stat-backend"]').element.closest('.stat-tile')!
+    expect(wrapper.get('[data-testid="stat-backend"]').text()).toBe('wasm')
+    expect(tile.getAttribute('title')).toBe(
+      'wasm (WebAssembly SIMD) — native TensorFlow unavailable: libtensorflow.so not found',
+    )
+    const hint = tile.querySelector('.stat-hint')!
+    expect(hint.textContent).toBe('Native TensorFlow unavailable: libtensorflow.so not found')
+    expect(hint.getAttribute('title')).toBe(hint.textContent)
+    // Wraps instead of being cut to one line.
+    expect(hint.classList.contains('wrap')).toBe(true)
   })
 })
