@@ -27,6 +27,7 @@ import { APP_ROOT, ensureDir, RESULTS_DIR } from './helpers/paths'
 import {
   canvasSnapshot,
   CLIPPED_STATUS_ITEMS,
+  DATA_LAYOUT_PROBLEMS,
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
   INSTALL_TRAINING_PROBES,
@@ -243,6 +244,10 @@ describe('serve mode in Chromium (real engine)', () => {
     }
     const broken = skipped.find((s) => s.file === 'circle/broken.png')!
     expect(broken.reason, 'the corrupt PNG is reported as undecodable').toMatch(/decode|corrupt/i)
+    expect(
+      await page().evaluate<string[]>(DATA_LAYOUT_PROBLEMS),
+      'class names fit their column, short file names stay on one line',
+    ).toEqual([])
 
     const toast = byTestId('toast').filter({ hasText: 'Loaded' })
     expect(await toast.textContent(), 'a toast confirms the import').toContain(

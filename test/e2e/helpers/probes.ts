@@ -121,3 +121,32 @@ export const CLIPPED_STATUS_ITEMS = `(() => {
   }
   return clipped
 })()`
+
+/**
+ * Layout problems of the Data view: a class name that overflows its column or touches its first
+ * sample image, and a skipped file name broken over lines although it is short enough for one.
+ */
+export const DATA_LAYOUT_PROBLEMS = `(() => {
+  const problems = []
+  for (const row of document.querySelectorAll('[data-testid="samples-grid"] .samples-row')) {
+    const label = row.querySelector('.samples-label')
+    const image = row.querySelector('canvas')
+    if (!label || !image) continue
+    const name = label.textContent.trim()
+    if (name.length <= 12 && label.scrollWidth > label.clientWidth + 1)
+      problems.push('class "' + name + '" overflows its label column')
+    if (label.getBoundingClientRect().right + 4 > image.getBoundingClientRect().left)
+      problems.push('class "' + name + '" touches its first sample')
+  }
+  for (const cell of document.querySelectorAll('[data-testid="skipped-files"] td.skipped-file')) {
+    const range = document.createRange()
+    range.selectNodeContents(cell)
+    const lines = new Set(
+      [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)),
+    )
+    const name = cell.textContent.trim()
+    if (name.length <= 30 && lines.size > 1)
+      problems.push('skipped file "' + name + '" is broken over ' + lines.size + ' lines')
+  }
+  return problems
+})()`

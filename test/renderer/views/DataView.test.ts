@@ -49,4 +49,36 @@ describe('DataView', () => {
     await wrapper.get('[data-testid="cancel-import"]').trigger('click')
     expect(fake.callsTo('dataset.cancelImport')).toHaveLength(1)
   })
+
+  it('wraps skipped paths at folder boundaries, and names long classes in a tooltip', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          labels: ['a', 'circle', 'a-very-long-class-name'],
+          skipped: [{ file: 'cross/deeper/notes.txt', reason: 'unsupported file type .txt' }],
+        }),
+      ],
+      'dataset.samples': ({ label }) => [makeSample(1, label ?? 0)],
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(DataView, { global: { plugins: [pinia] } })
+    await settle()
+
+    const cell = wrapper.get('[data-testid="skipped-files"] td.skipped-file')
+    expect(cell.text()).toBe('cross/deeper/notes.txt')
+    // A break opportunity after each separator, none inside a name.
+    const parts = [...cell.element.childNodes]
+      .filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())
+      .map((n) => n.textContent!.trim())
+    expect(parts).toEqual(['cross/', 'deeper/', 'notes.txt'])
+    expect(cell.findAll('wbr')).toHaveLength(3)
+
+    const labels = wrapper.findAll('[data-testid="samples-grid"] .samples-label')
+    expect(labels.map((l) => l.text())).toEqual(['a', 'circle', 'a-very-long-class-name'])
+    expect(labels.map((l) => l.attributes('title'))).toEqual([
+      undefined,
+      undefined,
+      'a-very-long-class-name',
+    ])
+  })
 })
