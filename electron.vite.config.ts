@@ -17,8 +17,9 @@ function declaredElectronMajor(): string {
 }
 process.env.ELECTRON_MAJOR_VER ||= declaredElectronMajor()
 
-const version = (JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string })
-  .version
+const version = (
+  JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { version: string }
+).version
 
 const alias = {
   '@shared': resolve(__dirname, 'src/shared'),

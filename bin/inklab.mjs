@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'out', 'main', 'cli.js')
 if (!existsSync(cli)) {
-  console.error(`inklab: error: the CLI is not built (${cli} is missing); run "npm install" in ${root}`)
+  console.error(
+    `inklab: error: the CLI is not built (${cli} is missing); run "npm install" in ${root}`,
+  )
   process.exit(1)
 }
 const { main } = createRequire(import.meta.url)(cli)

@@ -12,8 +12,10 @@ const require = createRequire(import.meta.url)
 function electronBinary() {
   try {
     const path = require('electron') // the package exports the binary's path
-    return typeof path === 'string' && existsSync(path) ? { path } : { reason: `its binary ${path} is missing` }
-  } catch (error) {
+    return typeof path === 'string' && existsSync(path)
+      ? { path }
+      : { reason: `its binary ${path} is missing` }
+  } catch {
     return {
       reason:
         'the optional "electron" package is not installed (its install step downloads the Electron ' +
@@ -41,8 +43,12 @@ if (!forceServe && electron.path && hasDisplay()) {
       : `Electron is unavailable: ${electron.reason}`
   console.error(`InkLab: the desktop window cannot open here (${why}).`)
   console.error('Starting serve mode instead: the same app in your browser, on 127.0.0.1 only.')
-  const child = spawn(process.execPath, [join(root, 'bin', 'inklab.mjs'), 'serve', ...args.filter((a) => a !== '--serve')], {
-    stdio: 'inherit',
-  })
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'inklab.mjs'), 'serve', ...args.filter((a) => a !== '--serve')],
+    {
+      stdio: 'inherit',
+    },
+  )
   child.on('exit', (code) => process.exit(code ?? 0))
 }

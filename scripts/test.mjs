@@ -22,11 +22,15 @@ function ensureChromium() {
   if (found) return found
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (isRoot && existsSync('/usr/bin/apt-get')) {
-    console.log('Chromium is missing: installing Debian\'s chromium package for the end-to-end tests')
+    console.log(
+      "Chromium is missing: installing Debian's chromium package for the end-to-end tests",
+    )
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-    if (run('apt-get', ['update', '-qq'], { env }) === 0 &&
-        run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0 &&
-        existsSync('/usr/bin/chromium')) {
+    if (
+      run('apt-get', ['update', '-qq'], { env }) === 0 &&
+      run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0 &&
+      existsSync('/usr/bin/chromium')
+    ) {
       return '/usr/bin/chromium'
     }
   }
@@ -56,23 +60,41 @@ if (buildStatus !== 0) {
 
 const unit = join(results, 'vitest.json')
 const unitStatus = run('npx', [
-  'vitest', 'run', '--project', 'node', '--project', 'renderer',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${unit}`,
+  'vitest',
+  'run',
+  '--project',
+  'node',
+  '--project',
+  'renderer',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${unit}`,
 ])
 if (!count(unit) && unitStatus !== 0) failed += 1
 
 const chromium = ensureChromium()
 let e2eStatus = 0
 if (!chromium) {
-  console.error('\nend-to-end tests need Chromium: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH')
+  console.error(
+    '\nend-to-end tests need Chromium: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH',
+  )
   failed += 1
   e2eStatus = 1
 } else {
   const e2e = join(results, 'e2e.json')
-  e2eStatus = run('npx', [
-    'vitest', 'run', '--project', 'e2e',
-    '--reporter=default', '--reporter=json', `--outputFile.json=${e2e}`,
-  ], { env: { ...process.env, CHROMIUM_PATH: chromium } })
+  e2eStatus = run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--project',
+      'e2e',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${e2e}`,
+    ],
+    { env: { ...process.env, CHROMIUM_PATH: chromium } },
+  )
   if (!count(e2e) && e2eStatus !== 0) failed += 1
 }
 
