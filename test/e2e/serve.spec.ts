@@ -31,6 +31,7 @@ import {
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
   INSTALL_TRAINING_PROBES,
+  MODELS_TABLE_PROBLEMS,
   STOP_TRAINING_PROBES,
   WATCH_IMPORT_PROGRESS,
   type TrainingProbeSamples,
@@ -508,6 +509,10 @@ describe('serve mode in Chromium (real engine)', () => {
     expect(await run.textContent(), 'with its dataset').toContain(basename(dataset!.dir))
     const builtin = rows.filter({ has: page().locator('.badge', { hasText: 'built-in' }) })
     expect(await builtin.count(), 'the bundled MNIST model is listed').toBe(1)
+    expect(
+      await page().evaluate<string[]>(MODELS_TABLE_PROBLEMS),
+      'the runs table fits its card and no cell wraps',
+    ).toEqual([])
 
     await run.getByRole('button', { name: TRAINING.name, exact: true }).click()
     const history = page().locator('[data-testid="run-history-chart"] canvas')

@@ -150,3 +150,27 @@ export const DATA_LAYOUT_PROBLEMS = `(() => {
   }
   return problems
 })()`
+
+/**
+ * Layout problems of the Models list: a table wider than its card (scrolling sideways, the actions
+ * out of sight), or a cell text (name, dataset, preset, date…) wrapped onto a second line.
+ */
+export const MODELS_TABLE_PROBLEMS = `(() => {
+  const table = document.querySelector('[data-testid="runs-table"]')
+  if (!table) return ['(no runs table)']
+  const problems = []
+  const box = table.parentElement
+  if (box.scrollWidth > box.clientWidth + 1)
+    problems.push('the table is ' + box.scrollWidth + 'px wide in ' + box.clientWidth + 'px')
+  const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT)
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue
+    const range = document.createRange()
+    range.selectNodeContents(node)
+    const tops = new Set(
+      [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)),
+    )
+    if (tops.size > 1) problems.push('"' + node.textContent.trim() + '" wraps')
+  }
+  return problems
+})()`

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 
 import { useModelsStore } from '@renderer/stores/models'
 import ModelsView from '@renderer/views/ModelsView.vue'
-import { makeRun } from '../helpers/fixtures'
+import { makeRun, makeRunDetail } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('ModelsView', () => {
@@ -41,5 +41,51 @@ describe('ModelsView', () => {
     expect(cells.map((c) => c.text())).toEqual(['99.12%', '95.83% val', '—'])
     expect(cells[0]!.attributes('title')).toBeUndefined()
     expect(cells[1]!.attributes('title')).toMatch(/Validation accuracy/)
+  })
+
+  it('keeps long names on one line with the full name as tooltip', async () => {
+    const long = 'A run with a rather long name that would wrap'
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun({ name: long, datasetName: 'inklab-e2e-shapes-VcTn74' })],
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await settle()
+    const row = wrapper.get('[data-testid="runs-table"] tbody tr')
+    const name = row.get('button.link-btn')
+    expect(name.attributes('title')).toBe(long)
+    expect(name.classes()).toContain('truncate')
+    const dataset = row.get('.dataset-cell span')
+    expect(dataset.attributes('title')).toBe('inklab-e2e-shapes-VcTn74')
+    expect(dataset.classes()).toContain('truncate')
+    const cells = row.findAll('td')
+    // Preset, state, accuracy and date never wrap.
+    expect(cells.slice(2, 6).every((c) => c.classes().includes('nowrap'))).toBe(true)
+  })
+
+  it('compares runs on the accuracy chart instead of a card of its own', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [
+        makeRun({ id: 'run-1', name: 'First' }),
+        makeRun({ id: 'run-2', name: 'Second' }),
+      ],
+      'runs.get': ({ runId }) =>
+        makeRunDetail({ id: runId, name: runId === 'run-1' ? 'First' : 'Second' }),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await settle()
+    await wrapper.get('button[aria-pressed="false"]').trigger('click')
+    await settle()
+    expect(wrapper.findAll('h2').map((h) => h.text())).not.toContain('Compare')
+    const chart = () =>
+      wrapper.get('[data-testid="accuracy-history-chart"] canvas').attributes('aria-label')!
+    expect(chart()).not.toContain('Second')
+    const select = wrapper.get('[data-testid="compare-select"]')
+    expect(select.findAll('option').map((o) => o.text())).toEqual(['Compare with…', 'Second'])
+    await select.setValue('run-2')
+    await settle()
+    expect(chart()).toMatch(/with the validation accuracy of Second\./)
+    expect(chart()).toMatch(/Second \(validation\): 78\.0%/)
   })
 })

@@ -41,3 +41,17 @@ export function formatDate(iso: string | null | undefined): string {
     minute: '2-digit',
   })
 }
+
+/** Formats an ISO date compactly for tables: the year only when it is not the current one. */
+export function formatShortDate(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return '—'
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return date.toLocaleString(undefined, {
+    ...(date.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
+}
