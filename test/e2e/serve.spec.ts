@@ -31,6 +31,7 @@ import {
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
   INSTALL_TRAINING_PROBES,
+  MODEL_PILL_BASELINE_GAP,
   MODELS_TABLE_PROBLEMS,
   STOP_TRAINING_PROBES,
   WATCH_IMPORT_PROGRESS,
@@ -409,13 +410,17 @@ describe('serve mode in Chromium (real engine)', () => {
   })
 
   test('e. draws on the pad with the bundled MNIST model: "1", "7", and Clear resets', async () => {
+    await go('draw')
+    expect(
+      await page().evaluate<number | null>(MODEL_PILL_BASELINE_GAP),
+      'the model pill\'s "Model" label sits on the baseline of the model name',
+    ).toBeLessThanOrEqual(0.5)
     expect(
       existsSync(join(BUNDLED_MODEL_DIR, 'model.json')) &&
         existsSync(join(BUNDLED_MODEL_DIR, 'metadata.json')),
       `the bundled pretrained MNIST model is missing: ${BUNDLED_MODEL_DIR}/{model.json,metadata.json} ` +
         '(this step cannot run without it)',
     ).toBe(true)
-    await go('draw')
     const select = byTestId('model-select')
     await expect
       .poll(() => select.locator(`option[value="${BUILTIN_RUN_ID}"]`).count(), {

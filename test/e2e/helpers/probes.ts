@@ -152,6 +152,26 @@ export const DATA_LAYOUT_PROBLEMS = `(() => {
 })()`
 
 /**
+ * How far apart (px) the baselines of the Draw view's model pill label ("Model") and model name
+ * are; null when the pill is not there. A zero-height inline-block sits on its line's baseline.
+ */
+export const MODEL_PILL_BASELINE_GAP = `(() => {
+  const pill = document.querySelector('[data-testid="active-model"]')
+  const label = pill && pill.querySelector('span')
+  const name = pill && pill.querySelector('strong')
+  if (!label || !name) return null
+  const baseline = (el) => {
+    const marker = document.createElement('span')
+    marker.style.cssText = 'display:inline-block;width:0;height:0;vertical-align:baseline'
+    el.appendChild(marker)
+    const top = marker.getBoundingClientRect().top
+    marker.remove()
+    return top
+  }
+  return Math.abs(baseline(label) - baseline(name))
+})()`
+
+/**
  * Layout problems of the Models list: a table wider than its card (scrolling sideways, the actions
  * out of sight), or a cell text (name, dataset, preset, date…) wrapped onto a second line.
  */
