@@ -98,7 +98,7 @@ describe('DrawView', () => {
     const select = wrapper.get('[data-testid="model-select"]')
     expect((select.element as HTMLSelectElement).value).toBe('run-1')
     const options = select.findAll('option').map((o) => o.text().replace(/\s+/g, ' '))
-    expect(options.filter((o) => o.includes('in use'))).toEqual(['Mine · 99.1% · in use'])
+    expect(options).toEqual(['Choose…', 'Mine · 99.1% · in use', 'MNIST fast · 99.1% · built-in'])
     wrapper.unmount()
   })
 })
