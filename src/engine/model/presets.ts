@@ -18,8 +18,12 @@ const NO_AUGMENTATION = { enabled: false, rotation: 10, zoom: 0.1, shift: 2 }
 /**
  * The built-in presets.
  * - `classic`: exactly the Keras `mnist_convnet` example and its training settings.
- * - `fast`: the shortest wall time to >= 99.0% MNIST test accuracy measured on a 2-core machine on wasm.
- * - `accurate`: deeper batch-normalised conv blocks, augmentation and a cosine schedule, aiming at 99.7%.
+ * - `fast`: the shortest wall time to >= 99.0% MNIST test accuracy we measured on a 2-core machine on
+ *   wasm: stride-2 convs (no pooling), batch norm, a 64-unit dense head, light augmentation,
+ *   one-cycle Adam at 1e-2 for 3 epochs (about 99.2% in under two minutes).
+ * - `accurate`: the strided-conv design of the well-known Kaggle MNIST CNNs (3x3, 3x3, 5x5/2 blocks
+ *   of 32 and 64 filters, batch norm, dropout 0.4, dense 128) with augmentation and a cosine
+ *   schedule, aiming at 99.7%; slow without the native backend.
  */
 export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
   classic: {
@@ -60,9 +64,65 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
   },
   fast: {
     description:
-      'Small strided convs with batch norm and a one-cycle schedule: 99% on MNIST in minutes',
+      'Strided convs with batch norm, a small dense head, light augmentation and a one-cycle schedule: 99.2% on MNIST in 3 epochs',
     architecture: {
       layers: [
+        {
+          type: 'conv2d',
+          filters: 16,
+          kernelSize: 5,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
+        {
+          type: 'conv2d',
+          filters: 32,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
+        { type: 'flatten' },
+        { type: 'dense', units: 64, activation: 'relu' },
+        { type: 'batchNorm' },
+      ],
+    },
+    defaults: {
+      epochs: 3,
+      batchSize: 128,
+      learningRate: 1e-2,
+      lrSchedule: 'onecycle',
+      validationSplit: 0.05,
+      augmentation: { enabled: true, rotation: 8, zoom: 0.08, shift: 1.5 },
+      earlyStoppingPatience: 0,
+    },
+  },
+  accurate: {
+    description:
+      'Six batch-normalised convs (strided 5x5 instead of pooling), dropout, augmentation, cosine schedule, 30 epochs (slow)',
+    architecture: {
+      layers: [
+        {
+          type: 'conv2d',
+          filters: 32,
+          kernelSize: 3,
+          strides: 1,
+          padding: 'valid',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
+        {
+          type: 'conv2d',
+          filters: 32,
+          kernelSize: 3,
+          strides: 1,
+          padding: 'valid',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
         {
           type: 'conv2d',
           filters: 32,
@@ -72,84 +132,36 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
           activation: 'relu',
         },
         { type: 'batchNorm' },
+        { type: 'dropout', rate: 0.4 },
         {
           type: 'conv2d',
           filters: 64,
-          kernelSize: 3,
-          strides: 2,
-          padding: 'same',
-          activation: 'relu',
-        },
-        { type: 'batchNorm' },
-        { type: 'flatten' },
-        { type: 'dropout', rate: 0.25 },
-      ],
-    },
-    defaults: {
-      epochs: 3,
-      batchSize: 256,
-      learningRate: 4e-3,
-      lrSchedule: 'onecycle',
-      validationSplit: 0.05,
-      augmentation: NO_AUGMENTATION,
-      earlyStoppingPatience: 0,
-    },
-  },
-  accurate: {
-    description:
-      'Three batch-normalised conv blocks, augmentation, cosine schedule, 30 epochs (slow)',
-    architecture: {
-      layers: [
-        {
-          type: 'conv2d',
-          filters: 32,
-          kernelSize: 3,
-          strides: 1,
-          padding: 'same',
-          activation: 'relu',
-        },
-        { type: 'batchNorm' },
-        {
-          type: 'conv2d',
-          filters: 32,
-          kernelSize: 3,
-          strides: 1,
-          padding: 'same',
-          activation: 'relu',
-        },
-        { type: 'batchNorm' },
-        { type: 'maxPool2d', poolSize: 2 },
-        { type: 'dropout', rate: 0.25 },
-        {
-          type: 'conv2d',
-          filters: 64,
-          kernelSize: 3,
-          strides: 1,
-          padding: 'same',
-          activation: 'relu',
-        },
-        { type: 'batchNorm' },
-        {
-          type: 'conv2d',
-          filters: 64,
-          kernelSize: 3,
-          strides: 1,
-          padding: 'same',
-          activation: 'relu',
-        },
-        { type: 'batchNorm' },
-        { type: 'maxPool2d', poolSize: 2 },
-        { type: 'dropout', rate: 0.25 },
-        {
-          type: 'conv2d',
-          filters: 128,
           kernelSize: 3,
           strides: 1,
           padding: 'valid',
           activation: 'relu',
         },
         { type: 'batchNorm' },
-        { type: 'globalAveragePool' },
+        {
+          type: 'conv2d',
+          filters: 64,
+          kernelSize: 3,
+          strides: 1,
+          padding: 'valid',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
+        {
+          type: 'conv2d',
+          filters: 64,
+          kernelSize: 5,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+        },
+        { type: 'batchNorm' },
+        { type: 'dropout', rate: 0.4 },
+        { type: 'flatten' },
         { type: 'dense', units: 128, activation: 'relu' },
         { type: 'batchNorm' },
         { type: 'dropout', rate: 0.4 },
