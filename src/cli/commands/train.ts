@@ -2,6 +2,7 @@ import {
   describeBackend,
   evaluateModel,
   architectureOf,
+  createModelMetadata,
   initBackend,
   PRESETS,
   resolveTrainConfig,
@@ -17,7 +18,6 @@ import {
   PresetNameSchema,
   type Architecture,
   type Augmentation,
-  type ModelMetadata,
   type PresetName,
 } from '@shared/schemas'
 import { readFileSync } from 'node:fs'
@@ -159,27 +159,12 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     const evalSplit = dataset.test ?? dataset.train
     const evalName = dataset.test ? 'test' : 'training (the dataset has no test split)'
     const report = evaluateModel(result.model, evalSplit, dataset.labels)
-    const metadata: ModelMetadata = {
-      format: 'inklab-model',
-      formatVersion: 1,
+    const metadata = createModelMetadata({
+      dataset,
+      config,
+      backend: backend.name,
       name: `${dataset.name} ${preset}`,
-      labels: dataset.labels,
-      preprocessing: {
-        size: 28,
-        fitBox: 20,
-        centerBy: 'mass',
-        inkPolarity: 'light-on-dark',
-        scale: 'divide-255',
-        transposed: dataset.transposed,
-      },
-      dataset: {
-        name: dataset.name,
-        source: datasetArg,
-        trainSize: dataset.train.count,
-        testSize: dataset.test?.count ?? 0,
-      },
-      preset,
-      architecture: config.architecture,
+      inklabVersion: VERSION,
       metrics: {
         testAccuracy: report.accuracy,
         testLoss: report.loss,
@@ -189,10 +174,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
         seconds: result.seconds,
         samplesPerSecond: result.samplesPerSecond,
       },
-      backend: backend.name,
-      createdAt: new Date().toISOString(),
-      inklabVersion: VERSION,
-    }
+    })
     await saveModel(outDir, result.model, metadata)
     result.model.dispose()
     const seconds = (Date.now() - started) / 1000

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib'
 
+import { readInputFile } from './files'
 import { DatasetError } from './types'
 
 const gunzip = promisify(gunzipCallback)
@@ -172,15 +172,7 @@ export function parseIdxLabels16(bytes: Uint8Array, file: string): Uint8Array | 
 
 /** Reads a file, gunzipping it off the main thread when it is gzip-compressed. */
 export async function readMaybeGzipped(path: string): Promise<Uint8Array> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const problem =
-      code === 'ENOENT' ? 'file not found' : `cannot read file (${String(code ?? err)})`
-    throw new DatasetError(problem, path, { cause: err })
-  }
+  const bytes = await readInputFile(path)
   if (!isGzip(bytes)) return bytes
   try {
     return await gunzip(bytes, { maxOutputLength: MAX_IDX_BYTES + 64 })

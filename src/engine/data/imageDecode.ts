@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import sharp from 'sharp'
 
 import { decodeBmp, isBmp, MAX_IMAGE_PIXELS } from './bmp'
+import { readInputFile } from './files'
 import { DatasetError, type GrayImage } from './types'
 
 /** Image formats InkLab decodes, keyed by how they are recognised. */
@@ -84,15 +84,7 @@ export async function decodeImageBuffer(
 
 /** Reads and decodes an image file to grayscale (see decodeImageBuffer). */
 export async function decodeImageFile(path: string): Promise<GrayImage> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(path)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const problem =
-      code === 'ENOENT' ? 'file not found' : `cannot read file (${String(code ?? err)})`
-    throw new DatasetError(problem, path, { cause: err })
-  }
+  const bytes = await readInputFile(path)
   return decodeImageBuffer(bytes, path)
 }
 
