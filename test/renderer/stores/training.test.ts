@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
+import { PRESETS } from '@shared/presets'
+
 import { useAppStore } from '@renderer/stores/app'
 import { UI_UPDATE_INTERVAL_MS, useTrainingStore } from '@renderer/stores/training'
 import { makeEpoch, makeRunDetail } from '../helpers/fixtures'
@@ -37,7 +39,12 @@ describe('useTrainingStore', () => {
     const [request] = fake.callsTo('training.start')
     expect(request).toMatchObject({
       datasetId: 'ds-1',
-      config: { preset: 'fast', epochs: 2, batchSize: 256, lrSchedule: 'onecycle' },
+      config: {
+        preset: 'fast',
+        epochs: 2,
+        batchSize: PRESETS.fast.defaults.batchSize,
+        lrSchedule: PRESETS.fast.defaults.lrSchedule,
+      },
     })
 
     fake.emit('training.state', { runId: 'run-7', state: 'running' })

@@ -1,6 +1,8 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
+import { PRESETS } from '@shared/presets'
+
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
 import TrainView from '@renderer/views/TrainView.vue'
@@ -24,6 +26,8 @@ describe('TrainView', () => {
     await wrapper.get('[data-testid="start-training"]').trigger('click')
     await settle()
 
+    // The fields the user changed, and the fast preset's own settings for the rest.
+    const fast = PRESETS.fast.defaults
     const [request] = fake.callsTo('training.start')
     expect(request).toEqual({
       datasetId: 'mnist',
@@ -32,10 +36,10 @@ describe('TrainView', () => {
         epochs: 5,
         batchSize: 64,
         learningRate: 0.002,
-        lrSchedule: 'onecycle',
-        validationSplit: 0.05,
-        augmentation: { enabled: true, rotation: 10, zoom: 0.1, shift: 2 },
-        earlyStoppingPatience: 0,
+        lrSchedule: fast.lrSchedule,
+        validationSplit: fast.validationSplit,
+        augmentation: { ...fast.augmentation, enabled: true },
+        earlyStoppingPatience: fast.earlyStoppingPatience,
         seed: 42,
       },
     })
