@@ -131,6 +131,9 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       dataset,
       config,
       signal: controller.signal,
+      // The best model so far is kept at --out as training goes: a crash loses nothing.
+      checkpointDir: outDir,
+      metadata: { name: `${dataset.name} ${preset}`, inklabVersion: VERSION },
       onProgress: (p) => {
         if (p.kind === 'batch') {
           out.progress(

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -282,6 +282,47 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     }
     const correct = predictions.filter((p, i) => p.label === files[i].label).length
     expect(correct).toBeGreaterThanOrEqual(8)
+  })
+})
+
+describe('inklab CLI: a crash during training', () => {
+  it('leaves the best checkpoint at --out, ready to evaluate', async () => {
+    const out = join(work, 'killed-run')
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--dataset',
+        'mnist',
+        '--preset',
+        'fast',
+        '--epochs',
+        '20',
+        '--limit',
+        '3000',
+        '--batch-size',
+        '32',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, stdio: 'ignore' },
+    )
+    try {
+      const deadline = Date.now() + 180_000
+      while (!existsSync(join(out, 'metadata.json')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      expect(existsSync(join(out, 'metadata.json')), 'no checkpoint was written').toBe(true)
+      // The checkpoint must exist while training is still going (20 epochs), not only at the end.
+      expect(child.exitCode, 'training ended before a checkpoint appeared').toBeNull()
+    } finally {
+      child.kill('SIGKILL')
+    }
+    await new Promise((r) => child.once('exit', r))
+    const r = await inklab(['eval', '--model', out, '--dataset', 'mnist', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastJson(r.stdout).testAccuracy).toBeGreaterThan(0.5)
   })
 })
 
