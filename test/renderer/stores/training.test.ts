@@ -27,6 +27,25 @@ describe('useTrainingStore', () => {
   beforeEach(() => vi.useFakeTimers())
   afterEach(() => vi.useRealTimers())
 
+  it('a custom preset trains the edited layers with the classic settings by default', () => {
+    setupFake()
+    const training = useTrainingStore()
+    training.applyPreset('fast')
+    training.applyPreset('custom')
+    expect(training.form).toMatchObject({ preset: 'custom', ...PRESETS.classic.defaults })
+    expect(training.layers).toEqual(PRESETS.classic.architecture.layers)
+    training.layers.splice(1, 1)
+    const layers = PRESETS.classic.architecture.layers.filter((_, i) => i !== 1)
+    const request = training.buildRequest('ds-1')
+    expect(request.config).toMatchObject({ preset: 'custom', architecture: { layers } })
+    // A plain copy, not the store's reactive array.
+    expect(request.config.architecture!.layers).not.toBe(training.layers)
+    // Other presets carry no architecture, and the custom layers wait for the next time.
+    training.applyPreset('classic')
+    expect(training.buildRequest('ds-1').config).not.toHaveProperty('architecture')
+    expect(training.layers).toEqual(layers)
+  })
+
   it('starts a run with the form values and follows its state', async () => {
     const { fake } = setupFake({ 'training.start': () => ({ runId: 'run-7' }) })
     const training = useTrainingStore()

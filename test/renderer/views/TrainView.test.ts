@@ -1,7 +1,8 @@
-import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { mount, type VueWrapper } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
+import type { LayerSpec } from '@shared/schemas'
 
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
@@ -81,5 +82,190 @@ describe('TrainView', () => {
     expect(hint.getAttribute('title')).toBe(hint.textContent)
     // Wraps instead of being cut to one line.
     expect(hint.classList.contains('wrap')).toBe(true)
+  })
+
+  describe('custom architecture', () => {
+    const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+
+    async function mountCustom() {
+      const { fake, pinia } = setupFake({
+        'dataset.list': () => [makeDataset({ id: 'mnist', name: 'MNIST', labels: DIGITS })],
+        'training.start': () => ({ runId: 'run-9' }),
+      })
+      await useDatasetStore().refresh()
+      const wrapper = mount(TrainView, { global: { plugins: [pinia] }, attachTo: document.body })
+      expect(wrapper.find('[data-testid="architecture-editor"]').exists()).toBe(false)
+      await wrapper.get('[data-testid="preset-select"]').setValue('custom')
+      return { fake, wrapper }
+    }
+
+    const rows = (wrapper: VueWrapper) => wrapper.findAll('[data-testid="layer-row"]')
+    const startDisabled = (wrapper: VueWrapper) =>
+      wrapper.get('[data-testid="start-training"]').attributes('disabled') !== undefined
+
+    it("choosing Custom shows Classic's layers with their shapes and parameters", async () => {
+      const { wrapper } = await mountCustom()
+      const editor = wrapper.get('[data-testid="architecture-editor"]')
+      const classic = PRESETS.classic.architecture.layers
+      expect(
+        rows(wrapper).map(
+          (r) => (r.get('[data-testid="layer-type"]').element as HTMLSelectElement).value,
+        ),
+      ).toEqual(classic.map((l) => l.type))
+      expect(rows(wrapper).map((r) => r.get('[data-testid="layer-shape"]').text())).toEqual([
+        '26x26x32',
+        '13x13x32',
+        '11x11x64',
+        '5x5x64',
+        '1600',
+        '1600',
+      ])
+      expect(rows(wrapper)[0]!.get('[data-testid="layer-params"]').text()).toBe('320')
+      expect(editor.get('[data-testid="output-row"]').text()).toContain('output: dense 10 softmax')
+      // Keras mnist_convnet: 34,826 parameters.
+      expect(editor.get('[data-testid="architecture-total-params"]').text()).toBe('34,826')
+      expect(wrapper.find('[data-testid="architecture-errors"]').exists()).toBe(false)
+      expect(startDisabled(wrapper)).toBe(false)
+      wrapper.unmount()
+    })
+
+    it('names the layer that does not fit, blocks Start, and trains exactly the edited layers once fixed', async () => {
+      const { fake, wrapper } = await mountCustom()
+      await wrapper.get('[data-testid="epochs-input"]').setValue('1')
+      await wrapper.get('[data-testid="add-layer-type"]').setValue('conv2d')
+      await wrapper.get('[data-testid="add-layer"]').trigger('click')
+      expect(rows(wrapper)).toHaveLength(7)
+      // Appended after flatten: wrong place. Two moves up put it right after the second pool.
+      expect(wrapper.get('[data-testid="architecture-errors"]').text()).toContain(
+        'layer 7 (conv2d 3x3): input is a vector of 1600',
+      )
+      await wrapper.get('[aria-label="Move layer 7 up"]').trigger('click')
+      await wrapper.get('[aria-label="Move layer 6 up"]').trigger('click')
+      await settle()
+      // Focus follows the moved layer, for keyboard users.
+      expect(document.activeElement?.getAttribute('aria-label')).toBe('Move layer 5 up')
+      expect(wrapper.find('[data-testid="architecture-errors"]').exists()).toBe(false)
+
+      const added = rows(wrapper)[4]!
+      await added.get('[data-testid="layer-kernel"]').setValue('7')
+      const errors = wrapper.get('[data-testid="architecture-errors"]')
+      expect(errors.text()).toContain(
+        'layer 5 (conv2d 7x7): input is 5x5, too small for a 7x7 kernel with valid padding',
+      )
+      expect(rows(wrapper)[4]!.classes()).toContain('invalid')
+      expect(wrapper.get('[data-testid="architecture-total-params"]').text()).toBe('—')
+      expect(startDisabled(wrapper)).toBe(true)
+      await wrapper.get('[data-testid="start-training"]').trigger('click')
+      await settle()
+      expect(fake.callsTo('training.start')).toHaveLength(0)
+
+      await added.get('[data-testid="layer-kernel"]').setValue('3')
+      await added.get('[data-testid="layer-filters"]').setValue('48')
+      expect(wrapper.find('[data-testid="architecture-errors"]').exists()).toBe(false)
+      expect(startDisabled(wrapper)).toBe(false)
+      await wrapper.get('[data-testid="start-training"]').trigger('click')
+      await settle()
+
+      const classic = PRESETS.classic
+      const layers: LayerSpec[] = [
+        ...classic.architecture.layers.slice(0, 4),
+        {
+          type: 'conv2d',
+          filters: 48,
+          kernelSize: 3,
+          strides: 1,
+          padding: 'valid',
+          activation: 'relu',
+        },
+        ...classic.architecture.layers.slice(4),
+      ]
+      const [request] = fake.callsTo('training.start')
+      expect(request).toEqual({
+        datasetId: 'mnist',
+        config: {
+          preset: 'custom',
+          architecture: { layers },
+          ...classic.defaults,
+          epochs: 1,
+          seed: 42,
+        },
+      })
+      wrapper.unmount()
+    })
+
+    it('imports a valid JSON architecture and shows why an invalid one is refused', async () => {
+      const { wrapper } = await mountCustom()
+      await wrapper.get('[data-testid="architecture-import"]').trigger('click')
+      const area = wrapper.get('[data-testid="architecture-json"]')
+
+      await area.setValue('{ "layers": [{ "type": "conv2d" }] }')
+      await wrapper.get('[data-testid="architecture-json-apply"]').trigger('click')
+      expect(wrapper.get('[data-testid="architecture-json-error"]').text()).toContain(
+        'layer 1 (filters): Invalid input',
+      )
+      await area.setValue('{ "layers": [')
+      await wrapper.get('[data-testid="architecture-json-apply"]').trigger('click')
+      expect(wrapper.get('[data-testid="architecture-json-error"]').text()).toContain(
+        'Not valid JSON',
+      )
+      // Nothing changed.
+      expect(rows(wrapper)).toHaveLength(PRESETS.classic.architecture.layers.length)
+
+      await area.setValue(
+        JSON.stringify({
+          layers: [
+            { type: 'conv2d', filters: 8, kernelSize: 5, strides: 2, padding: 'same' },
+            { type: 'globalAveragePool' },
+            { type: 'dense', units: 16 },
+          ],
+        }),
+      )
+      await wrapper.get('[data-testid="architecture-json-apply"]').trigger('click')
+      expect(wrapper.find('[data-testid="architecture-json"]').exists()).toBe(false)
+      expect(rows(wrapper).map((r) => r.get('[data-testid="layer-shape"]').text())).toEqual([
+        '14x14x8',
+        '8',
+        '16',
+      ])
+      expect(
+        (rows(wrapper)[0]!.get('[data-testid="layer-filters"]').element as HTMLInputElement).value,
+      ).toBe('8')
+      // 5*5*8+8 + (8*16+16) + (16*10+10)
+      expect(wrapper.get('[data-testid="architecture-total-params"]').text()).toBe('522')
+      wrapper.unmount()
+    })
+
+    it('copies the architecture as the JSON the CLI reads, or shows it when there is no clipboard', async () => {
+      const { wrapper } = await mountCustom()
+      const writeText = vi.spyOn(navigator.clipboard, 'writeText').mockResolvedValue(undefined)
+      await wrapper.get('[data-testid="architecture-copy"]').trigger('click')
+      await settle()
+      expect(JSON.parse(writeText.mock.calls[0]![0])).toEqual(PRESETS.classic.architecture)
+      expect(wrapper.find('[data-testid="architecture-json"]').exists()).toBe(false)
+
+      writeText.mockRejectedValue(new Error('not allowed'))
+      await wrapper.get('[data-testid="architecture-copy"]').trigger('click')
+      await settle()
+      const area = wrapper.get('[data-testid="architecture-json"]').element as HTMLTextAreaElement
+      expect(JSON.parse(area.value)).toEqual(PRESETS.classic.architecture)
+      expect(area.readOnly).toBe(true)
+      writeText.mockRestore()
+      wrapper.unmount()
+    })
+
+    it('Start from copies a preset and keeps the training settings the user typed', async () => {
+      const { wrapper } = await mountCustom()
+      await wrapper.get('[data-testid="epochs-input"]').setValue('4')
+      await wrapper.get('[data-testid="architecture-from-fast"]').trigger('click')
+      expect(
+        rows(wrapper).map(
+          (r) => (r.get('[data-testid="layer-type"]').element as HTMLSelectElement).value,
+        ),
+      ).toEqual(PRESETS.fast.architecture.layers.map((l) => l.type))
+      expect((wrapper.get('[data-testid="epochs-input"]').element as HTMLInputElement).value).toBe(
+        '4',
+      )
+      wrapper.unmount()
+    })
   })
 })

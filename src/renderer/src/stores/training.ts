@@ -2,6 +2,7 @@ import type { EventPayload, TrainRequest } from '@shared/contract'
 import type {
   BackendInfo,
   EpochRecord,
+  LayerSpec,
   LrSchedule,
   PresetName,
   RunDetail,
@@ -12,6 +13,7 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
 
 import { createTrainingClient } from '@renderer/api/training'
+import { copyLayers, presetLayers } from '@renderer/lib/architecture'
 import { presetOption } from '@renderer/lib/presets'
 import { finalStateMessage, isActiveState, runStateLabel } from '@renderer/lib/runState'
 import { throttle } from '@renderer/lib/throttle'
@@ -19,6 +21,9 @@ import { useAppStore } from './app'
 
 /** Charts and stat tiles refresh at most this often (~4/s), whatever the event rate. */
 export const UI_UPDATE_INTERVAL_MS = 250
+
+/** The built-in preset whose training settings a custom architecture starts with (as the engine's). */
+export const CUSTOM_DEFAULTS_FROM = 'classic'
 
 export interface ChartPoint {
   x: number
@@ -53,9 +58,12 @@ export interface TrainingStats {
   bestValAccuracy: number | null
 }
 
-/** The training form; fields the user leaves alone keep their preset value. */
+/**
+ * The training form; fields the user leaves alone keep their preset value. A `custom` preset trains
+ * the store's `layers` with the classic preset's settings as defaults.
+ */
 export interface TrainForm {
-  preset: Exclude<PresetName, 'custom'>
+  preset: PresetName
   name: string
   epochs: number
   batchSize: number
@@ -68,7 +76,7 @@ export interface TrainForm {
 }
 
 function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
-  const d = presetOption(preset).defaults
+  const d = presetOption(preset === 'custom' ? CUSTOM_DEFAULTS_FROM : preset).defaults
   return {
     preset,
     name: keep?.name ?? '',
@@ -124,6 +132,8 @@ export const useTrainingStore = defineStore('training', () => {
   const app = useAppStore()
 
   const form = reactive<TrainForm>(formForPreset('classic'))
+  /** The custom architecture's hidden layers; kept while another preset is chosen. */
+  const layers = ref<LayerSpec[]>(presetLayers(CUSTOM_DEFAULTS_FROM))
   const runId = ref<string | null>(null)
   const runName = ref<string | null>(null)
   const state = ref<RunState | 'idle'>('idle')
@@ -237,6 +247,7 @@ export const useTrainingStore = defineStore('training', () => {
       ...(name ? { name } : {}),
       config: {
         preset: form.preset,
+        ...(form.preset === 'custom' ? { architecture: { layers: copyLayers(layers.value) } } : {}),
         epochs: form.epochs,
         batchSize: form.batchSize,
         learningRate: form.learningRate,
@@ -345,6 +356,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     form,
+    layers,
     runId,
     runName,
     state,

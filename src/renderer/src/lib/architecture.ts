@@ -1,0 +1,93 @@
+import { validateArchitecture, type ArchitectureInput } from '@shared/architecture'
+import { PRESETS, type BuiltinPresetName } from '@shared/presets'
+import { ArchitectureSchema, type LayerSpec } from '@shared/schemas'
+
+/** A layer type of a custom architecture. */
+export type LayerType = LayerSpec['type']
+
+/** The layer types the editor offers, in menu order. */
+export const LAYER_TYPES: readonly { value: LayerType; label: string }[] = [
+  { value: 'conv2d', label: 'conv2d' },
+  { value: 'maxPool2d', label: 'maxPool2d' },
+  { value: 'batchNorm', label: 'batchNorm' },
+  { value: 'dropout', label: 'dropout' },
+  { value: 'flatten', label: 'flatten' },
+  { value: 'globalAveragePool', label: 'globalAveragePool' },
+  { value: 'dense', label: 'dense' },
+]
+
+/** Activations a conv2d or dense layer may use. */
+export const ACTIVATIONS = ['relu', 'linear', 'elu', 'tanh'] as const
+
+/** A new layer of `type`: the schema's defaults, and common sizes where the schema has none. */
+export function defaultLayer(type: LayerType): LayerSpec {
+  switch (type) {
+    case 'conv2d':
+      return {
+        type,
+        filters: 32,
+        kernelSize: 3,
+        strides: 1,
+        padding: 'valid',
+        activation: 'relu',
+      }
+    case 'maxPool2d':
+      return { type, poolSize: 2 }
+    case 'dropout':
+      return { type, rate: 0.25 }
+    case 'dense':
+      return { type, units: 128, activation: 'relu' }
+    default:
+      return { type }
+  }
+}
+
+/** `layer` turned into a `type` layer: the new type's defaults, keeping the activation if both have one. */
+export function withLayerType(layer: LayerSpec, type: LayerType): LayerSpec {
+  const next = defaultLayer(type)
+  if ('activation' in next && 'activation' in layer) next.activation = layer.activation
+  return next
+}
+
+/** A deep copy of a built-in preset's layers, to edit as a custom architecture. */
+export function presetLayers(name: BuiltinPresetName): LayerSpec[] {
+  return structuredClone(PRESETS[name].architecture.layers)
+}
+
+/** Plain copies of `layers` (no Vue proxies), as a request or a JSON file carries them. */
+export function copyLayers(layers: readonly LayerSpec[]): LayerSpec[] {
+  return layers.map((layer) => ({ ...layer }))
+}
+
+/** The architecture as `inklab train --architecture FILE.json` reads it, pretty-printed. */
+export function architectureToJson(layers: readonly LayerSpec[]): string {
+  return JSON.stringify({ layers: copyLayers(layers) }, null, 2)
+}
+
+/** Result of `parseArchitectureJson`. */
+export type ArchitectureParse = { ok: true; layers: LayerSpec[] } | { ok: false; error: string }
+
+/**
+ * Reads `{ "layers": [...] }` text (the CLI's `--architecture` format); missing optional fields get
+ * the schema's defaults. Only the format is checked here: whether the shapes fit is the live
+ * validation's job, so a network that does not fit yet can still be imported and fixed.
+ */
+export function parseArchitectureJson(text: string): ArchitectureParse {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    return { ok: false, error: `Not valid JSON: ${(error as Error).message}` }
+  }
+  const parsed = ArchitectureSchema.safeParse(raw)
+  if (parsed.success) return { ok: true, layers: parsed.data.layers }
+  // validateArchitecture re-parses whatever it gets and words schema problems by layer
+  // ("layer 2 (filters): Required"), hence the cast.
+  const { errors } = validateArchitecture(raw as ArchitectureInput, 2)
+  return { ok: false, error: errors.join('; ') || parsed.error.issues[0]?.message || 'Invalid' }
+}
+
+/** An output shape as the layer list shows it: "13x13x32" or "128". */
+export function formatShape(shape: readonly number[]): string {
+  return shape.join('x')
+}
