@@ -207,8 +207,19 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let speed = 0
   let lastEmit = -Infinity
   let learningRate = config.learningRate
+  /** Seconds spent paused at the gate, so far in the run and in the current epoch. */
+  let pausedSeconds = 0
+  let epochPausedSeconds = 0
 
   const elapsed = (): number => (performance.now() - runStart) / 1000
+  const waitAtGate = async (): Promise<void> => {
+    if (!options.pauseGate) return
+    const started = performance.now()
+    await options.pauseGate()
+    const waited = (performance.now() - started) / 1000
+    pausedSeconds += waited
+    epochPausedSeconds += waited
+  }
   const keepBest = (): void => {
     if (bestWeights.tensors) tf.dispose(bestWeights.tensors)
     // Clones share the current buffers; later updates assign new ones, so these stay intact.
@@ -222,6 +233,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       let epochCorrect = 0
       let epochSeen = 0
       let epochTrainSeconds = 0
+      epochPausedSeconds = 0
       const epochStart = performance.now()
       for (let batch = 0; batch < batchesPerEpoch; batch++) {
         if (signal?.aborted) {
@@ -286,7 +298,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           })
         }
         await yieldToEventLoop()
-        if (options.pauseGate) await options.pauseGate()
+        await waitAtGate()
       }
       if (epoch === 0 && epochSeen > 0) referenceLoss = epochLoss / epochSeen
 
@@ -310,7 +322,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       } else {
         epochsWithoutImprovement += 1
       }
-      const epochSeconds = (performance.now() - epochStart) / 1000
+      // Time paused is not time training: it must not inflate the ETA.
+      const epochSeconds = (performance.now() - epochStart) / 1000 - epochPausedSeconds
       const event: EpochProgress = {
         kind: 'epoch',
         epoch,
@@ -387,7 +400,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     history,
     bestEpoch,
     best,
-    seconds: elapsed(),
+    seconds: elapsed() - pausedSeconds,
     samplesPerSecond: trainSamples / Math.max(trainSeconds, 1e-6),
     backend,
     trainCount: train.count,

@@ -148,6 +148,31 @@ describe('trainModel', () => {
     expect(batches).toBe(2)
   })
 
+  it('leaves time spent paused out of the ETA and the training time', async () => {
+    const PAUSE_SECONDS = 1.5
+    let gateCalls = 0
+    const epochs: TrainProgress[] = []
+    const result = await train({
+      dataset: subset(640),
+      config: config({ epochs: 2, batchSize: 64, validationSplit: 0 }),
+      onProgress: (p) => {
+        if (p.kind === 'epoch') epochs.push(p)
+      },
+      pauseGate: () => {
+        gateCalls += 1
+        if (gateCalls !== 1) return Promise.resolve()
+        return new Promise<void>((resolve) => setTimeout(resolve, PAUSE_SECONDS * 1000))
+      },
+    })
+    expect(result.stopReason).toBe('completed')
+    const first = epochs[0]
+    if (first?.kind !== 'epoch') throw new Error('no epoch event')
+    // One epoch of 640 small images takes well under a second here; the pause took 1.5 s.
+    expect(first.etaSeconds).toBeLessThan(PAUSE_SECONDS)
+    expect(first.elapsedSeconds).toBeGreaterThanOrEqual(PAUSE_SECONDS)
+    expect(result.seconds).toBeLessThan(first.elapsedSeconds)
+  })
+
   it('stops with "diverged" and a helpful message when the loss explodes', async () => {
     const result = await train({
       dataset: subset(640),
