@@ -216,17 +216,8 @@ export class EngineHost {
     if (this.training) {
       throw new Error('a training run is already in progress; stop it before starting another')
     }
-    const dataset = await this.dataset(job.dataset)
-    const config = this.engine.resolveTrainConfig(job.config)
-    if (config.architecture) {
-      const report = this.engine.validateArchitecture(config.architecture, dataset.labels.length)
-      if (!report.ok) throw new Error(`invalid architecture: ${report.errors.join('; ')}`)
-    }
-    if (config.backend !== 'auto' && config.backend !== this.backend?.name) {
-      this.emit({ name: 'backend', payload: await this.initBackend(config.backend) })
-    }
-    const backend = this.backend ?? (await this.initBackend('auto'))
-    if (this.training) throw new Error('a training run is already in progress')
+    // Reserve before the first await, so a concurrent start is refused before it can load a
+    // dataset or switch the backend under this run.
     const session: TrainingSession = {
       runId: job.runId,
       controller: new AbortController(),
@@ -234,14 +225,29 @@ export class EngineHost {
       waiters: [],
     }
     this.training = session
-    // Start after this answer has been sent, so the services learn the config before any progress.
-    setTimeout(() => void this.runTraining(session, job, dataset, config), 0)
-    return {
-      runId: job.runId,
-      config,
-      labels: [...dataset.labels],
-      datasetName: dataset.name,
-      backend,
+    try {
+      const dataset = await this.dataset(job.dataset)
+      const config = this.engine.resolveTrainConfig(job.config)
+      if (config.architecture) {
+        const report = this.engine.validateArchitecture(config.architecture, dataset.labels.length)
+        if (!report.ok) throw new Error(`invalid architecture: ${report.errors.join('; ')}`)
+      }
+      if (config.backend !== 'auto' && config.backend !== this.backend?.name) {
+        this.emit({ name: 'backend', payload: await this.initBackend(config.backend) })
+      }
+      const backend = this.backend ?? (await this.initBackend('auto'))
+      // Start after this answer has been sent, so the services learn the config before any progress.
+      setTimeout(() => void this.runTraining(session, job, dataset, config), 0)
+      return {
+        runId: job.runId,
+        config,
+        labels: [...dataset.labels],
+        datasetName: dataset.name,
+        backend,
+      }
+    } catch (error) {
+      if (this.training === session) this.training = null
+      throw error
     }
   }
 

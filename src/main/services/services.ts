@@ -74,9 +74,14 @@ interface Settings {
   activeModel?: string
 }
 
-/** The run in progress. Events that arrive before its record exists are kept and replayed. */
+/**
+ * The run in progress, reserved synchronously when `training.start` passes its guard (so a second
+ * start is refused). Events that arrive before its record exists are kept and replayed.
+ */
 interface CurrentRun {
   runId: string
+  /** Known from the reservation on, so the dataset cannot be deleted while the run starts. */
+  datasetId: string
   record: RunRecord | null
   history: EpochRecord[]
   buffered: HostEvent[]
@@ -347,19 +352,26 @@ export function createServices(options: ServicesOptions): Services {
   ): Promise<{ runId: string }> {
     if (current)
       throw new UserError('a run is already in progress; stop it before starting another')
-    const dataset =
-      input.datasetId === BUILTIN_DATASET_ID
-        ? await datasets.get(BUILTIN_DATASET_ID).catch(() => null)
-        : await datasets.get(input.datasetId)
-    const ref = await datasetRef(input.datasetId)
+    // Reserve before the first await: a concurrent start must see this run and be refused.
     const runId = newId('run-')
     const paths = runs.paths(runId)
-    const run: CurrentRun = { runId, record: null, history: [], buffered: [] }
+    const run: CurrentRun = {
+      runId,
+      datasetId: input.datasetId,
+      record: null,
+      history: [],
+      buffered: [],
+    }
     current = run
-    const preset = input.config.preset
-    const datasetName = dataset?.name ?? 'MNIST'
-    const name = input.name?.trim() || `${datasetName} · ${preset}`
     try {
+      const dataset =
+        input.datasetId === BUILTIN_DATASET_ID
+          ? await datasets.get(BUILTIN_DATASET_ID).catch(() => null)
+          : await datasets.get(input.datasetId)
+      const ref = await datasetRef(input.datasetId)
+      const preset = input.config.preset
+      const datasetName = dataset?.name ?? 'MNIST'
+      const name = input.name?.trim() || `${datasetName} · ${preset}`
       await mkdir(paths.dir, { recursive: true })
       const accepted = await engine.call('training.start', {
         runId,

@@ -325,6 +325,34 @@ describe('services with an in-process engine host', () => {
     expect(run).toMatchObject({ state: 'cancelled', hasModel: true })
   })
 
+  it('refuses the second of two concurrent starts; the first can be stopped and keeps its folder', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 200 })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const start = () =>
+      call('training.start', { datasetId: dataset.id, config: { preset: 'fast', epochs: 50 } })
+    const results = await Promise.allSettled([start(), start()])
+    const won = results.filter((r) => r.status === 'fulfilled')
+    const lost = results.filter((r) => r.status === 'rejected')
+    expect(won).toHaveLength(1)
+    expect(lost).toHaveLength(1)
+    expect(String((lost[0] as PromiseRejectedResult).reason)).toMatch(/already in progress/)
+    const { runId } = (won[0] as PromiseFulfilledResult<{ runId: string }>).value
+    expect((await call('training.current', {}))?.id).toBe(runId)
+    expect(await call('training.stop', { runId })).toEqual({ ok: true })
+    await until(() =>
+      events.some(
+        (e) =>
+          e.name === 'training.state' &&
+          e.payload.runId === runId &&
+          e.payload.state === 'cancelled',
+      ),
+    )
+    const listed = await call('runs.list', {})
+    expect(listed.map((r) => r.id)).toEqual([runId])
+    expect(listed[0].state).toBe('cancelled')
+    expect(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')).toContain(runId)
+  })
+
   it('pauses at the trainer gate and resumes', async () => {
     const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 80 })))
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
