@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm, mkdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { open, readdir, readFile, rename, rm, mkdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 
 import { ModelMetadataSchema, type ModelMetadata } from '@shared/schemas/model'
 import * as tf from '@tensorflow/tfjs'
@@ -62,6 +62,83 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** Folders of this process whose save is between its renames (recovery waits for them). */
+const publishing = new Map<string, Promise<void>>()
+/** Temporary folders of saves in progress in this process (cleanup leaves them alone). */
+const activeTemps = new Set<string>()
+
+/**
+ * The sibling folders a save of `dir` leaves when it is interrupted between its renames:
+ * `<dir>.tmp-*` (the new model) and `<dir>.old-*` (the previous one), newest first.
+ */
+async function leftovers(dir: string): Promise<{ tmp: string[]; old: string[] }> {
+  const parent = dirname(dir)
+  const base = basename(dir)
+  let names: string[]
+  try {
+    names = await readdir(parent)
+  } catch {
+    return { tmp: [], old: [] }
+  }
+  const found: { path: string; kind: 'tmp' | 'old'; mtime: number }[] = []
+  for (const name of names) {
+    const kind = name.startsWith(`${base}.tmp-`)
+      ? 'tmp'
+      : name.startsWith(`${base}.old-`)
+        ? 'old'
+        : null
+    if (!kind) continue
+    const path = join(parent, name)
+    const info = await stat(path).catch(() => null)
+    if (info?.isDirectory()) found.push({ path, kind, mtime: info.mtimeMs })
+  }
+  found.sort((a, b) => b.mtime - a.mtime)
+  const of = (kind: 'tmp' | 'old'): string[] =>
+    found.filter((f) => f.kind === kind && !activeTemps.has(f.path)).map((f) => f.path)
+  return { tmp: of('tmp'), old: of('old') }
+}
+
+/** True when `folder` holds the three model files and both JSON files parse as expected. */
+async function isCompleteModel(folder: string): Promise<boolean> {
+  try {
+    checkModelJson(
+      join(folder, MODEL_FILES.model),
+      JSON.parse(await readFile(join(folder, MODEL_FILES.model), 'utf8')),
+    )
+    const metadata = JSON.parse(await readFile(join(folder, MODEL_FILES.metadata), 'utf8'))
+    if (!ModelMetadataSchema.safeParse(metadata).success) return false
+    return (await stat(join(folder, MODEL_FILES.weights))).isFile()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Puts back a model folder that a save interrupted between its two renames left missing: the
+ * newest complete `<dir>.tmp-*` (the model being published), else the newest complete
+ * `<dir>.old-*` (the one it replaced). Does nothing when `dir` exists.
+ */
+async function recoverModelDir(dir: string): Promise<void> {
+  await publishing.get(resolve(dir))
+  if (await exists(dir)) return
+  const { tmp, old } = await leftovers(dir)
+  for (const candidate of [...tmp, ...old]) {
+    if (!(await isCompleteModel(candidate))) continue
+    try {
+      await rename(candidate, dir)
+      return
+    } catch {
+      if (await exists(dir)) return
+    }
+  }
+}
+
+/** Removes the `<dir>.tmp-*` and `<dir>.old-*` folders interrupted saves left behind. */
+async function removeLeftovers(dir: string): Promise<void> {
+  const { tmp, old } = await leftovers(dir)
+  await Promise.all([...tmp, ...old].map((path) => rm(path, { recursive: true, force: true })))
+}
+
 /** Captures the model's TF.js layers artifacts in memory (no file:// handler: that is tfjs-node only). */
 async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined
@@ -80,7 +157,8 @@ async function captureArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtif
  * Saves a model folder: `model.json` (TF.js layers format, weights manifest pointing to
  * `weights.bin`), `weights.bin` and `metadata.json` (validated against ModelMetadataSchema).
  * Everything is written to a temporary sibling folder that then replaces `dir` by renames, so a
- * crash or a failed write never leaves a half-written model and never damages the previous one.
+ * crash or a failed write never leaves a half-written model and never damages the previous one;
+ * sibling folders left by saves killed earlier are removed once this one is published.
  */
 export async function saveModel(
   dir: string,
@@ -108,19 +186,40 @@ export async function saveModel(
   const suffix = randomBytes(6).toString('hex')
   const tmp = `${dir}.tmp-${suffix}`
   const aside = `${dir}.old-${suffix}`
+  activeTemps.add(resolve(tmp))
   try {
-    await mkdir(tmp, { recursive: true })
-    await writeFile(join(tmp, MODEL_FILES.weights), weightData)
-    await writeFile(join(tmp, MODEL_FILES.model), JSON.stringify(modelJson))
-    await writeFile(join(tmp, MODEL_FILES.metadata), JSON.stringify(checked.data, null, 2))
-  } catch (error) {
-    await rm(tmp, { recursive: true, force: true })
-    throw new ModelFileError(dir, `could not write the model: ${errorText(error)}`, {
-      cause: error,
-    })
+    try {
+      await mkdir(tmp, { recursive: true })
+      await writeFile(join(tmp, MODEL_FILES.weights), weightData)
+      await writeFile(join(tmp, MODEL_FILES.model), JSON.stringify(modelJson))
+      await writeFile(join(tmp, MODEL_FILES.metadata), JSON.stringify(checked.data, null, 2))
+    } catch (error) {
+      await rm(tmp, { recursive: true, force: true })
+      throw new ModelFileError(dir, `could not write the model: ${errorText(error)}`, {
+        cause: error,
+      })
+    }
+    const key = resolve(dir)
+    const published = publish(dir, tmp, aside)
+    publishing.set(key, published)
+    try {
+      await published
+    } finally {
+      if (publishing.get(key) === published) publishing.delete(key)
+    }
+  } finally {
+    activeTemps.delete(resolve(tmp))
   }
-  // Publish: move the old folder aside (a rename cannot replace a non-empty folder everywhere),
-  // move the new one in, then delete the old one. On failure the old folder is put back.
+  // Leftovers of saves interrupted earlier are stale now that `dir` holds a complete model.
+  await removeLeftovers(dir).catch(() => undefined)
+}
+
+/**
+ * Moves the old folder aside (a rename cannot replace a non-empty folder everywhere), moves the
+ * new one in, then deletes the old one. On failure the old folder is put back. A kill between the
+ * renames leaves both as siblings, which `loadModel` and the next `saveModel` recover.
+ */
+async function publish(dir: string, tmp: string, aside: string): Promise<void> {
   const hadOld = await exists(dir)
   try {
     if (hadOld) await rename(dir, aside)
@@ -201,11 +300,12 @@ function checkModelJson(file: string, value: unknown): ModelJson {
 }
 
 /**
- * Loads a model folder written by `saveModel`. Errors name the file and the problem: a missing
- * file, corrupt JSON, a weights.bin whose size does not match the manifest, or metadata that fails
- * the schema.
+ * Loads a model folder written by `saveModel` (putting back one that a save killed between its
+ * renames left missing). Errors name the file and the problem: a missing file, corrupt JSON, a
+ * weights.bin whose size does not match the manifest, or metadata that fails the schema.
  */
 export async function loadModel(dir: string): Promise<LoadedModel> {
+  await recoverModelDir(dir)
   const modelFile = join(dir, MODEL_FILES.model)
   const weightsFile = join(dir, MODEL_FILES.weights)
   const metadataFile = join(dir, MODEL_FILES.metadata)

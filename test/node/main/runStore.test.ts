@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -7,10 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { confusionCsv, historyCsv, lineChartSvg, toCsv } from '../../../src/main/services/report'
 import {
+  INTERRUPTED_MESSAGE,
   INTERRUPTED_NO_CHECKPOINT_MESSAGE,
   RunStore,
   type RunRecord,
 } from '../../../src/main/services/runStore'
+import { writeModelFolder } from './helpers/fakeEngine'
 
 let dir: string
 
@@ -101,6 +103,54 @@ describe('RunStore', () => {
       message: INTERRUPTED_NO_CHECKPOINT_MESSAGE,
     })
     expect((await again.get('b')).state).toBe('completed')
+  })
+
+  it('puts back model folders a save killed between its renames left aside, on start-up', async () => {
+    const store = new RunStore(dir, join(dir, 'resources'))
+    await store.init()
+    await store.save(record('r1', 'running'))
+    const runDir = join(dir, 'runs', 'r1')
+    const model = (name: string) =>
+      writeModelFolder(join(runDir, name), {
+        format: 'inklab-model',
+        formatVersion: 1,
+        name,
+        labels: ['a', 'b'],
+        preprocessing: {
+          size: 28,
+          fitBox: 20,
+          centerBy: 'mass',
+          inkPolarity: 'light-on-dark',
+          scale: 'divide-255',
+          transposed: false,
+        },
+        dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
+        preset: 'fast',
+        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+        backend: 'cpu',
+        createdAt: new Date().toISOString(),
+        inklabVersion: '0',
+      })
+    // The checkpoint was moved aside and the new one never finished writing.
+    await model('checkpoint.old-x')
+    await mkdir(join(runDir, 'checkpoint.tmp-y'))
+    // The final model was written completely but not yet moved in.
+    await model('model.old-w')
+    await model('model')
+    await rename(join(runDir, 'model'), join(runDir, 'model.tmp-z'))
+
+    const again = new RunStore(dir, join(dir, 'resources'))
+    await again.init()
+    expect((await readdir(runDir)).sort()).toEqual(['checkpoint', 'model', 'run.json'])
+    expect(await again.modelDir('r1')).toBe(join(runDir, 'model'))
+    expect(JSON.parse(await readFile(join(runDir, 'model', 'metadata.json'), 'utf8')).name).toBe(
+      'model',
+    )
+    expect(await again.get('r1')).toMatchObject({
+      state: 'failed',
+      message: INTERRUPTED_MESSAGE,
+      hasModel: true,
+    })
   })
 
   it('refuses ids that are not plain folder names', async () => {

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import * as tf from '@tensorflow/tfjs'
@@ -97,6 +97,48 @@ describe('saveModel / loadModel', () => {
     const loaded = await loadModel(dir)
     track(loaded.model)
     expect(loaded.metadata.name).toBe('first')
+  })
+
+  describe('recovers from a save interrupted between its two renames', () => {
+    const flat = (seed: number) => track(buildModel({ layers: [{ type: 'flatten' }] }, 10, seed))
+
+    it('loads the model moved aside when the folder itself is missing', async () => {
+      const dir = join(tmp.dir, 'model')
+      await saveModel(dir, flat(1), testMetadata({ name: 'aside' }))
+      await rename(dir, `${dir}.old-x`)
+      const loaded = await loadModel(dir)
+      track(loaded.model)
+      expect(loaded.metadata.name).toBe('aside')
+      expect(await readdir(tmp.dir)).toEqual(['model'])
+    })
+
+    it('prefers the newest complete new folder over the old one and incomplete ones', async () => {
+      const dir = join(tmp.dir, 'model')
+      await saveModel(dir, flat(1), testMetadata({ name: 'old' }))
+      await rename(dir, `${dir}.old-a`)
+      await saveModel(dir, flat(2), testMetadata({ name: 'new' }))
+      await rename(dir, `${dir}.tmp-b`)
+      // A temporary folder whose writes never finished, newer than the complete one.
+      await mkdir(`${dir}.tmp-c`)
+      await writeFile(join(`${dir}.tmp-c`, MODEL_FILES.weights), new Uint8Array(4))
+      await utimes(`${dir}.tmp-b`, new Date(1000), new Date(1000))
+      const loaded = await loadModel(dir)
+      track(loaded.model)
+      expect(loaded.metadata.name).toBe('new')
+    })
+
+    it('removes stale temporary and old folders after a successful save', async () => {
+      const dir = join(tmp.dir, 'model')
+      await saveModel(dir, flat(1), testMetadata({ name: 'first' }))
+      await cp(dir, `${dir}.old-x`, { recursive: true })
+      await rename(dir, `${dir}.tmp-y`)
+      await mkdir(join(tmp.dir, 'model-other.tmp-z'))
+      await saveModel(dir, flat(2), testMetadata({ name: 'second' }))
+      expect((await readdir(tmp.dir)).sort()).toEqual(['model', 'model-other.tmp-z'])
+      const loaded = await loadModel(dir)
+      track(loaded.model)
+      expect(loaded.metadata.name).toBe('second')
+    })
   })
 
   it('refuses invalid metadata before writing anything', async () => {
