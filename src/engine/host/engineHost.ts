@@ -30,6 +30,18 @@ const MODEL_CACHE_SIZE = 2
 interface CachedModel {
   stamp: string
   loaded: Promise<{ model: tf.LayersModel; metadata: ModelMetadata }>
+  /** Requests holding the model now: it is disposed only once it has left the cache and is unused. */
+  users: number
+  /** Out of the cache (evicted, or its files changed). */
+  retired: boolean
+  disposed: boolean
+}
+
+/** A model held for one request; `release()` it when done. */
+interface ModelLease {
+  model: tf.LayersModel
+  metadata: ModelMetadata
+  release: () => void
 }
 
 /** The training in progress. */
@@ -372,8 +384,30 @@ export class EngineHost {
 
   // ---- models: evaluation and classification --------------------------------------------------
 
-  /** Loads the model in `dir`, reusing the loaded one while its files are unchanged. */
-  private async model(dir: string): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
+  /**
+   * Holds the model in `dir` for one request, loading it unless the cached one's files are
+   * unchanged. The model stays alive until released, even if the cache drops it meanwhile.
+   */
+  private async acquireModel(dir: string): Promise<ModelLease> {
+    const entry = await this.modelEntry(dir)
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      entry.users--
+      this.disposeIfUnused(entry)
+    }
+    try {
+      const { model, metadata } = await entry.loaded
+      return { model, metadata, release }
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
+
+  /** The cache entry of `dir`, counted as used (synchronously once its files are stamped). */
+  private async modelEntry(dir: string): Promise<CachedModel> {
     const files = await Promise.all(
       ['model.json', 'weights.bin', 'metadata.json'].map((name) =>
         stat(join(dir, name)).then(
@@ -384,28 +418,40 @@ export class EngineHost {
     )
     const stamp = files.join('|')
     const cached = this.models.get(dir)
-    if (cached && cached.stamp === stamp) return cached.loaded
-    if (cached) {
-      this.models.delete(dir)
-      void cached.loaded.then(
-        ({ model }) => model.dispose(),
-        () => undefined,
-      )
+    if (cached) this.models.delete(dir)
+    if (cached && cached.stamp === stamp) {
+      // Most recently used last: eviction takes the first.
+      this.models.set(dir, cached)
+      cached.users++
+      return cached
     }
+    if (cached) this.retire(cached)
     const loaded = this.engine.loadModel(dir)
-    this.models.set(dir, { stamp, loaded })
+    const entry: CachedModel = { stamp, loaded, users: 1, retired: false, disposed: false }
+    this.models.set(dir, entry)
     loaded.catch(() => {
-      if (this.models.get(dir)?.loaded === loaded) this.models.delete(dir)
+      if (this.models.get(dir) === entry) this.models.delete(dir)
     })
     while (this.models.size > MODEL_CACHE_SIZE) {
-      const [oldest, entry] = this.models.entries().next().value as [string, CachedModel]
+      const [oldest, evicted] = this.models.entries().next().value as [string, CachedModel]
       this.models.delete(oldest)
-      void entry.loaded.then(
-        ({ model }) => model.dispose(),
-        () => undefined,
-      )
+      this.retire(evicted)
     }
-    return loaded
+    return entry
+  }
+
+  private retire(entry: CachedModel): void {
+    entry.retired = true
+    this.disposeIfUnused(entry)
+  }
+
+  private disposeIfUnused(entry: CachedModel): void {
+    if (!entry.retired || entry.users > 0 || entry.disposed) return
+    entry.disposed = true
+    void entry.loaded.then(
+      ({ model }) => model.dispose(),
+      () => undefined,
+    )
   }
 
   /** The labelled samples an evaluation runs on. */
@@ -429,15 +475,23 @@ export class EngineHost {
   }
 
   private async evaluate(p: HostParams<'evaluation.run'>): Promise<EvaluationReport> {
-    const [{ model, metadata }, { split }] = await Promise.all([
-      this.model(p.modelDir),
-      this.evalSplit(p.dataset, p.split),
-    ])
-    if (split.count === 0) throw new Error('there are no samples to evaluate on')
-    const report = this.engine.evaluateModel(model, split, metadata.labels)
-    return {
-      ...report,
-      actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
+    const lease = this.acquireModel(p.modelDir)
+    try {
+      const [{ model, metadata }, { split }] = await Promise.all([
+        lease,
+        this.evalSplit(p.dataset, p.split),
+      ])
+      if (split.count === 0) throw new Error('there are no samples to evaluate on')
+      const report = this.engine.evaluateModel(model, split, metadata.labels)
+      return {
+        ...report,
+        actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
+      }
+    } finally {
+      void lease.then(
+        (held) => held.release(),
+        () => undefined,
+      )
     }
   }
 
@@ -455,9 +509,13 @@ export class EngineHost {
     const { pixels, empty } = this.engine.preprocess(image)
     const input = toBase64(pixels)
     if (empty) return { prediction: null, input, empty: true }
-    const { model, metadata } = await this.model(modelDir)
-    const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels)
-    return { prediction: prediction ?? null, input, empty: false }
+    const { model, metadata, release } = await this.acquireModel(modelDir)
+    try {
+      const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels)
+      return { prediction: prediction ?? null, input, empty: false }
+    } finally {
+      release()
+    }
   }
 
   private classifyImage(p: HostParams<'classify.image'>): Promise<HostClassification> {
@@ -472,10 +530,8 @@ export class EngineHost {
   dispose(): void {
     if (this.training) this.stop(this.training.runId)
     for (const entry of this.models.values()) {
-      void entry.loaded.then(
-        ({ model }) => model.dispose(),
-        () => undefined,
-      )
+      entry.users = 0
+      this.retire(entry)
     }
     this.models.clear()
     this.datasets.clear()

@@ -6,9 +6,10 @@ import type { EngineApi } from '@engine/host/engineApi'
 import { EngineHost } from '@engine/host/engineHost'
 import type { HostEvent, TrainJob } from '@engine/host/protocol'
 import type { BackendRequest } from '@shared/schemas/backend'
+import type * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { createFakeEngine } from '../../main/helpers/fakeEngine'
+import { createFakeEngine, writeModelFolder } from '../../main/helpers/fakeEngine'
 
 let workDir: string
 
@@ -78,6 +79,86 @@ describe('EngineHost training', () => {
     // The refused start left nothing reserved: the next one runs.
     await host.handle('training.start', job('c'))
     await finished(events, 'c')
+    host.dispose()
+  })
+})
+
+/** A fake model that knows whether it was disposed. */
+interface TrackedModel {
+  dir: string
+  disposed: boolean
+  dispose(): void
+}
+
+describe('EngineHost model cache', () => {
+  it('keeps a model an evaluation is waiting to use until it is done, then frees it', async () => {
+    const base = createFakeEngine()
+    const loaded: TrackedModel[] = []
+    let releaseDataset: () => void = () => undefined
+    const datasetGate = new Promise<void>((resolve) => (releaseDataset = resolve))
+    const engine: EngineApi = {
+      ...base,
+      async loadBuiltinMnist() {
+        await datasetGate
+        return base.loadBuiltinMnist()
+      },
+      async loadModel(dir) {
+        const { metadata } = await base.loadModel(dir)
+        const model: TrackedModel = {
+          dir,
+          disposed: false,
+          dispose() {
+            this.disposed = true
+          },
+        }
+        loaded.push(model)
+        return { model: model as unknown as tf.LayersModel, metadata }
+      },
+      evaluateModel(model, split, labels) {
+        if ((model as unknown as TrackedModel).disposed) throw new Error('tensor is disposed')
+        return base.evaluateModel(model, split, labels)
+      },
+    }
+    const host = new EngineHost({ engine, emit: () => undefined })
+    const dirs = ['a', 'b', 'c'].map((name) => join(workDir, name))
+    for (const dir of dirs) {
+      await writeModelFolder(dir, {
+        format: 'inklab-model',
+        formatVersion: 1,
+        name: dir,
+        labels: ['0', '1', '2'],
+        preprocessing: {
+          size: 28,
+          fitBox: 20,
+          centerBy: 'mass',
+          inkPolarity: 'light-on-dark',
+          scale: 'divide-255',
+          transposed: false,
+        },
+        dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 30, testSize: 9 },
+        preset: 'fast',
+        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+        backend: 'cpu',
+        createdAt: new Date().toISOString(),
+        inklabVersion: '0',
+      })
+    }
+    const evaluating = host.handle('evaluation.run', {
+      modelDir: dirs[0],
+      dataset: { id: 'builtin-mnist', kind: 'builtin', name: 'mnist' },
+      split: { kind: 'test' },
+    })
+    await new Promise((r) => setTimeout(r, 20))
+    // Two other models push the first one out of the cache while the evaluation waits for data.
+    const image = { width: 2, height: 2, data: Buffer.alloc(4, 200).toString('base64') }
+    await host.handle('classify.image', { modelDir: dirs[1], image })
+    await host.handle('classify.image', { modelDir: dirs[2], image })
+    expect(loaded.find((m) => m.dir === dirs[0])?.disposed).toBe(false)
+    releaseDataset()
+    const report = await evaluating
+    expect(report.count).toBeGreaterThan(0)
+    expect(loaded.find((m) => m.dir === dirs[0])?.disposed).toBe(true)
+    expect(loaded.filter((m) => m.disposed)).toHaveLength(1)
     host.dispose()
   })
 })
