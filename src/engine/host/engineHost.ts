@@ -244,10 +244,12 @@ export class EngineHost {
         const report = this.engine.validateArchitecture(config.architecture, dataset.labels.length)
         if (!report.ok) throw new Error(`invalid architecture: ${report.errors.join('; ')}`)
       }
-      if (config.backend !== 'auto' && config.backend !== this.backend?.name) {
-        this.emit({ name: 'backend', payload: await this.initBackend(config.backend) })
-      }
-      const backend = this.backend ?? (await this.initBackend('auto'))
+      // 'auto' after a run on an explicit backend must choose again, not stay on (say) cpu.
+      const active = this.backend
+      const satisfied =
+        config.backend === 'auto' ? active?.requested === 'auto' : active?.name === config.backend
+      const backend = active && satisfied ? active : await this.initBackend(config.backend)
+      if (backend !== active) this.emit({ name: 'backend', payload: backend })
       // Start after this answer has been sent, so the services learn the config before any progress.
       setTimeout(() => void this.runTraining(session, job, dataset, config), 0)
       return {

@@ -90,6 +90,26 @@ interface TrackedModel {
   dispose(): void
 }
 
+describe('EngineHost backend choice', () => {
+  it('goes back to the automatic backend after a run on an explicit one', async () => {
+    const engine = engineWithBackends()
+    const events: HostEvent[] = []
+    const host = new EngineHost({ engine, emit: (e) => events.push(e) })
+    await host.initBackend('auto')
+    const onCpu = await host.handle('training.start', job('a', { backend: 'cpu' }))
+    expect(onCpu.backend.name).toBe('cpu')
+    await finished(events, 'a')
+    const onAuto = await host.handle('training.start', job('b'))
+    expect(onAuto.backend).toMatchObject({ name: 'native', requested: 'auto' })
+    await finished(events, 'b')
+    // Asking again for what is active does not re-initialise it.
+    await host.handle('training.start', job('c'))
+    await finished(events, 'c')
+    expect(engine.requests).toEqual(['auto', 'cpu', 'auto'])
+    host.dispose()
+  })
+})
+
 describe('EngineHost model cache', () => {
   it('keeps a model an evaluation is waiting to use until it is done, then frees it', async () => {
     const base = createFakeEngine()
