@@ -563,7 +563,8 @@ export function createServices(options: ServicesOptions): Services {
       }),
     'dataset.delete': async ({ datasetId }) => {
       const summary = await datasets.get(datasetId)
-      if (current?.record?.datasetId === datasetId) {
+      // The reservation knows the dataset before the run's record exists (while it starts).
+      if (current?.datasetId === datasetId) {
         throw new UserError(
           'a run is training on this dataset; stop it before deleting the dataset',
         )

@@ -353,6 +353,39 @@ describe('services with an in-process engine host', () => {
     expect(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')).toContain(runId)
   })
 
+  it('refuses to delete the dataset of a run that is still starting', async () => {
+    const first = open(inProcessHosts(createFakeEngine()))
+    const dataset = await first.call('dataset.importFolder', { path: await folderDataset() })
+    await first.services.close()
+    // A new host has to load the dataset from disk as the run starts: hold that load.
+    const base = createFakeEngine({ epochMs: 200 })
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let loading = false
+    const engine = {
+      ...base,
+      async loadSavedDataset(dir: string) {
+        loading = true
+        await gate
+        return base.loadSavedDataset(dir)
+      },
+    }
+    const { call, events } = open(inProcessHosts(engine))
+    const starting = call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 50 },
+    })
+    await until(() => loading)
+    await expect(call('dataset.delete', { datasetId: dataset.id })).rejects.toThrow(/stop it/)
+    release()
+    const { runId } = await starting
+    expect(await call('training.stop', { runId })).toEqual({ ok: true })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
+    )
+    expect((await call('dataset.list', {})).map((d) => d.id)).toEqual([dataset.id])
+  })
+
   it('pauses at the trainer gate and resumes', async () => {
     const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 80 })))
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
