@@ -54,8 +54,12 @@ export function newId(prefix = ''): string {
   return `${prefix}${stamp}-${randomBytes(3).toString('hex')}`
 }
 
-/** Ids name folders: only these characters, so an id can never walk out of its parent folder. */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$/
+/**
+ * Ids name folders: only these characters, so an id can never walk out of its parent folder. Lower
+ * case only (generated ids are): on a case-insensitive disk `RUN-x` would name the folder of `run-x`
+ * while comparing unequal to it.
+ */
+const SAFE_ID = /^[a-z0-9][a-z0-9_-]{0,199}$/
 
 /** True when `id` is safe to use as a folder name. */
 export function isSafeId(id: string): boolean {

@@ -158,6 +158,13 @@ describe('RunStore', () => {
     for (const id of ['..', '../x', 'a/b', 'a\\b', '.hidden', '']) {
       expect(() => store.paths(id)).toThrow(/no run/)
     }
+    // Ids are lower case: on a case-insensitive disk 'RUN-1' would name the folder of 'run-1'.
+    for (const id of ['RUN-20260101-000000-abcdef', 'Run-1', 'run-A']) {
+      expect(() => store.paths(id)).toThrow(/no run/)
+    }
+    expect(store.paths('run-20260101-000000-abcdef').dir).toBe(
+      join(dir, 'runs', 'run-20260101-000000-abcdef'),
+    )
   })
 })
 
