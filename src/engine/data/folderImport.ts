@@ -43,10 +43,22 @@ interface ImageTask {
   classIndex: number
 }
 
-async function isDirectory(entry: Dirent, path: string): Promise<boolean> {
-  if (entry.isDirectory()) return true
-  if (!entry.isSymbolicLink()) return false
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false
+/** Why a symbolic link to a folder is skipped. */
+export const LINKED_FOLDER_REASON = 'symbolic link to a folder: not followed'
+
+/**
+ * What a folder entry is. Symbolic links to folders are not followed: one pointing at an ancestor
+ * (`a/up -> ..`) would be scanned over and over, and one pointing at another class folder would
+ * import its images twice under the wrong label. Symbolic links to files are read.
+ */
+async function entryKind(
+  entry: Dirent,
+  path: string,
+): Promise<'folder' | 'linked-folder' | 'file'> {
+  if (entry.isDirectory()) return 'folder'
+  if (!entry.isSymbolicLink()) return 'file'
+  const target = await stat(path).catch(() => undefined)
+  return target?.isDirectory() ? 'linked-folder' : 'file'
 }
 
 /** What a scan collects, and how it sorts and stops. */
@@ -77,8 +89,11 @@ async function scanClass(dir: string, rel: string, classIndex: number, scan: Sca
   for (const entry of entries) {
     const path = join(dir, entry.name)
     const entryRel = `${rel}/${entry.name}`
-    if (await isDirectory(entry, path)) {
+    const kind = await entryKind(entry, path)
+    if (kind === 'folder') {
       await scanClass(path, entryRel, classIndex, scan)
+    } else if (kind === 'linked-folder') {
+      skipped.push({ file: `${entryRel}/`, reason: LINKED_FOLDER_REASON })
     } else {
       const ext = extname(entry.name).toLowerCase()
       if (IMAGE_EXTENSIONS.includes(ext)) tasks.push({ path, rel: entryRel, classIndex })
@@ -102,7 +117,7 @@ async function loadSample(task: ImageTask): Promise<Uint8Array | string> {
 
 /**
  * Imports a folder with one subfolder per class (the folder name is the label, sorted naturally). Class
- * folders are searched recursively; PNG, JPEG, BMP, GIF, WebP and TIFF files are decoded and
+ * folders are searched recursively (symbolic links to folders are skipped, not followed); PNG, JPEG, BMP, GIF, WebP and TIFF files are decoded and
  * preprocessed; every file that cannot be used is listed in `skipped` with the reason. The dataset has a
  * training split only. Cancelling through `signal` rejects promptly with an AbortError.
  */
@@ -132,9 +147,12 @@ export async function importFolder(dir: string, opts: ImportFolderOptions = {}):
   const compare = naturalComparator()
   for (const entry of await sortedEntries(dir, compare)) {
     const path = join(dir, entry.name)
-    if (await isDirectory(entry, path)) {
+    const kind = await entryKind(entry, path)
+    if (kind === 'folder') {
       classNames.push(entry.name)
       classDirs.push(path)
+    } else if (kind === 'linked-folder') {
+      skipped.push({ file: `${entry.name}/`, reason: LINKED_FOLDER_REASON })
     } else {
       skipped.push({
         file: entry.name,

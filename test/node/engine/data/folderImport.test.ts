@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -96,6 +96,25 @@ describe('importFolder', () => {
     const decoding = events.filter((e) => e.phase === 'decoding')
     expect(decoding.at(-1)).toMatchObject({ done: 9, total: 9 })
     expect(events.at(-1)).toEqual({ phase: 'done', done: 9, total: 9 })
+  })
+
+  it('does not follow symbolic links to folders (a loop stays finite), but reads linked files', async () => {
+    const root = join(tmp.dir, 'linked')
+    await write(join(root, 'a', '1.png'), glyphRaw(BAR).png().toBuffer())
+    await write(join(root, 'b', '1.png'), glyphRaw(GLYPH_FOUR).png().toBuffer())
+    await symlink('..', join(root, 'a', 'up'), 'dir')
+    await symlink(join(root, 'b'), join(root, 'a', 'other'), 'dir')
+    await symlink(join(root, 'b'), join(root, 'c'), 'dir')
+    await symlink(join(root, 'b', '1.png'), join(root, 'a', '2.png'), 'file')
+
+    const ds = await importFolder(root)
+    expect(ds.labels).toEqual(['a', 'b'])
+    expect(Array.from(ds.train.labels)).toEqual([0, 0, 1])
+    const reasons = Object.fromEntries(ds.skipped.map((s) => [s.file, s.reason]))
+    expect(reasons['a/up/']).toBe('symbolic link to a folder: not followed')
+    expect(reasons['a/other/']).toBe('symbolic link to a folder: not followed')
+    expect(reasons['c/']).toBe('symbolic link to a folder: not followed')
+    expect(ds.skipped).toHaveLength(3)
   })
 
   it('refuses a missing folder, a file, no class folders, and fewer than two usable classes', async () => {
