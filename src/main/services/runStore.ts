@@ -251,15 +251,22 @@ export class RunStore {
     })
   }
 
-  /** Merges `metrics` into a run's record: read and rewritten atomically in one queued step. */
-  updateMetrics(id: string, metrics: Partial<ModelMetrics>): Promise<RunRecord> {
+  /**
+   * Rewrites a run's record as `change` makes it from the one on disk, read and written in one
+   * queued step, so writes queued before it (a rename, say) are never lost.
+   */
+  update(id: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
     const paths = this.paths(id)
     return this.queue.run(id, async () => {
-      const record = await this.read(id)
-      const updated: RunRecord = { ...record, metrics: { ...record.metrics, ...metrics } }
+      const updated = { ...change(await this.read(id)), id }
       await writeJsonAtomic(paths.record, RunRecordSchema.parse(updated))
       return updated
     })
+  }
+
+  /** Merges `metrics` into a run's record: read and rewritten atomically in one queued step. */
+  updateMetrics(id: string, metrics: Partial<ModelMetrics>): Promise<RunRecord> {
+    return this.update(id, (record) => ({ ...record, metrics: { ...record.metrics, ...metrics } }))
   }
 
   /** Appends one epoch to a run's history. */

@@ -303,22 +303,29 @@ export function createServices(options: ServicesOptions): Services {
     outcome: TrainOutcome,
   ): Promise<void> {
     if (current === run) current = null
-    const finished: RunRecord = {
-      ...record,
-      state: outcome.state,
-      finishedAt: now(),
-      metrics: { ...record.metrics, ...outcome.metrics },
-    }
-    if (outcome.message) finished.message = outcome.message
-    else delete finished.message
-    finished.hasModel = await runs.hasModel(run.runId).catch(() => false)
+    const finishedAt = now()
+    const metrics = { ...record.metrics, ...outcome.metrics }
+    const hasModel = await runs.hasModel(run.runId).catch(() => false)
+    // Merged into the record on disk: a rename may have landed since `current` was cleared.
     await runs
-      .save(finished)
+      .update(run.runId, (stored) => {
+        const finished: RunRecord = {
+          ...record,
+          name: stored.name,
+          state: outcome.state,
+          finishedAt,
+          metrics,
+          hasModel,
+        }
+        if (outcome.message) finished.message = outcome.message
+        else delete finished.message
+        return finished
+      })
       .catch((error: unknown) => console.error('InkLab: could not save a run:', error))
     events.emit('training.state', {
       runId: run.runId,
       state: outcome.state,
-      ...(finished.message ? { message: finished.message } : {}),
+      ...(outcome.message ? { message: outcome.message } : {}),
     })
   }
 
@@ -334,15 +341,17 @@ export function createServices(options: ServicesOptions): Services {
     const message = hasModel
       ? `${reason} during training; the best checkpoint was kept as this run's model`
       : `${reason} during training, before any checkpoint was saved`
-    const failed: RunRecord = {
-      ...run.record,
-      state: 'failed',
-      message,
-      finishedAt: now(),
-      hasModel,
-    }
+    const record = run.record
+    const finishedAt = now()
     await runs
-      .save(failed)
+      .update(run.runId, (stored) => ({
+        ...record,
+        name: stored.name,
+        state: 'failed',
+        message,
+        finishedAt,
+        hasModel,
+      }))
       .catch((error: unknown) => console.error('InkLab: could not save a run:', error))
     events.emit('training.state', { runId: run.runId, state: 'failed', message })
   }
@@ -604,11 +613,13 @@ export function createServices(options: ServicesOptions): Services {
     },
     'runs.rename': async ({ runId, name }) => {
       if (runId === BUILTIN_RUN_ID) throw new UserError('the bundled model cannot be renamed')
-      const record =
-        current?.record && current.runId === runId ? current.record : await runs.get(runId)
-      record.name = name
-      await runs.save(record)
-      return runSummary(record)
+      if (current?.record && current.runId === runId) {
+        current.record.name = name
+        await runs.save(current.record)
+        return runSummary(current.record)
+      }
+      // Read and written in one queued step, so it cannot undo a finishing run's final record.
+      return runSummary(await runs.update(runId, (record) => ({ ...record, name })))
     },
     'runs.delete': async ({ runId }) => {
       if (runId === BUILTIN_RUN_ID) throw new UserError('the bundled model cannot be deleted')

@@ -6,6 +6,7 @@ import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { dispatch } from '../../../src/main/services/dispatch'
+import type { HostTransportFactory } from '../../../src/main/services/hostTransport'
 import type { AppEvent } from '../../../src/main/services/events'
 import { INTERRUPTED_MESSAGE } from '../../../src/main/services/runStore'
 import { createServices, type Services } from '../../../src/main/services/services'
@@ -384,6 +385,46 @@ describe('services with an in-process engine host', () => {
       events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
     )
     expect((await call('dataset.list', {})).map((d) => d.id)).toEqual([dataset.id])
+  })
+
+  it('keeps a rename that lands while a finished run is being recorded', async () => {
+    const hosts = inProcessHosts(createFakeEngine())
+    let onFinished: () => void = () => undefined
+    // Calls onFinished right after the services have seen the host's 'training.finished'.
+    const factory: HostTransportFactory = () => {
+      const transport = hosts.factory()
+      return {
+        pid: transport.pid,
+        send: (message) => transport.send(message),
+        onExit: (listener) => transport.onExit(listener),
+        kill: () => transport.kill(),
+        onMessage: (listener) =>
+          transport.onMessage((message) => {
+            listener(message)
+            const event = (message as { event?: { name?: string } }).event
+            if (event?.name === 'training.finished') onFinished()
+          }),
+      }
+    }
+    const { call, events } = open(hosts, { transport: factory })
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    let renamed: Promise<unknown> = Promise.resolve()
+    onFinished = () => {
+      renamed = call('runs.rename', { runId, name: 'Renamed as it ended' })
+    }
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
+    )
+    await renamed
+    const onDisk = JSON.parse(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as {
+      name: string
+      state: string
+    }
+    expect(onDisk).toMatchObject({ name: 'Renamed as it ended', state: 'completed' })
   })
 
   it('pauses at the trainer gate and resumes', async () => {
