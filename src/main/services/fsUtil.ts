@@ -2,11 +2,46 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
+/** Codes Windows gives a rename while another process (antivirus, indexer) holds the file. */
+const TRANSIENT_RENAME_CODES = new Set(['EPERM', 'EACCES', 'EBUSY'])
+/** Pauses between rename attempts on Windows, in milliseconds (about 0.4 s in all). */
+const RENAME_RETRY_DELAYS_MS = [10, 30, 60, 100, 200]
+
+/** Options of `writeFileAtomic`; tests inject a rename and a platform. */
+export interface WriteAtomicOptions {
+  rename?: (from: string, to: string) => Promise<void>
+  platform?: NodeJS.Platform
+}
+
+/** Renames `from` over `to`; on Windows, retries briefly while the target is held open. */
+async function renameRetrying(
+  from: string,
+  to: string,
+  options: WriteAtomicOptions,
+): Promise<void> {
+  const move = options.rename ?? rename
+  const delays = (options.platform ?? process.platform) === 'win32' ? RENAME_RETRY_DELAYS_MS : []
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await move(from, to)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (attempt >= delays.length || !code || !TRANSIENT_RENAME_CODES.has(code)) throw error
+      await new Promise((resolve) => setTimeout(resolve, delays[attempt]))
+    }
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the new one, never a mix: the data
  * goes to a temporary sibling, is flushed to disk, then renamed over the target.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteAtomicOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
@@ -17,7 +52,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     } finally {
       await handle.close()
     }
-    await rename(tmp, path)
+    await renameRetrying(tmp, path, options)
   } catch (error) {
     await rm(tmp, { force: true })
     throw error
