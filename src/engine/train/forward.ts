@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
 
-import { conv2dFastGrad, maxPoolFastGrad } from './fastGrad'
-
 /** Sums of one batch: mean cross-entropy loss and the number of correct top-1 predictions. */
 export interface BatchStats {
   loss: number
@@ -56,55 +54,6 @@ function batchNormTraining(
   return tf.add(tf.mul(x, scale), shift)
 }
 
-/** Config fields of Conv2D and MaxPooling2D layers that the fast training paths depend on. */
-interface WindowConfig {
-  strides?: number[]
-  poolSize?: number[]
-  kernelSize?: number[]
-  padding?: string
-  activation?: string
-  useBias?: boolean
-  dilationRate?: number | number[]
-  dataFormat?: string
-}
-
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  linear: (x) => x,
-  relu: (x) => tf.relu(x),
-  elu: (x) => tf.elu(x),
-  tanh: (x) => tf.tanh(x),
-}
-
-function isSquare(pair: number[] | undefined): pair is [number, number] {
-  return pair !== undefined && pair.length === 2 && pair[0] === pair[1]
-}
-
-/**
- * A Conv2D or MaxPooling2D layer in training mode through the ops of fastGrad.ts, or null when the
- * layer uses an option those paths do not cover (the caller then falls back to the layer itself).
- */
-function fastWindowLayer(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | null {
-  if (x.rank !== 4) return null
-  const config = layer.getConfig() as WindowConfig
-  if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') return null
-  const padding = config.padding
-  if (padding !== 'same' && padding !== 'valid') return null
-  const name = layer.getClassName()
-  if (name === 'MaxPooling2D') {
-    const pool = config.poolSize
-    if (!isSquare(pool) || !isSquare(config.strides) || config.strides[0] !== pool[0]) return null
-    if (padding !== 'valid') return null
-    return maxPoolFastGrad(x as tf.Tensor4D, pool[0])
-  }
-  if (name !== 'Conv2D') return null
-  const dilation = [config.dilationRate ?? 1].flat()
-  const activation = ACTIVATIONS[config.activation ?? 'linear']
-  if (!isSquare(config.strides) || dilation.some((d) => d !== 1) || !activation) return null
-  const kernel = layerVariable(layer, 'kernel') as tf.Tensor4D
-  const conv = conv2dFastGrad(x as tf.Tensor4D, kernel, config.strides[0], padding)
-  return activation(config.useBias === false ? conv : tf.add(conv, layerVariable(layer, 'bias')))
-}
-
 /** Moves each batch-norm moving average towards its batch statistics and frees the latter. */
 export function applyMovingStats(updates: MovingStatsUpdate[]): void {
   tf.tidy(() => {
@@ -124,9 +73,9 @@ export function applyMovingStats(updates: MovingStatsUpdate[]): void {
  * so the loss can use a numerically stable log-softmax. In training mode, dropout layers use a fresh
  * seed from `nextSeed` per call, which keeps runs reproducible (a seeded tfjs Dropout layer would
  * draw the same mask on every batch). When `statsUpdates` is given, batch-norm layers in training
- * mode run through `batchNormTraining` and leave their moving-statistics updates there, and
- * convolutions and max pooling (except on the model input) use the wasm-friendly gradients of
- * fastGrad.ts.
+ * mode run through `batchNormTraining` and leave their moving-statistics updates there.
+ * Convolutions and max pooling take tfjs' own path: on wasm their gradient kernels are InkLab's
+ * (engine/backend/wasmKernels.ts).
  */
 export function forwardLogits(
   model: tf.LayersModel,
@@ -152,12 +101,6 @@ export function forwardLogits(
     }
     if (training && statsUpdates && layer.getClassName() === 'BatchNormalization') {
       h = batchNormTraining(layer, h, statsUpdates)
-      continue
-    }
-    // The model input needs no gradient: its layer keeps tfjs' path, which skips that gradient.
-    const fast = training && statsUpdates && h !== x ? fastWindowLayer(layer, h) : null
-    if (fast) {
-      h = fast
       continue
     }
     h = layer.apply(h, { training }) as tf.Tensor
