@@ -28,7 +28,7 @@ function engineWithBackends(): EngineApi & { requests: BackendRequest[] } {
   return {
     ...engine,
     requests,
-    async initBackend(request) {
+    async initBackend(request = 'auto') {
       requests.push(request)
       await new Promise((r) => setTimeout(r, 5))
       const name = request === 'auto' ? 'native' : request

@@ -67,7 +67,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
   return {
     calls,
-    async initBackend(request) {
+    async initBackend(request = 'auto') {
       calls.push('initBackend')
       return { name: 'cpu', requested: request, tfjsBackend: 'cpu', detail: 'fake backend' }
     },
@@ -78,7 +78,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
     async loadIdxDirectory(dir) {
       return syntheticDataset('idx', { kind: 'idx', path: dir })
     },
-    async importFolder(dir, { onProgress }) {
+    async importFolder(dir, { onProgress } = {}) {
       const classes = (await readdir(dir)).sort()
       onProgress?.({ phase: 'scanning', done: 0, total: classes.length })
       const dataset = syntheticDataset('folder', { kind: 'folder', path: dir })
@@ -182,6 +182,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         history,
         bestEpoch: history.length - 1,
         best: { valLoss: 0.5, valAccuracy: 0.6 },
+        trainCount: opts.dataset.train.count,
+        validationCount: 0,
         seconds: 0.1,
         samplesPerSecond: 100,
         backend: 'cpu',
