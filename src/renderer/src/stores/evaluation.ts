@@ -76,12 +76,14 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     const id = runId.value
     if (!r || !id) return
     const count = r.confusion[actual]?.[predicted] ?? 0
+    // A newer cell supersedes any request still in flight, even when it needs no request itself.
+    const token = ++cellToken
     cell.value = { actual, predicted, count }
     cellSamples.value = []
+    cellLoading.value = false
     const { indices, exact } = cellIndices(r, actual, predicted, CELL_SAMPLE_LIMIT)
     cellExact.value = exact
     if (!indices.length) return
-    const token = ++cellToken
     cellLoading.value = true
     try {
       const images = await client.samples(id, indices)
