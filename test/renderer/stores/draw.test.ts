@@ -45,3 +45,40 @@ describe('useDrawStore', () => {
     expect(draw.classification).toBeNull()
   })
 })
+
+describe('useDrawStore: pad and file requests', () => {
+  it('a drawing supersedes a pending file request', async () => {
+    let resolveFile!: (c: Classification) => void
+    setupFake({
+      'draw.classifyFile': () => new Promise<Classification>((r) => (resolveFile = r)),
+      'draw.classify': () => classification('3'),
+    })
+    const draw = useDrawStore()
+    const file = draw.classifyFile('/tmp/seven.png')
+    draw.classify({ width: 1, height: 1, data: '' })
+    await settle()
+    expect(draw.classification?.prediction?.label).toBe('3')
+    resolveFile(classification('7'))
+    await file
+    await settle()
+    expect(draw.classification?.prediction?.label).toBe('3')
+    expect(draw.source).toBe('pad')
+    expect(draw.classifying).toBe(false)
+  })
+
+  it('a file request supersedes a pending drawing', async () => {
+    let resolvePad!: (c: Classification) => void
+    setupFake({
+      'draw.classify': () => new Promise<Classification>((r) => (resolvePad = r)),
+      'draw.classifyFile': () => classification('7'),
+    })
+    const draw = useDrawStore()
+    draw.classify({ width: 1, height: 1, data: '' })
+    await draw.classifyFile('/tmp/seven.png')
+    resolvePad(classification('3'))
+    await settle()
+    expect(draw.classification?.prediction?.label).toBe('7')
+    expect(draw.source).toBe('file')
+    expect(draw.filePath).toBe('/tmp/seven.png')
+  })
+})

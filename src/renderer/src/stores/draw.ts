@@ -26,6 +26,8 @@ export const useDrawStore = defineStore('draw', () => {
   let generation = 0
   let inFlight = false
   let queued: GrayImagePayload | null = null
+  /** Generation of the file request in flight, if any. */
+  let fileGen: number | null = null
 
   async function send(image: GrayImagePayload, gen: number): Promise<void> {
     inFlight = true
@@ -54,6 +56,11 @@ export const useDrawStore = defineStore('draw', () => {
 
   /** Classifies a drawing; while a request is in flight, only the newest drawing is kept. */
   function classify(image: GrayImagePayload): void {
+    // The user drew after asking for a file: the file's answer must not overwrite the drawing's.
+    if (fileGen !== null) {
+      generation++
+      fileGen = null
+    }
     if (inFlight) {
       queued = image
       return
@@ -62,7 +69,9 @@ export const useDrawStore = defineStore('draw', () => {
   }
 
   async function classifyFile(path: string): Promise<void> {
+    // Bumping the generation also drops the answer of any drawing still in flight.
     const gen = ++generation
+    fileGen = gen
     queued = null
     classifying.value = true
     try {
@@ -78,6 +87,7 @@ export const useDrawStore = defineStore('draw', () => {
         app.notifyError(e, 'Could not classify the file')
       }
     } finally {
+      if (fileGen === gen) fileGen = null
       if (gen === generation) classifying.value = false
     }
   }
@@ -85,6 +95,7 @@ export const useDrawStore = defineStore('draw', () => {
   /** Forgets the current result; answers to earlier requests are ignored. */
   function clear(): void {
     generation++
+    fileGen = null
     queued = null
     classification.value = null
     source.value = null
