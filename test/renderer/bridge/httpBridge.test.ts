@@ -14,6 +14,7 @@ class FakeEventSource implements EventSourceLike {
   static instances: FakeEventSource[] = []
   onmessage: ((event: MessageEvent<string>) => void) | null = null
   onerror: ((event: Event) => void) | null = null
+  onopen: ((event: Event) => void) | null = null
   closed = false
   constructor(readonly url: string) {
     FakeEventSource.instances.push(this)
@@ -110,5 +111,32 @@ describe('createHttpBridge', () => {
     expect(source.closed).toBe(false)
     offState()
     expect(source.closed).toBe(true)
+  })
+})
+
+describe('createHttpBridge reconnection', () => {
+  it('tells onReconnect subscribers when the event stream comes back after an error', () => {
+    FakeEventSource.instances = []
+    const bridge = createHttpBridge({
+      token: 't',
+      fetch: vi.fn(),
+      createEventSource: (url) => new FakeEventSource(url),
+    })
+    const reconnected = vi.fn()
+    const off = bridge.onReconnect(reconnected)
+    bridge.on('training.state', vi.fn())
+    const source = FakeEventSource.instances[0]!
+    source.onopen?.(new Event('open'))
+    expect(reconnected).not.toHaveBeenCalled()
+    source.onerror?.(new Event('error'))
+    source.onopen?.(new Event('open'))
+    expect(reconnected).toHaveBeenCalledTimes(1)
+    // A second open without an error in between is not a reconnection.
+    source.onopen?.(new Event('open'))
+    expect(reconnected).toHaveBeenCalledTimes(1)
+    off()
+    source.onerror?.(new Event('error'))
+    source.onopen?.(new Event('open'))
+    expect(reconnected).toHaveBeenCalledTimes(1)
   })
 })

@@ -1,12 +1,13 @@
 import type {
   AppInfo,
-  Bridge,
   EventName,
   EventPayload,
   RouteInput,
   RouteName,
   RouteOutput,
 } from '@shared/contract'
+
+import type { AppBridge } from '@renderer/bridge'
 
 type Handler<N extends RouteName> = (
   input: RouteInput<N>,
@@ -20,7 +21,7 @@ export interface RecordedCall {
 
 /** A bridge for tests: records every invoke, answers from handlers, and lets tests emit events. */
 export interface FakeBridge {
-  bridge: Bridge
+  bridge: AppBridge
   calls: RecordedCall[]
   /** Inputs of every call to one route, in order. */
   callsTo<N extends RouteName>(name: N): RouteInput<N>[]
@@ -29,6 +30,8 @@ export interface FakeBridge {
   /** Delivers an event to the subscribers, as the preload or the server would. */
   emit<N extends EventName>(name: N, payload: EventPayload<N>): void
   listenerCount(name: EventName): number
+  /** Tells the subscribers the event stream came back after a drop, as the HTTP bridge does. */
+  reconnect(): void
 }
 
 export const TEST_APP_INFO: AppInfo = {
@@ -58,8 +61,9 @@ export function createFakeBridge(handlers: Handlers = {}): FakeBridge {
   const table: Handlers = { ...DEFAULT_HANDLERS, ...handlers }
   const calls: RecordedCall[] = []
   const listeners = new Map<EventName, Set<(payload: never) => void>>()
+  const reconnectListeners = new Set<() => void>()
 
-  const bridge: Bridge = {
+  const bridge: AppBridge = {
     async invoke(name, input) {
       calls.push({ name, input })
       const handler = table[name] as ((input: unknown) => unknown) | undefined
@@ -71,6 +75,10 @@ export function createFakeBridge(handlers: Handlers = {}): FakeBridge {
       if (!set) listeners.set(name, (set = new Set()))
       set.add(listener as (payload: never) => void)
       return () => set.delete(listener as (payload: never) => void)
+    },
+    onReconnect(listener) {
+      reconnectListeners.add(listener)
+      return () => reconnectListeners.delete(listener)
     },
   }
 
@@ -86,5 +94,8 @@ export function createFakeBridge(handlers: Handlers = {}): FakeBridge {
       for (const listener of [...(listeners.get(name) ?? [])]) listener(payload as never)
     },
     listenerCount: (name) => listeners.get(name)?.size ?? 0,
+    reconnect: () => {
+      for (const listener of [...reconnectListeners]) listener()
+    },
   }
 }

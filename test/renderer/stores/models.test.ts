@@ -55,4 +55,14 @@ describe('useModelsStore', () => {
     expect(fake.callsTo('runs.list')).toHaveLength(2)
     expect(models.activeRunId).toBe('builtin-mnist')
   })
+
+  it('lists the runs again when the event stream reconnects', async () => {
+    const { fake } = setupFake({ 'runs.list': () => [makeRun()] })
+    const models = useModelsStore()
+    await models.refresh()
+    expect(fake.callsTo('runs.list')).toHaveLength(1)
+    fake.reconnect()
+    await settle()
+    expect(fake.callsTo('runs.list')).toHaveLength(2)
+  })
 })

@@ -174,4 +174,54 @@ describe('useTrainingStore', () => {
     await training.stop()
     expect(fake.callsTo('training.stop')).toEqual([{ runId: 'r' }])
   })
+
+  it('a refused stop shows the final state the services report for the run', async () => {
+    const { fake } = setupFake({
+      'training.start': () => ({ runId: 'r' }),
+      'training.stop': () => ({ ok: false }),
+      'runs.get': ({ runId }) => makeRunDetail({ id: runId, state: 'completed' }),
+    })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.state', { runId: 'r', state: 'running' })
+    await training.stop()
+    expect(fake.callsTo('runs.get')).toEqual([{ runId: 'r' }])
+    expect(training.state).toBe('completed')
+    expect(training.isActive).toBe(false)
+    expect(training.finalMessage).toMatch(/completed/i)
+  })
+
+  it('a refused pause of a run that is still active says so', async () => {
+    const { fake } = setupFake({
+      'training.start': () => ({ runId: 'r' }),
+      'training.pause': () => ({ ok: false }),
+      'runs.get': ({ runId }) => makeRunDetail({ id: runId, state: 'starting' }),
+    })
+    const training = useTrainingStore()
+    const app = useAppStore()
+    await training.start('ds-1')
+    fake.emit('training.state', { runId: 'r', state: 'running' })
+    await training.pause()
+    expect(training.state).toBe('starting')
+    expect(app.toasts.at(-1)).toMatchObject({
+      kind: 'error',
+      message: 'Could not pause training: the run is starting.',
+    })
+  })
+
+  it('after the event stream reconnects, shows the end of a run whose final event was missed', async () => {
+    const { fake } = setupFake({
+      'training.start': () => ({ runId: 'r' }),
+      'runs.get': ({ runId }) =>
+        makeRunDetail({ id: runId, state: 'failed', message: 'out of memory' }),
+    })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.state', { runId: 'r', state: 'running' })
+    fake.reconnect()
+    await settle()
+    expect(fake.callsTo('training.current')).toHaveLength(1)
+    expect(training.state).toBe('failed')
+    expect(training.finalMessage).toBe('Training failed: out of memory')
+  })
 })

@@ -1,9 +1,9 @@
-import type { Bridge, EventPayload } from '@shared/contract'
+import type { EventPayload } from '@shared/contract'
 
-import { getBridge } from '@renderer/bridge'
+import { getBridge, onBridgeReconnect, type AppBridge } from '@renderer/bridge'
 
 /** Saved runs and the models they produced. */
-export function createRunsClient(bridge: Bridge = getBridge()) {
+export function createRunsClient(bridge: AppBridge = getBridge()) {
   return {
     list: () => bridge.invoke('runs.list', {}),
     get: (runId: string) => bridge.invoke('runs.get', { runId }),
@@ -14,6 +14,8 @@ export function createRunsClient(bridge: Bridge = getBridge()) {
     activate: (runId: string) => bridge.invoke('models.activate', { runId }),
     onTrainingState: (listener: (event: EventPayload<'training.state'>) => void) =>
       bridge.on('training.state', listener),
+    /** Events may have been missed while the connection was down. */
+    onReconnect: (listener: () => void) => onBridgeReconnect(bridge, listener),
   }
 }
 export type RunsClient = ReturnType<typeof createRunsClient>

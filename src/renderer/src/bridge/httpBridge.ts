@@ -16,7 +16,18 @@ import {
 export interface EventSourceLike {
   onmessage: ((event: MessageEvent<string>) => void) | null
   onerror: ((event: Event) => void) | null
+  /** Called when the stream opens, and again each time it reconnects by itself after an error. */
+  onopen?: ((event: Event) => void) | null
   close(): void
+}
+
+/**
+ * The contract's `Bridge` plus a reconnection hook: events sent while the stream was down are lost,
+ * so subscribers ask the services for the current state again.
+ */
+export interface HttpBridge extends Bridge {
+  /** Calls `listener` each time the event stream comes back after an error; returns the unsubscribe. */
+  onReconnect(listener: () => void): () => void
 }
 
 export interface HttpBridgeOptions {
@@ -60,12 +71,13 @@ function isInvokeResponse(value: unknown): value is InvokeResponse {
  * Inputs are validated before anything is sent and outputs after they arrive, with the same zod
  * schemas the server and the preload use.
  */
-export function createHttpBridge(options: HttpBridgeOptions): Bridge {
+export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
   const baseUrl = options.baseUrl ?? ''
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
   const createEventSource =
     options.createEventSource ?? ((url: string) => new EventSource(url) as EventSourceLike)
   const listeners = new Map<EventName, Set<(payload: never) => void>>()
+  const reconnectListeners = new Set<() => void>()
   let source: EventSourceLike | null = null
 
   async function invoke<N extends RouteName>(
@@ -128,6 +140,15 @@ export function createHttpBridge(options: HttpBridgeOptions): Bridge {
     const url = `${baseUrl}/api/events?token=${encodeURIComponent(options.token)}`
     source = createEventSource(url)
     source.onmessage = (event) => dispatch(event.data)
+    let dropped = false
+    source.onerror = () => {
+      dropped = true
+    }
+    source.onopen = () => {
+      if (!dropped) return
+      dropped = false
+      for (const listener of [...reconnectListeners]) listener()
+    }
   }
 
   function closeSourceIfUnused(): void {
@@ -149,5 +170,10 @@ export function createHttpBridge(options: HttpBridgeOptions): Bridge {
     }
   }
 
-  return { invoke, on }
+  function onReconnect(listener: () => void): () => void {
+    reconnectListeners.add(listener)
+    return () => reconnectListeners.delete(listener)
+  }
+
+  return { invoke, on, onReconnect }
 }

@@ -1,23 +1,31 @@
 import type { Bridge } from '@shared/contract'
 
-import { createHttpBridge } from './httpBridge'
+import { createHttpBridge, type HttpBridge } from './httpBridge'
 import { findPreloadApi } from './preloadApi'
 import { takeTokenFromUrl } from './token'
 
-let current: Bridge | null = null
+/** The contract's bridge; transports whose event stream can drop (HTTP) also offer `onReconnect`. */
+export type AppBridge = Bridge & Partial<Pick<HttpBridge, 'onReconnect'>>
+
+let current: AppBridge | null = null
 
 /**
  * The bridge to the services: the preload's `window.inklab` inside Electron, else the HTTP bridge
  * (serve mode). Created once; the serve-mode token is read from the URL at that moment.
  */
-export function getBridge(): Bridge {
+export function getBridge(): AppBridge {
   if (!current) current = findPreloadApi() ?? createHttpBridge({ token: takeTokenFromUrl() })
   return current
 }
 
 /** Replaces the bridge (tests, or a custom transport); null goes back to auto-detection. */
-export function setBridge(bridge: Bridge | null): void {
+export function setBridge(bridge: AppBridge | null): void {
   current = bridge
+}
+
+/** Calls `listener` when the bridge's event stream comes back after a drop (never, for IPC). */
+export function onBridgeReconnect(bridge: AppBridge, listener: () => void): () => void {
+  return bridge.onReconnect?.(listener) ?? (() => {})
 }
 
 /** The absolute path of a dropped file when the platform can tell (Electron), else null. */
@@ -31,5 +39,5 @@ export function pathForDroppedFile(file: File): string | null {
   }
 }
 
-export { BridgeError, createHttpBridge } from './httpBridge'
+export { BridgeError, createHttpBridge, type HttpBridge } from './httpBridge'
 export type { PreloadApi } from './preloadApi'

@@ -35,6 +35,8 @@ export const useModelsStore = defineStore('models', () => {
     if (!isActiveState(event.state)) void refresh()
     else if (!runs.value.some((r) => r.id === event.runId)) void refresh()
   })
+  // Runs may have ended (or started) while the event stream was down.
+  client.onReconnect(() => void refresh())
 
   const usableRuns = computed(() => runs.value.filter((r) => r.hasModel))
   const selected = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null)

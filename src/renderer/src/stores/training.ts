@@ -219,21 +219,38 @@ export const useTrainingStore = defineStore('training', () => {
     publish()
   }
 
-  function onState(event: EventPayload<'training.state'>): void {
-    if (!accept(event.runId)) return
-    state.value = event.state
-    if (isActiveState(event.state)) {
+  function applyState(next: RunState, message?: string): void {
+    state.value = next
+    if (isActiveState(next)) {
       finalMessage.value = null
     } else {
-      finalMessage.value = finalStateMessage(event.state, event.message)
-      if (event.state === 'completed' && stats.value.etaSeconds) latest.etaSeconds = 0
+      finalMessage.value = finalStateMessage(next, message)
+      if (next === 'completed' && stats.value.etaSeconds) latest.etaSeconds = 0
       publish()
       publish.flush()
     }
   }
 
+  function onState(event: EventPayload<'training.state'>): void {
+    if (!accept(event.runId)) return
+    applyState(event.state, event.message)
+  }
+
+  /**
+   * Asks the services for the state of our run and shows it: its final event may have been missed.
+   * Returns the state, or null when another run is on screen by the time the answer arrives.
+   */
+  async function syncRun(id: string): Promise<RunState | null> {
+    const detail = await client.get(id)
+    if (runId.value !== id) return null
+    applyState(detail.state, detail.message)
+    return detail.state
+  }
+
   client.onProgress(onProgress)
   client.onState(onState)
+  // Events sent while the stream was down are lost: ask for the run's state again.
+  client.onReconnect(() => void restore())
 
   function applyPreset(preset: TrainForm['preset']): void {
     Object.assign(form, formForPreset(preset, { name: form.name, seed: form.seed }))
@@ -289,8 +306,19 @@ export const useTrainingStore = defineStore('training', () => {
     requesting.value = true
     try {
       const { ok } = await client[action](id)
-      if (ok && action === 'pause' && state.value === 'running') state.value = 'paused'
-      if (ok && action === 'resume' && state.value === 'paused') state.value = 'running'
+      if (!ok) {
+        // Refused: most likely the run already ended and its final event never reached us.
+        const now = await syncRun(id)
+        if (now !== null && isActiveState(now)) {
+          app.notify(
+            `Could not ${action} training: the run is ${runStateLabel(now).toLowerCase()}.`,
+            'error',
+          )
+        }
+        return
+      }
+      if (action === 'pause' && state.value === 'running') state.value = 'paused'
+      if (action === 'resume' && state.value === 'paused') state.value = 'running'
     } catch (error) {
       app.notifyError(error, `Could not ${action} training`)
     } finally {
@@ -307,7 +335,11 @@ export const useTrainingStore = defineStore('training', () => {
     restoring.value = true
     try {
       const detail: RunDetail | null = await client.current()
-      if (!detail) return
+      if (!detail) {
+        // No run in progress: if ours still looks active, it ended while we were not listening.
+        if (runId.value !== null && isActiveState(state.value)) await syncRun(runId.value)
+        return
+      }
       const sameRun = runId.value === detail.id
       if (!sameRun) {
         reset(detail.config.epochs)
