@@ -98,6 +98,32 @@ async function leftovers(dir: string): Promise<{ tmp: string[]; old: string[] }>
   return { tmp: of('tmp'), old: of('old') }
 }
 
+/**
+ * Checks that saving a model to `dir` would replace nothing but a model: `dir` must be missing, an
+ * empty folder, or a folder holding only model files. Anything else (a user's folder, a file) is
+ * refused with a ModelFileError naming it, so a mistyped `--out` can never delete someone's data.
+ */
+export async function assertModelDestination(dir: string): Promise<void> {
+  let info
+  try {
+    info = await stat(dir)
+  } catch {
+    return // missing: it will be created
+  }
+  if (!info.isDirectory()) {
+    throw new ModelFileError(dir, 'exists and is a file, not a model folder; choose another output')
+  }
+  const modelFiles = new Set<string>(Object.values(MODEL_FILES))
+  const others = (await readdir(dir)).filter((name) => !modelFiles.has(name))
+  if (others.length > 0) {
+    const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? ', ...' : '')
+    throw new ModelFileError(
+      dir,
+      `is not a model folder (it holds ${shown}); refusing to replace it: choose an empty or new folder`,
+    )
+  }
+}
+
 /** True when `folder` holds the three model files and both JSON files parse as expected. */
 async function isCompleteModel(folder: string): Promise<boolean> {
   try {
@@ -173,6 +199,7 @@ export async function saveModel(
       `metadata does not match the schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     )
   }
+  await assertModelDestination(dir)
   const writeFile = options.writeFile ?? durableWriteFile
   const artifacts = await captureArtifacts(model)
   const weightData = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData))

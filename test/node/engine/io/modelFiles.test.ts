@@ -76,6 +76,28 @@ describe('saveModel / loadModel', () => {
     expect(await readdir(tmp.dir)).toEqual(['model'])
   })
 
+  it('refuses to replace a folder or a file that is not a model, and leaves it intact', async () => {
+    const model = track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1))
+    const folder = join(tmp.dir, 'thesis')
+    await mkdir(folder)
+    await writeFile(join(folder, 'chapter1.txt'), 'months of work')
+    await expect(saveModel(folder, model, testMetadata())).rejects.toThrow(
+      /thesis: is not a model folder \(it holds chapter1\.txt\)/,
+    )
+    expect(await readFile(join(folder, 'chapter1.txt'), 'utf8')).toBe('months of work')
+
+    const file = join(tmp.dir, 'notes.txt')
+    await writeFile(file, 'keep me')
+    await expect(saveModel(file, model, testMetadata())).rejects.toThrow(/is a file/)
+    expect(await readFile(file, 'utf8')).toBe('keep me')
+
+    const empty = join(tmp.dir, 'empty')
+    await mkdir(empty)
+    await saveModel(empty, model, testMetadata())
+    expect((await readdir(empty)).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin'])
+    expect((await readdir(tmp.dir)).sort()).toEqual(['empty', 'notes.txt', 'thesis'])
+  })
+
   it('keeps the old model intact when a write fails half-way', async () => {
     const dir = join(tmp.dir, 'model')
     const first = track(buildModel({ layers: [{ type: 'flatten' }] }, 10, 1))
