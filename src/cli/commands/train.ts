@@ -2,6 +2,7 @@ import {
   describeBackend,
   evaluateModel,
   architectureOf,
+  assertModelDestination,
   createModelMetadata,
   initBackend,
   PRESETS,
@@ -99,6 +100,8 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     augmentation: augmentationOverride(preset, values.augment, values['no-augment']),
   })
 
+  // Before any work: --out must not be someone's folder or file (a save replaces it).
+  await assertModelDestination(outDir)
   const backend = await initBackend(config.backend)
   out.info(describeBackend(backend))
 
@@ -115,7 +118,15 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   process.on('SIGINT', onSigint)
   try {
     const started = Date.now()
-    const dataset = await loadDataset(datasetArg, out, controller.signal)
+    let dataset: Dataset
+    try {
+      dataset = await loadDataset(datasetArg, out, controller.signal)
+    } catch (error) {
+      if (!controller.signal.aborted) throw error
+      out.info('cancelled while loading the dataset; nothing was trained or written')
+      out.emitJson({ stopReason: 'cancelled', saved: false })
+      return EXIT.cancelled
+    }
     const check = validateArchitecture(architectureOf(config), dataset.labels.length)
     if (!check.ok) throw new UsageError(`invalid architecture: ${check.errors.join('; ')}`)
     out.info(
@@ -133,6 +144,10 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       signal: controller.signal,
       // The best model so far is kept at --out as training goes: a crash loses nothing.
       checkpointDir: outDir,
+      // The trainer's own epoch lines repeat the ones above; its other messages are warnings.
+      log: (message) => {
+        if (!message.startsWith('epoch ')) out.info(message)
+      },
       metadata: { name: `${dataset.name} ${preset}`, inklabVersion: VERSION },
       onProgress: (p) => {
         if (p.kind === 'batch') {
@@ -158,6 +173,13 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     }
     if (result.stopReason !== 'completed')
       out.info(result.message ?? `training ${result.stopReason}`)
+    if (result.stopReason === 'cancelled' && result.bestEpoch < 0) {
+      // No epoch finished: there is no model worth keeping, and --out keeps what it had.
+      result.model.dispose()
+      out.info(`cancelled before the first epoch ended; ${outDir} was left as it was`)
+      out.emitJson({ stopReason: 'cancelled', saved: false })
+      return EXIT.cancelled
+    }
 
     const evalSplit = dataset.test ?? dataset.train
     const evalName = dataset.test ? 'test' : 'training (the dataset has no test split)'

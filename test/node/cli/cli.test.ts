@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -104,7 +104,6 @@ describe('inklab CLI: arguments and errors', () => {
 
   it('names a corrupt IDX file', async () => {
     const dir = join(work, 'bad-idx')
-    const { mkdirSync } = await import('node:fs')
     mkdirSync(dir)
     writeFileSync(join(dir, 'train-images-idx3-ubyte'), Buffer.from([0, 0, 8, 3, 0, 0, 0, 9]))
     writeFileSync(join(dir, 'train-labels-idx1-ubyte'), Buffer.from([0, 0, 8, 1, 0, 0, 0, 9]))
@@ -323,6 +322,89 @@ describe('inklab CLI: a crash during training', () => {
     const r = await inklab(['eval', '--model', out, '--dataset', 'mnist', '--json'])
     expect(r.code, r.stderr).toBe(0)
     expect(lastJson(r.stdout).testAccuracy).toBeGreaterThan(0.5)
+  })
+})
+
+describe('inklab CLI: --out never destroys data', () => {
+  it('refuses an --out folder that holds anything but a model, before doing any work', async () => {
+    const folder = join(work, 'my-documents')
+    mkdirSync(folder)
+    writeFileSync(join(folder, 'thesis.txt'), 'months of work')
+    const r = await inklab(['train', '--dataset', 'mnist', '--epochs', '1', '--out', folder])
+    expect(r.code).toBe(1)
+    expectOneLineError(r, /my-documents: is not a model folder \(it holds thesis\.txt\)/)
+    expect(r.stderr).not.toMatch(/^dataset:/m) // refused before loading or training anything
+    expect(readFileSync(join(folder, 'thesis.txt'), 'utf8')).toBe('months of work')
+  })
+
+  /** Starts `inklab train`, sends Ctrl+C once stderr matches `when`, and waits for the exit. */
+  async function interrupt(args: string[], when: RegExp): Promise<CliResult> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT })
+    let stdout = ''
+    let stderr = ''
+    let sent = false
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (!sent && when.test(stderr)) {
+        sent = true
+        child.kill('SIGINT')
+      }
+    })
+    const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? 1)))
+    return { code, stdout, stderr }
+  }
+
+  it('leaves an existing model untouched when Ctrl+C comes before the first epoch ends', async () => {
+    const out = join(work, 'keep-model')
+    cpSync(join(ROOT, 'resources/models/mnist'), out, { recursive: true })
+    const before = readFileSync(join(out, 'weights.bin'))
+    const r = await interrupt(
+      [
+        'train',
+        '--dataset',
+        'mnist',
+        '--preset',
+        'classic',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '32',
+        '--out',
+        out,
+        '--json',
+      ],
+      /^training classic/m,
+    )
+    expect(r.code, r.stderr).toBe(130)
+    expect(lastJson(r.stdout)).toEqual({ stopReason: 'cancelled', saved: false })
+    expect(readFileSync(join(out, 'weights.bin')).equals(before)).toBe(true)
+  })
+
+  it('exits 130 without an error when Ctrl+C comes during a folder import', async () => {
+    const dir = join(work, 'big-folder')
+    const dot = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+      .composite([
+        {
+          input: Buffer.from(
+            '<svg width="40" height="40"><circle cx="20" cy="20" r="12" fill="none" stroke="black" stroke-width="4"/></svg>',
+          ),
+        },
+      ])
+      .png()
+      .toBuffer()
+    for (const label of ['a', 'b']) {
+      mkdirSync(join(dir, label), { recursive: true })
+      for (let i = 0; i < 1500; i++) writeFileSync(join(dir, label, `${i}.png`), dot)
+    }
+    const r = await interrupt(
+      ['train', '--dataset', dir, '--epochs', '1', '--out', join(work, 'never'), '--json'],
+      /importing/,
+    )
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stderr).not.toMatch(/inklab: error/)
+    expect(lastJson(r.stdout)).toEqual({ stopReason: 'cancelled', saved: false })
+    expect(existsSync(join(work, 'never'))).toBe(false)
   })
 })
 
