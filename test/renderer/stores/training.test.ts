@@ -224,4 +224,25 @@ describe('useTrainingStore', () => {
     expect(training.state).toBe('failed')
     expect(training.finalMessage).toBe('Training failed: out of memory')
   })
+
+  it('a start refused by the form check keeps the previous run on screen', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.progress', { runId: 'r', progress: batch(0) })
+    fake.emit('training.state', { runId: 'r', state: 'completed' })
+    expect(training.charts.loss.batch).toHaveLength(1)
+
+    // What v-model.number leaves in an emptied field.
+    training.form.batchSize = '' as unknown as number
+    expect(await training.start('ds-1')).toBe(false)
+    expect(fake.callsTo('training.start')).toHaveLength(1)
+    expect(training.formErrors).toEqual({
+      batchSize: 'Batch size must be a whole number between 1 and 4096.',
+    })
+    expect(training.state).toBe('completed')
+    expect(training.runId).toBe('r')
+    expect(training.charts.loss.batch).toHaveLength(1)
+    expect(training.finalMessage).toMatch(/completed/i)
+  })
 })

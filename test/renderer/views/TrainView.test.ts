@@ -59,6 +59,39 @@ describe('TrainView', () => {
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)
   })
 
+  it('an emptied number field names the field, marks it invalid and sends nothing', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [makeDataset({ id: 'mnist', name: 'MNIST' })],
+      'training.start': () => ({ runId: 'run-1' }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+
+    await wrapper.get('[data-testid="epochs-input"]').setValue('')
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('training.start')).toEqual([])
+    expect(wrapper.get('[data-testid="train-form-errors"]').text()).toBe(
+      'Epochs must be a whole number between 1 and 1000.',
+    )
+    const epochs = wrapper.get('[data-testid="epochs-input"]')
+    expect(epochs.attributes('aria-invalid')).toBe('true')
+    const messageId = epochs.attributes('aria-describedby')!
+    expect(wrapper.get(`#${messageId}`).text()).toContain('Epochs must be')
+    expect(wrapper.get('[data-testid="batch-size-input"]').attributes('aria-invalid')).toBe(
+      undefined,
+    )
+
+    // Fixing the field clears the message; Start then goes through.
+    await epochs.setValue('3')
+    await settle()
+    expect(wrapper.find('[data-testid="train-form-errors"]').exists()).toBe(false)
+    expect(epochs.attributes('aria-invalid')).toBe(undefined)
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('training.start')).toHaveLength(1)
+  })
+
   it('cannot start without a dataset', async () => {
     const { pinia } = setupFake()
     const wrapper = mount(TrainView, { global: { plugins: [pinia] } })

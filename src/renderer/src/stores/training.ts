@@ -1,4 +1,4 @@
-import type { EventPayload, TrainRequest } from '@shared/contract'
+import { TrainRequestSchema, type EventPayload, type TrainRequest } from '@shared/contract'
 import type {
   BackendInfo,
   EpochRecord,
@@ -75,6 +75,41 @@ export interface TrainForm {
   seed: number
 }
 
+/**
+ * What the form's fields accept, by request path (under `config`), with the label the form shows.
+ * The bounds are the contract's (`TrainConfigSchema`).
+ */
+const FIELD_RULES: Record<string, { label: string; rule: string }> = {
+  name: { label: 'Run name', rule: 'at most 100 characters' },
+  epochs: { label: 'Epochs', rule: 'a whole number between 1 and 1000' },
+  batchSize: { label: 'Batch size', rule: 'a whole number between 1 and 4096' },
+  learningRate: { label: 'Learning rate', rule: 'a number above 0, at most 10' },
+  validationSplit: { label: 'Validation split', rule: 'a number between 0 and 0.9' },
+  earlyStoppingPatience: { label: 'Early stopping', rule: 'a whole number of epochs, 0 or more' },
+  seed: { label: 'Seed', rule: 'a whole number' },
+  'augmentation.rotation': { label: 'Rotation', rule: 'between 0 and 45 degrees' },
+  'augmentation.zoom': { label: 'Zoom', rule: 'between 0 and 50%' },
+  'augmentation.shift': { label: 'Shift', rule: 'between 0 and 8 pixels' },
+}
+
+/** Invalid form fields, by path (`epochs`, `augmentation.zoom`…), with the sentence to show. */
+export type FormErrors = Record<string, string>
+
+/** The request's problems as sentences that name each field by its form label. */
+export function formErrorsOf(request: TrainRequest): FormErrors {
+  const parsed = TrainRequestSchema.safeParse(request)
+  if (parsed.success) return {}
+  const errors: FormErrors = {}
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.map(String)
+    const field = (path[0] === 'config' ? path.slice(1) : path).join('.')
+    if (errors[field]) continue
+    const known = FIELD_RULES[field]
+    errors[field] = known ? `${known.label} must be ${known.rule}.` : `${field}: ${issue.message}`
+  }
+  return errors
+}
+
 function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
   const d = presetOption(preset === 'custom' ? CUSTOM_DEFAULTS_FROM : preset).defaults
   return {
@@ -138,6 +173,8 @@ export const useTrainingStore = defineStore('training', () => {
   const runName = ref<string | null>(null)
   const state = ref<RunState | 'idle'>('idle')
   const finalMessage = ref<string | null>(null)
+  /** Problems with the form found by the last Start (kept current while the user fixes them). */
+  const formErrors = ref<FormErrors>({})
   const requesting = ref(false)
   const restoring = ref(false)
   const runBackend = ref<BackendInfo | null>(null)
@@ -277,15 +314,25 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** Checks the form against the contract; the errors stay on screen until the fields are fixed. */
+  function checkForm(datasetId: string): TrainRequest | null {
+    const request = buildRequest(datasetId)
+    formErrors.value = formErrorsOf(request)
+    return Object.keys(formErrors.value).length ? null : request
+  }
+
   async function start(datasetId: string): Promise<boolean> {
     if (isActive.value || requesting.value) return false
+    // Before reset(): a refused start must not wipe the previous run's charts.
+    const request = checkForm(datasetId)
+    if (!request) return false
     requesting.value = true
     reset(form.epochs)
     runId.value = null
     runName.value = form.name.trim() || null
     state.value = 'starting'
     try {
-      const result = await client.start(buildRequest(datasetId))
+      const result = await client.start(request)
       if (runId.value !== result.runId) {
         if (runId.value !== null) reset(form.epochs)
         runId.value = result.runId
@@ -393,6 +440,7 @@ export const useTrainingStore = defineStore('training', () => {
     runName,
     state,
     finalMessage,
+    formErrors,
     requesting,
     restoring,
     runBackend,
@@ -402,6 +450,7 @@ export const useTrainingStore = defineStore('training', () => {
     statusText,
     applyPreset,
     buildRequest,
+    checkForm,
     start,
     pause,
     resume,
