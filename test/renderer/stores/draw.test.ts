@@ -81,4 +81,21 @@ describe('useDrawStore: pad and file requests', () => {
     expect(draw.source).toBe('file')
     expect(draw.filePath).toBe('/tmp/seven.png')
   })
+
+  it('clearPad forgets a drawing result but keeps a file result', async () => {
+    setupFake({
+      'draw.classify': () => classification('3'),
+      'draw.classifyFile': () => classification('7'),
+    })
+    const draw = useDrawStore()
+    await draw.classifyFile('/tmp/seven.png')
+    draw.clearPad()
+    expect(draw.classification?.prediction?.label).toBe('7')
+
+    draw.classify({ width: 1, height: 1, data: '' })
+    await settle()
+    expect(draw.source).toBe('pad')
+    draw.clearPad()
+    expect(draw.classification).toBeNull()
+  })
 })

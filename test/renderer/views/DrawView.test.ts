@@ -67,6 +67,31 @@ describe('DrawView', () => {
     wrapper.unmount()
   })
 
+  it('coming back to the view shows an empty pad with no old prediction', async () => {
+    const { pinia } = setupFake({
+      'draw.classify': () => ({
+        prediction: { label: '7', index: 7, confidence: 0.9, top: [{ label: '7', p: 0.9 }] },
+        input: BLANK_PIXELS,
+        empty: false,
+        modelId: 'builtin-mnist',
+      }),
+    })
+    const first = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const pad = first.get('[data-testid="draw-pad"]').element
+    pad.dispatchEvent(pointer('pointerdown', 60, 50))
+    pad.dispatchEvent(pointer('pointermove', 150, 55))
+    pad.dispatchEvent(pointer('pointerup', 150, 55))
+    await settle()
+    expect(first.get('[data-testid="prediction-top"]').text()).toContain('7')
+    first.unmount()
+
+    const again = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    await settle()
+    expect(again.find('[data-testid="prediction-top"]').exists()).toBe(false)
+    expect(again.get('[data-testid="draw-clear"]').attributes('disabled')).toBeDefined()
+    again.unmount()
+  })
+
   it('Ctrl+Z undoes the last stroke', async () => {
     const { fake, pinia } = setupFake({
       'draw.classify': () => ({ prediction: null, input: '', empty: true, modelId: 'm' }),

@@ -25,12 +25,15 @@ export const useDrawStore = defineStore('draw', () => {
 
   let generation = 0
   let inFlight = false
+  /** Generation the drawing in flight was sent under. */
+  let inFlightGen = -1
   let queued: GrayImagePayload | null = null
   /** Generation of the file request in flight, if any. */
   let fileGen: number | null = null
 
   async function send(image: GrayImagePayload, gen: number): Promise<void> {
     inFlight = true
+    inFlightGen = gen
     classifying.value = true
     try {
       const result = await client.classify(image)
@@ -104,5 +107,25 @@ export const useDrawStore = defineStore('draw', () => {
     classifying.value = false
   }
 
-  return { classification, source, filePath, classifying, error, classify, classifyFile, clear }
+  /**
+   * Forgets the drawing's result, and any drawing still waiting for one, when the pad goes away
+   * (its strokes live in the view). A file's result stays: it does not depend on the pad.
+   */
+  function clearPad(): void {
+    const padPending = queued !== null || (inFlight && inFlightGen === generation)
+    if (source.value === 'file' && !padPending) return
+    clear()
+  }
+
+  return {
+    classification,
+    source,
+    filePath,
+    classifying,
+    error,
+    classify,
+    classifyFile,
+    clear,
+    clearPad,
+  }
 })
