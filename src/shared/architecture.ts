@@ -183,3 +183,27 @@ export function validateArchitecture(
   }
   return { ok: errors.length === 0, errors, layers, totalParams }
 }
+
+/** Result of `parseArchitectureJson`. */
+export type ArchitectureParse = { ok: true; layers: LayerSpec[] } | { ok: false; error: string }
+
+/**
+ * Reads `{ "layers": [...] }` text (the format of `inklab train --architecture FILE.json` and the
+ * app's JSON import); missing optional fields get the schema's defaults. Only the format is
+ * checked here: whether the shapes fit is `validateArchitecture`'s job, so a network that does not
+ * fit yet can still be imported and fixed.
+ */
+export function parseArchitectureJson(text: string): ArchitectureParse {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    return { ok: false, error: `Not valid JSON: ${(error as Error).message}` }
+  }
+  const parsed = ArchitectureSchema.safeParse(raw)
+  if (parsed.success) return { ok: true, layers: parsed.data.layers }
+  // validateArchitecture re-parses whatever it gets and words schema problems by layer
+  // ("layer 2 (filters): Required"), hence the cast.
+  const { errors } = validateArchitecture(raw as ArchitectureInput, 2)
+  return { ok: false, error: errors.join('; ') || parsed.error.issues[0]?.message || 'Invalid' }
+}

@@ -12,8 +12,8 @@ import {
   validateArchitecture,
   type Dataset,
 } from '@engine/index'
+import { parseArchitectureJson } from '@shared/architecture'
 import {
-  ArchitectureSchema,
   AugmentationSchema,
   BackendRequestSchema,
   PresetNameSchema,
@@ -231,17 +231,15 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
 
 /** Reads a custom architecture file: JSON `{ layers: [...] }`, checked against the schema. */
 function readArchitecture(file: string): Architecture {
-  let raw: unknown
+  let text: string
   try {
-    raw = JSON.parse(readFileSync(resolve(file), 'utf8'))
+    text = readFileSync(resolve(file), 'utf8')
   } catch (error) {
     throw new UsageError(`--architecture ${file}: ${describeError(error)}`)
   }
-  const report = validateArchitecture(raw as Architecture, 2)
-  const parsed = ArchitectureSchema.safeParse(raw)
-  if (!parsed.success)
-    throw new UsageError(`${file}: invalid architecture: ${report.errors.join('; ')}`)
-  return parsed.data
+  const parsed = parseArchitectureJson(text)
+  if (!parsed.ok) throw new UsageError(`${file}: invalid architecture: ${parsed.error}`)
+  return { layers: parsed.layers }
 }
 
 /** --augment / --no-augment switch the preset's augmentation on or off, keeping its ranges. */

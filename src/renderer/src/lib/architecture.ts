@@ -1,6 +1,5 @@
-import { validateArchitecture, type ArchitectureInput } from '@shared/architecture'
 import { PRESETS, type BuiltinPresetName } from '@shared/presets'
-import { ArchitectureSchema, type LayerSpec } from '@shared/schemas'
+import type { LayerSpec } from '@shared/schemas'
 
 /** A layer type of a custom architecture. */
 export type LayerType = LayerSpec['type']
@@ -64,28 +63,7 @@ export function architectureToJson(layers: readonly LayerSpec[]): string {
   return JSON.stringify({ layers: copyLayers(layers) }, null, 2)
 }
 
-/** Result of `parseArchitectureJson`. */
-export type ArchitectureParse = { ok: true; layers: LayerSpec[] } | { ok: false; error: string }
-
-/**
- * Reads `{ "layers": [...] }` text (the CLI's `--architecture` format); missing optional fields get
- * the schema's defaults. Only the format is checked here: whether the shapes fit is the live
- * validation's job, so a network that does not fit yet can still be imported and fixed.
- */
-export function parseArchitectureJson(text: string): ArchitectureParse {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (error) {
-    return { ok: false, error: `Not valid JSON: ${(error as Error).message}` }
-  }
-  const parsed = ArchitectureSchema.safeParse(raw)
-  if (parsed.success) return { ok: true, layers: parsed.data.layers }
-  // validateArchitecture re-parses whatever it gets and words schema problems by layer
-  // ("layer 2 (filters): Required"), hence the cast.
-  const { errors } = validateArchitecture(raw as ArchitectureInput, 2)
-  return { ok: false, error: errors.join('; ') || parsed.error.issues[0]?.message || 'Invalid' }
-}
+export { parseArchitectureJson, type ArchitectureParse } from '@shared/architecture'
 
 /** An output shape as the layer list shows it: "13x13x32" or "128". */
 export function formatShape(shape: readonly number[]): string {
