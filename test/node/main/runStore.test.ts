@@ -13,6 +13,7 @@ import {
   type RunRecord,
 } from '../../../src/main/services/runStore'
 import { writeModelFolder } from './helpers/fakeEngine'
+import { testMetadata } from '../helpers/modelFixtures'
 
 let dir: string
 
@@ -111,26 +112,16 @@ describe('RunStore', () => {
     await store.save(record('r1', 'running'))
     const runDir = join(dir, 'runs', 'r1')
     const model = (name: string) =>
-      writeModelFolder(join(runDir, name), {
-        format: 'inklab-model',
-        formatVersion: 1,
-        name,
-        labels: ['a', 'b'],
-        preprocessing: {
-          size: 28,
-          fitBox: 20,
-          centerBy: 'mass',
-          inkPolarity: 'light-on-dark',
-          scale: 'divide-255',
-          transposed: false,
-        },
-        dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
-        preset: 'fast',
-        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
-        backend: 'cpu',
-        createdAt: new Date().toISOString(),
-        inklabVersion: '0',
-      })
+      writeModelFolder(
+        join(runDir, name),
+        testMetadata({
+          name,
+          labels: ['a', 'b'],
+          dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
+          preset: 'fast',
+          metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+        }),
+      )
     // The checkpoint was moved aside and the new one never finished writing.
     await model('checkpoint.old-x')
     await mkdir(join(runDir, 'checkpoint.tmp-y'))

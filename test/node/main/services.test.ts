@@ -12,6 +12,7 @@ import { INTERRUPTED_MESSAGE } from '../../../src/main/services/runStore'
 import { createServices, type Services } from '../../../src/main/services/services'
 import { createFakeEngine, writeModelFolder } from './helpers/fakeEngine'
 import { inProcessHosts, type InProcessHosts } from './helpers/inProcessTransport'
+import { testMetadata } from '../helpers/modelFixtures'
 
 let dataDir: string
 let resourcesDir: string
@@ -515,26 +516,16 @@ describe('services with an in-process engine host', () => {
       const onDisk = JSON.parse(await readFile(runFile, 'utf8')) as { state: string }
       return onDisk.state === 'running'
     })
-    await writeModelFolder(join(dataDir, 'runs', runId, 'checkpoint'), {
-      format: 'inklab-model',
-      formatVersion: 1,
-      name: 'x',
-      labels: ['a', 'b'],
-      preprocessing: {
-        size: 28,
-        fitBox: 20,
-        centerBy: 'mass',
-        inkPolarity: 'light-on-dark',
-        scale: 'divide-255',
-        transposed: false,
-      },
-      dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
-      preset: 'fast',
-      metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
-      backend: 'cpu',
-      createdAt: new Date().toISOString(),
-      inklabVersion: '0',
-    })
+    await writeModelFolder(
+      join(dataDir, 'runs', runId, 'checkpoint'),
+      testMetadata({
+        name: 'x',
+        labels: ['a', 'b'],
+        dataset: { name: 'd', source: 's', trainSize: 1, testSize: 0 },
+        preset: 'fast',
+        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+      }),
+    )
 
     const second = open(inProcessHosts(createFakeEngine()))
     const runs = await second.call('runs.list', {})

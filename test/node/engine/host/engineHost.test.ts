@@ -10,6 +10,7 @@ import type * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createFakeEngine, writeModelFolder } from '../../main/helpers/fakeEngine'
+import { testMetadata } from '../../helpers/modelFixtures'
 
 let workDir: string
 
@@ -142,26 +143,16 @@ describe('EngineHost model cache', () => {
     const host = new EngineHost({ engine, emit: () => undefined })
     const dirs = ['a', 'b', 'c'].map((name) => join(workDir, name))
     for (const dir of dirs) {
-      await writeModelFolder(dir, {
-        format: 'inklab-model',
-        formatVersion: 1,
-        name: dir,
-        labels: ['0', '1', '2'],
-        preprocessing: {
-          size: 28,
-          fitBox: 20,
-          centerBy: 'mass',
-          inkPolarity: 'light-on-dark',
-          scale: 'divide-255',
-          transposed: false,
-        },
-        dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 30, testSize: 9 },
-        preset: 'fast',
-        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
-        backend: 'cpu',
-        createdAt: new Date().toISOString(),
-        inklabVersion: '0',
-      })
+      await writeModelFolder(
+        dir,
+        testMetadata({
+          name: dir,
+          labels: ['0', '1', '2'],
+          dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 30, testSize: 9 },
+          preset: 'fast',
+          metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+        }),
+      )
     }
     const evaluating = host.handle('evaluation.run', {
       modelDir: dirs[0],
