@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: builds the app, runs the unit/component/integration tests (vitest) and the end-to-end
+// `npm test`: type-checks and lints, builds the app, runs the unit/component/integration tests (vitest) and the end-to-end
 // tests (Playwright + Debian's Chromium against serve mode), then prints one summary line.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
@@ -49,6 +49,14 @@ function count(file) {
   // A test file that failed to load has no failed test but fails the run: count it once.
   if (report.success === false && (report.numFailedTests ?? 0) === 0) failed += 1
   return true
+}
+
+// Types and lint first: a type error or a layering violation fails the run like a failing test.
+for (const script of ['typecheck', 'lint']) {
+  if (run('npm', ['run', '--silent', script]) !== 0) {
+    console.error(`\nnpm run ${script} failed`)
+    failed += 1
+  }
 }
 
 const buildStatus = run('npx', ['electron-vite', 'build', '--logLevel', 'warn'])
