@@ -2,7 +2,7 @@ import {
   describeBackend,
   evaluateModel,
   architectureOf,
-  assertModelDestination,
+  checkModelDestination,
   createModelMetadata,
   initBackend,
   PRESETS,
@@ -101,7 +101,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   })
 
   // Before any work: --out must not be someone's folder or file (a save replaces it).
-  await assertModelDestination(outDir)
+  await checkModelDestination(outDir)
   const backend = await initBackend(config.backend)
   out.info(describeBackend(backend))
 

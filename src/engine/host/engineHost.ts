@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { errorMessage } from '@shared/errors'
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, SampleImage } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
@@ -62,10 +63,6 @@ export interface EngineHostOptions {
 
 function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** Decodes a base64 image payload, checking its size against width x height. */

@@ -1,4 +1,4 @@
-import type { SerializedError } from '@shared/contract/define'
+import type { SerializedError } from '@shared/errors'
 import type { GrayImagePayload, TrainRequest } from '@shared/contract/training.routes'
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, ImportProgress, SampleImage } from '@shared/schemas/dataset'
@@ -200,26 +200,4 @@ export function isFromHostMessage(value: unknown): value is FromHostMessage {
   }
 }
 
-/** Turns anything thrown into the `{ name, message, file? }` that crosses process boundaries. */
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const file = (error as { file?: unknown }).file
-    return {
-      name: error.name || 'Error',
-      message: error.message || String(error),
-      ...(typeof file === 'string' ? { file } : {}),
-    }
-  }
-  return { name: 'Error', message: typeof error === 'string' ? error : String(error) }
-}
-
-/** An error that crossed a process boundary, rebuilt with its original name and file. */
-export class RemoteError extends Error {
-  readonly file?: string
-
-  constructor(error: SerializedError) {
-    super(error.message)
-    this.name = error.name
-    if (error.file !== undefined) this.file = error.file
-  }
-}
+export { RemoteError, serializeError } from '@shared/errors'

@@ -1,6 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
 
-import { IPC_INVOKE_CHANNEL, type SerializedError } from '@shared/contract'
+import { IPC_INVOKE_CHANNEL } from '@shared/contract'
+import type { SerializedError } from '@shared/errors'
 
 import { dispatch, type DispatchResult } from '../services/dispatch'
 import type { Handlers } from '../services/services'

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 
-import type { SerializedError } from '@shared/contract'
+import type { SerializedError } from '@shared/errors'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
 import type { BackendRequest } from '@shared/schemas/backend'
 

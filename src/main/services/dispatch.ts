@@ -1,11 +1,12 @@
-import { serializeError } from '@engine/host/protocol'
-import { isRouteName, ROUTES, type SerializedError } from '@shared/contract'
-import type { z } from 'zod'
+import { isRouteName, ROUTES } from '@shared/contract'
+import type { CallResult } from '@shared/contract/client'
+import { describeIssues, fieldIssues, serializeError } from '@shared/errors'
+import { toFileSystemError } from '@shared/node/files'
 
 import type { Handlers, RequestContext, RouteHandler } from './services'
 
 /** What a transport sends back for one call: never a thrown error, never a stack trace. */
-export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: SerializedError }
+export type DispatchResult = CallResult
 
 /** Errors whose message is written for users; anything else is also logged with its stack. */
 const EXPECTED_ERRORS = new Set([
@@ -16,17 +17,8 @@ const EXPECTED_ERRORS = new Set([
   'ArchitectureError',
   'EngineStopped',
   'ValidationError',
+  'FileSystemError',
 ])
-
-/** "field.path: problem; other: problem" from zod issues. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 10)
-    .map(
-      (issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ` : '') + issue.message,
-    )
-    .join('; ')
-}
 
 /**
  * The one entry point of both transports: checks that `name` is a declared route, validates `input`
@@ -46,11 +38,13 @@ export async function dispatch(
   const route = ROUTES[name]
   const parsed = route.input.safeParse(input ?? {})
   if (!parsed.success) {
+    const issues = fieldIssues(parsed.error.issues)
     return {
       ok: false,
       error: {
         name: 'ValidationError',
-        message: `invalid input for ${name}: ${describeIssues(parsed.error.issues)}`,
+        message: `invalid input for ${name}: ${describeIssues(issues)}`,
+        issues,
       },
     }
   }
@@ -58,7 +52,9 @@ export async function dispatch(
   try {
     const handler = handlers[name] as RouteHandler<typeof name>
     result = await handler(parsed.data as never, ctx)
-  } catch (error) {
+  } catch (thrown) {
+    // A system error from the file system becomes a sentence naming the path and the problem.
+    const error = toFileSystemError(thrown)
     const serialized = serializeError(error)
     if (!EXPECTED_ERRORS.has(serialized.name)) console.error(`InkLab: ${name} failed:`, error)
     return { ok: false, error: serialized }

@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative } from 'node:path'
 
 import type { DatasetRef, EvalSplit, HostEvent, TrainOutcome } from '@engine/host/protocol'
+import { exists, readJsonOrNull, writeFileAtomic, writeJsonAtomic } from '@shared/node/files'
 import type { AppInfo, Routes, RouteName, RouteOutput } from '@shared/contract'
 import type { DatasetSummary } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
@@ -12,7 +13,7 @@ import type { z } from 'zod'
 import { describeExit, EngineClient, type EngineStatus } from './engineClient'
 import { DatasetStore } from './datasetStore'
 import { EventHub } from './events'
-import { exists, newId, readJsonOrNull, slugify, writeFileAtomic, writeJsonAtomic } from './fsUtil'
+import { newId, slugify } from './fsUtil'
 import type { HostTransportFactory } from './hostTransport'
 import {
   accuracyChartSvg,

@@ -26,11 +26,3 @@ export function defineRoute<I extends z.ZodType, O extends z.ZodType>(
 export function defineEvent<P extends z.ZodType>(name: string, payload: P): EventDef<P> {
   return Object.freeze({ name, payload })
 }
-
-/** An error as it crosses a process or network boundary. */
-export interface SerializedError {
-  name: string
-  message: string
-  /** Set when the error concerns one file (dataset import, model load). */
-  file?: string
-}

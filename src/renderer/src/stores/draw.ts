@@ -1,9 +1,9 @@
+import { describeForUser } from '@shared/errors'
 import type { Classification, GrayImagePayload } from '@shared/contract'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 
 import { createDrawClient } from '@renderer/api/draw'
-import { errorMessage } from '@renderer/lib/errors'
 import { useAppStore } from './app'
 
 /** Live classification interval while the pen moves. */
@@ -44,7 +44,7 @@ export const useDrawStore = defineStore('draw', () => {
       }
     } catch (e) {
       if (gen === generation) {
-        error.value = errorMessage(e)
+        error.value = describeForUser(e)
         app.notifyError(e, 'Classification failed')
       }
     } finally {
@@ -86,7 +86,7 @@ export const useDrawStore = defineStore('draw', () => {
       error.value = null
     } catch (e) {
       if (gen === generation) {
-        error.value = errorMessage(e)
+        error.value = describeForUser(e)
         app.notifyError(e, 'Could not classify the file')
       }
     } finally {

@@ -1,9 +1,9 @@
+import { describeForUser } from '@shared/errors'
 import type { RunDetail, RunSummary } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createRunsClient } from '@renderer/api/runs'
-import { errorMessage } from '@renderer/lib/errors'
 import { isActiveState } from '@renderer/lib/runState'
 import { useAppStore } from './app'
 
@@ -73,7 +73,7 @@ export const useModelsStore = defineStore('models', () => {
         ),
       )
     } catch (error) {
-      listError.value = errorMessage(error)
+      listError.value = describeForUser(error)
     } finally {
       loading.value = false
     }
