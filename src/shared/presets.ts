@@ -1,5 +1,5 @@
 import type { Architecture } from './schemas/model'
-import type { TrainConfig } from './schemas/training'
+import { DEFAULT_AUGMENTATION, type TrainConfig } from './schemas/training'
 
 /** Names of the built-in presets (everything but `custom`). */
 export type BuiltinPresetName = 'classic' | 'fast' | 'accurate'
@@ -30,7 +30,7 @@ export interface Preset {
 }
 
 /** Augmentation switched off, with the schema's default ranges kept for when a user turns it on. */
-const NO_AUGMENTATION = { enabled: false, rotation: 10, zoom: 0.1, shift: 2 }
+const NO_AUGMENTATION = { ...DEFAULT_AUGMENTATION }
 
 /**
  * The built-in presets.

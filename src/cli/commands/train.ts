@@ -5,22 +5,24 @@ import {
   checkModelDestination,
   createModelMetadata,
   initBackend,
-  PRESETS,
   resolveTrainConfig,
   saveModel,
   trainModel,
   validateArchitecture,
   type Dataset,
 } from '@engine/index'
-import { parseArchitectureJson } from '@shared/architecture'
+import { describeArchitectureIssues, parseArchitectureJson } from '@shared/architecture'
 import {
   AugmentationSchema,
   BackendRequestSchema,
+  LrScheduleSchema,
   PresetNameSchema,
+  TRAIN_LIMITS,
   type Architecture,
   type Augmentation,
   type PresetName,
 } from '@shared/schemas'
+import { presetDefaults } from '@shared/trainConfig'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
@@ -80,22 +82,22 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const config = resolveTrainConfig({
     preset,
     architecture,
-    epochs: intOption('epochs', values.epochs, { min: 1, max: 1000 }),
-    batchSize: intOption('batch-size', values['batch-size'], { min: 1, max: 4096 }),
-    learningRate: numberOption('lr', values.lr, { min: 1e-7, max: 10 }),
-    lrSchedule: choiceOption('schedule', values.schedule, [
-      'constant',
-      'cosine',
-      'step',
-      'onecycle',
-    ] as const),
-    validationSplit: numberOption('validation-split', values['validation-split'], {
-      min: 0,
-      max: 0.9,
-    }),
-    earlyStoppingPatience: intOption('patience', values.patience, { min: 0, max: 1000 }),
-    limit: intOption('limit', values.limit, { min: 1, max: 10_000_000 }),
-    seed: intOption('seed', values.seed, { min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    epochs: intOption('epochs', values.epochs, TRAIN_LIMITS.epochs),
+    batchSize: intOption('batch-size', values['batch-size'], TRAIN_LIMITS.batchSize),
+    learningRate: numberOption('lr', values.lr, TRAIN_LIMITS.learningRate),
+    lrSchedule: choiceOption('schedule', values.schedule, LrScheduleSchema.options),
+    validationSplit: numberOption(
+      'validation-split',
+      values['validation-split'],
+      TRAIN_LIMITS.validationSplit,
+    ),
+    earlyStoppingPatience: intOption(
+      'patience',
+      values.patience,
+      TRAIN_LIMITS.earlyStoppingPatience,
+    ),
+    limit: intOption('limit', values.limit, TRAIN_LIMITS.limit),
+    seed: intOption('seed', values.seed, TRAIN_LIMITS.seed),
     backend: backendRequest,
     augmentation: augmentationOverride(preset, values.augment, values['no-augment']),
   })
@@ -128,7 +130,9 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       return EXIT.cancelled
     }
     const check = validateArchitecture(architectureOf(config), dataset.labels.length)
-    if (!check.ok) throw new UsageError(`invalid architecture: ${check.errors.join('; ')}`)
+    if (!check.ok) {
+      throw new UsageError(`invalid architecture: ${describeArchitectureIssues(check.errors)}`)
+    }
     out.info(
       `dataset: ${dataset.name}, ${dataset.labels.length} classes, ${dataset.train.count} training` +
         ` and ${dataset.test?.count ?? 0} test images`,
@@ -249,9 +253,7 @@ function augmentationOverride(
   off: boolean | undefined,
 ): Augmentation | undefined {
   if (!on && !off) return undefined
-  const base = AugmentationSchema.parse(
-    PRESETS[preset === 'custom' ? 'classic' : preset].defaults.augmentation ?? {},
-  )
+  const base = AugmentationSchema.parse(presetDefaults(preset).augmentation)
   return { ...base, enabled: Boolean(on) }
 }
 

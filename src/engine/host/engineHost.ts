@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import { describeArchitectureIssues } from '@shared/architecture'
 import { errorMessage } from '@shared/errors'
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, SampleImage } from '@shared/schemas/dataset'
@@ -239,7 +240,8 @@ export class EngineHost {
       const config = this.engine.resolveTrainConfig(job.config)
       if (config.architecture) {
         const report = this.engine.validateArchitecture(config.architecture, dataset.labels.length)
-        if (!report.ok) throw new Error(`invalid architecture: ${report.errors.join('; ')}`)
+        if (!report.ok)
+          throw new Error(`invalid architecture: ${describeArchitectureIssues(report.errors)}`)
       }
       // 'auto' after a run on an explicit backend must choose again, not stay on (say) cpu.
       const active = this.backend

@@ -1,5 +1,6 @@
 import type { SerializedError } from '@shared/errors'
-import type { GrayImagePayload, TrainRequest } from '@shared/contract/training.routes'
+import type { TrainRequest } from '@shared/contract/training.routes'
+import type { GrayImagePayload } from '@shared/schemas/dataset'
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, ImportProgress, SampleImage } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'

@@ -38,6 +38,40 @@ describe('dispatch', () => {
     expect(wrongType).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
   })
 
+  it('refuses a custom preset without an architecture, naming the field', async () => {
+    const start = vi.fn()
+    const handlers = fakeHandlers({ 'training.start': start })
+    const result = await dispatch(
+      handlers,
+      'training.start',
+      { datasetId: 'd', config: { preset: 'custom' } },
+      ctx,
+    )
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        name: 'ValidationError',
+        issues: [{ path: 'config.architecture', message: 'preset "custom" needs an architecture' }],
+      },
+    })
+    expect(start).not.toHaveBeenCalled()
+  })
+
+  it('bounds the length of every string a route takes', async () => {
+    const handlers = fakeHandlers({})
+    const long = 'x'.repeat(5000)
+    for (const [name, input] of [
+      ['training.start', { datasetId: long, config: { preset: 'fast' } }],
+      ['dataset.samples', { datasetId: long }],
+      ['dataset.delete', { datasetId: long }],
+      ['shell.reveal', { path: `/${long}` }],
+      ['dialog.open', { kind: 'files', filters: [{ name: long, extensions: ['png'] }] }],
+    ] as const) {
+      const result = await dispatch(handlers, name, input, ctx)
+      expect(result, name).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
+    }
+  })
+
   it('passes parsed input (defaults applied) and the context to the handler', async () => {
     const samples = vi.fn(async () => [])
     await dispatch(

@@ -2,7 +2,7 @@ import { mount, type VueWrapper } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
-import type { LayerSpec } from '@shared/schemas'
+import { LAYER_LIMITS, TRAIN_LIMITS, type LayerSpec } from '@shared/schemas'
 
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
@@ -159,6 +159,25 @@ describe('TrainView', () => {
       expect(editor.get('[data-testid="architecture-total-params"]').text()).toBe('34,826')
       expect(wrapper.find('[data-testid="architecture-errors"]').exists()).toBe(false)
       expect(startDisabled(wrapper)).toBe(false)
+      wrapper.unmount()
+    })
+
+    it('marks the output layer when the network ends image-shaped, and bounds each setting as the schema does', async () => {
+      const { wrapper } = await mountCustom()
+      // Removing flatten and dropout leaves an image-shaped output.
+      await wrapper.get('[aria-label="Remove layer 6"]').trigger('click')
+      await wrapper.get('[aria-label="Remove layer 5"]').trigger('click')
+      expect(wrapper.get('[data-testid="architecture-errors"]').text()).toContain(
+        'output (dense 10 softmax): input is 5x5x64',
+      )
+      expect(wrapper.get('[data-testid="output-row"]').classes()).toContain('invalid')
+      expect(rows(wrapper).some((r) => r.classes().includes('invalid'))).toBe(false)
+      const filters = rows(wrapper)[0]!.get('[data-testid="layer-filters"]')
+      expect(Number(filters.attributes('max'))).toBe(LAYER_LIMITS.filters.max)
+      // The form and the contract agree on the learning rate's range.
+      const lr = wrapper.get('[data-testid="learning-rate-input"]')
+      expect(Number(lr.attributes('min'))).toBe(TRAIN_LIMITS.learningRate.min)
+      expect(Number(lr.attributes('max'))).toBe(TRAIN_LIMITS.learningRate.max)
       wrapper.unmount()
     })
 

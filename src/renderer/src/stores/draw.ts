@@ -1,5 +1,6 @@
 import { describeForUser } from '@shared/errors'
-import type { Classification, GrayImagePayload } from '@shared/contract'
+import type { Classification } from '@shared/contract'
+import type { GrayImagePayload } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 

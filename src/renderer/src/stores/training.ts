@@ -1,29 +1,30 @@
 import { TrainRequestSchema, type EventPayload, type TrainRequest } from '@shared/contract'
-import type {
-  BackendInfo,
-  EpochRecord,
-  LayerSpec,
-  LrSchedule,
-  PresetName,
-  RunDetail,
-  RunState,
-  TrainProgress,
+import {
+  AUGMENTATION_LIMITS,
+  TRAIN_DEFAULTS,
+  TRAIN_LIMITS,
+  type BackendInfo,
+  type EpochRecord,
+  type LayerSpec,
+  type Limit,
+  type LrSchedule,
+  type PresetName,
+  type RunDetail,
+  type RunState,
+  type TrainProgress,
 } from '@shared/schemas'
+import { CUSTOM_DEFAULTS_FROM, presetDefaults } from '@shared/trainConfig'
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
 
 import { createTrainingClient } from '@renderer/api/training'
 import { copyLayers, presetLayers } from '@renderer/lib/architecture'
-import { presetOption } from '@renderer/lib/presets'
 import { finalStateMessage, isActiveState, runStateLabel } from '@renderer/lib/runState'
 import { throttle } from '@renderer/lib/throttle'
 import { useAppStore } from './app'
 
 /** Charts and stat tiles refresh at most this often (~4/s), whatever the event rate. */
 export const UI_UPDATE_INTERVAL_MS = 250
-
-/** The built-in preset whose training settings a custom architecture starts with (as the engine's). */
-export const CUSTOM_DEFAULTS_FROM = 'classic'
 
 export interface ChartPoint {
   x: number
@@ -75,21 +76,41 @@ export interface TrainForm {
   seed: number
 }
 
+/** What a field within `limit` accepts, as the form says it ("a whole number between 1 and 1000"). */
+export function limitRule(limit: Limit, unit?: { scale?: number; suffix: string }): string {
+  const scale = unit?.scale ?? 1
+  const show = (n: number): string => `${+(n * scale).toPrecision(6)}`
+  const range = `between ${show(limit.min)} and ${show(limit.max)}${unit?.suffix ?? ''}`
+  return unit ? range : `${limit.int ? 'a whole number' : 'a number'} ${range}`
+}
+
 /**
  * What the form's fields accept, by request path (under `config`), with the label the form shows.
- * The bounds are the contract's (`TrainConfigSchema`).
+ * The bounds are the contract's (`TRAIN_LIMITS`, `AUGMENTATION_LIMITS`).
  */
 const FIELD_RULES: Record<string, { label: string; rule: string }> = {
   name: { label: 'Run name', rule: 'at most 100 characters' },
-  epochs: { label: 'Epochs', rule: 'a whole number between 1 and 1000' },
-  batchSize: { label: 'Batch size', rule: 'a whole number between 1 and 4096' },
-  learningRate: { label: 'Learning rate', rule: 'a number above 0, at most 10' },
-  validationSplit: { label: 'Validation split', rule: 'a number between 0 and 0.9' },
-  earlyStoppingPatience: { label: 'Early stopping', rule: 'a whole number of epochs, 0 or more' },
-  seed: { label: 'Seed', rule: 'a whole number' },
-  'augmentation.rotation': { label: 'Rotation', rule: 'between 0 and 45 degrees' },
-  'augmentation.zoom': { label: 'Zoom', rule: 'between 0 and 50%' },
-  'augmentation.shift': { label: 'Shift', rule: 'between 0 and 8 pixels' },
+  epochs: { label: 'Epochs', rule: limitRule(TRAIN_LIMITS.epochs) },
+  batchSize: { label: 'Batch size', rule: limitRule(TRAIN_LIMITS.batchSize) },
+  learningRate: { label: 'Learning rate', rule: limitRule(TRAIN_LIMITS.learningRate) },
+  validationSplit: { label: 'Validation split', rule: limitRule(TRAIN_LIMITS.validationSplit) },
+  earlyStoppingPatience: {
+    label: 'Early stopping',
+    rule: limitRule(TRAIN_LIMITS.earlyStoppingPatience, { suffix: ' epochs' }),
+  },
+  seed: { label: 'Seed', rule: limitRule(TRAIN_LIMITS.seed) },
+  'augmentation.rotation': {
+    label: 'Rotation',
+    rule: limitRule(AUGMENTATION_LIMITS.rotation, { suffix: ' degrees' }),
+  },
+  'augmentation.zoom': {
+    label: 'Zoom',
+    rule: limitRule(AUGMENTATION_LIMITS.zoom, { scale: 100, suffix: '%' }),
+  },
+  'augmentation.shift': {
+    label: 'Shift',
+    rule: limitRule(AUGMENTATION_LIMITS.shift, { suffix: ' pixels' }),
+  },
 }
 
 /** Invalid form fields, by path (`epochs`, `augmentation.zoom`…), with the sentence to show. */
@@ -111,11 +132,11 @@ export function formErrorsOf(request: TrainRequest): FormErrors {
 }
 
 function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
-  const d = presetOption(preset === 'custom' ? CUSTOM_DEFAULTS_FROM : preset).defaults
+  const d = presetDefaults(preset)
   return {
     preset,
     name: keep?.name ?? '',
-    seed: keep?.seed ?? 42,
+    seed: keep?.seed ?? TRAIN_DEFAULTS.seed,
     epochs: d.epochs,
     batchSize: d.batchSize,
     learningRate: d.learningRate,

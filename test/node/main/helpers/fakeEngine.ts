@@ -46,7 +46,10 @@ async function writeModelFolder(dir: string, metadata: ModelMetadata): Promise<v
   await mkdir(dir, { recursive: true })
   await writeFile(
     join(dir, 'model.json'),
-    JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] }),
+    JSON.stringify({
+      modelTopology: {},
+      weightsManifest: [{ paths: ['weights.bin'], weights: [] }],
+    }),
   )
   await writeFile(join(dir, 'weights.bin'), new Uint8Array(4))
   await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata))
