@@ -98,7 +98,7 @@ export async function runApp(): Promise<void> {
   })
   registerIpc({
     ipcMain,
-    handlers: services.handlers,
+    services,
     isTrustedSender: (event: IpcMainInvokeEvent) =>
       window !== null &&
       !window.isDestroyed() &&

@@ -227,7 +227,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return
     }
     const call = body as { name?: unknown; input?: unknown }
-    const result = await dispatch(services.handlers, call.name, call.input, { transport: 'http' })
+    // A caller that goes away abandons its call (an evaluation stops).
+    const abandoned = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.abort()
+    })
+    const result = await dispatch(services, call.name, call.input, {
+      transport: 'http',
+      signal: abandoned.signal,
+    })
     const status =
       !result.ok &&
       (result.error.name === 'UnknownRoute' || result.error.name === 'ValidationError')

@@ -7,7 +7,8 @@ import { DatasetSummarySchema, type DatasetSummary } from '@shared/schemas/datas
 import { z } from 'zod'
 
 import { isSafeId, KeyedQueue } from './fsUtil'
-import { BUILTIN_DATASET_ID, NotFoundError } from './runStore'
+import { NotFoundError } from './errors'
+import { BUILTIN_DATASET_ID } from './runStore'
 
 /** `summary.json`: the dataset's summary and when it was added. */
 const StoredSummarySchema = z.object({ summary: DatasetSummarySchema, createdAt: z.string() })

@@ -5,6 +5,12 @@ import { toFileSystemError } from '@shared/node/files'
 
 import type { Handlers, RequestContext, RouteHandler } from './services'
 
+/** What `dispatch` calls: the handlers, once `ready` (the data folder) has resolved. */
+export interface DispatchTarget {
+  handlers: Handlers
+  ready?: Promise<void>
+}
+
 /** What a transport sends back for one call: never a thrown error, never a stack trace. */
 export type DispatchResult = CallResult
 
@@ -18,15 +24,18 @@ const EXPECTED_ERRORS = new Set([
   'EngineStopped',
   'ValidationError',
   'FileSystemError',
+  // A call its caller abandoned: nobody is waiting for the answer.
+  'AbortError',
 ])
 
 /**
  * The one entry point of both transports: checks that `name` is a declared route, validates `input`
- * with its schema, runs the handler, and validates the answer against the output schema. Any
- * failure comes back as `{ ok: false, error: { name, message, file? } }`.
+ * with its schema, waits for the services to be ready, runs the handler, and validates the answer
+ * against the output schema. Any failure comes back as `{ ok: false, error }` (name, message, and
+ * the file, code or field issues when there are; never a stack).
  */
 export async function dispatch(
-  handlers: Handlers,
+  target: DispatchTarget,
   name: unknown,
   input: unknown,
   ctx: RequestContext,
@@ -50,7 +59,8 @@ export async function dispatch(
   }
   let result: unknown
   try {
-    const handler = handlers[name] as RouteHandler<typeof name>
+    await target.ready
+    const handler = target.handlers[name] as RouteHandler<typeof name>
     result = await handler(parsed.data as never, ctx)
   } catch (thrown) {
     // A system error from the file system becomes a sentence naming the path and the problem.

@@ -15,13 +15,14 @@ import {
 } from '@shared/schemas/run'
 import { TrainConfigSchema } from '@shared/schemas/training'
 
+import { NotFoundError } from './errors'
 import { isSafeId, KeyedQueue } from './fsUtil'
 
 /**
  * What `run.json` holds: the run's detail without its epoch history (kept in `history.jsonl`) and
  * without `active` (which run is active is a setting, not a property of the run).
  */
-export type RunRecord = Omit<RunDetail, 'history' | 'active'>
+export type RunRecord = Omit<RunDetail, 'history' | 'active' | 'batches'>
 
 /** A stored run with its epoch history. */
 export type StoredRun = RunRecord & { history: EpochRecord[] }
@@ -41,15 +42,7 @@ export const INTERRUPTED_MESSAGE =
 export const INTERRUPTED_NO_CHECKPOINT_MESSAGE =
   'the app closed or the trainer crashed during training, before any checkpoint was saved'
 
-const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true })
-
-/** A run or dataset the caller named does not exist. */
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'NotFoundError'
-  }
-}
+const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true, batches: true })
 
 /** Files of one run folder. */
 export interface RunPaths {

@@ -97,7 +97,7 @@ describe('the Electron app wiring (through the electron mock)', () => {
 })
 
 describe('utilityTransport', () => {
-  it('queues messages until the process has spawned and reports its exit', () => {
+  it('queues messages until the process has spawned and reports its exit with its last error', async () => {
     electron.resetElectronMock()
     const transport = utilityTransport({ entry: '/app/out/main/engineHost.js', backend: 'wasm' })()
     const child = electron.utilityProcess.forked[0]
@@ -119,8 +119,14 @@ describe('utilityTransport', () => {
     expect(received).toEqual([{ type: 'ready', backend: null }])
     const exits: unknown[] = []
     transport.onExit((exit) => exits.push(exit))
+    const written = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    child.stderr.write('Error: the weights would not fit\n')
+    await new Promise((r) => setImmediate(r))
     child.exit(9)
-    expect(exits).toEqual([{ code: 9 }])
+    await new Promise((r) => setImmediate(r))
+    expect(written).toHaveBeenCalledWith('[engine] Error: the weights would not fit\n')
+    written.mockRestore()
+    expect(exits).toEqual([{ code: 9, lastOutput: 'Error: the weights would not fit' }])
     transport.send(request)
     expect(child.posted).toHaveLength(1)
   })

@@ -64,7 +64,7 @@ describe('IPC', () => {
     const webContents = new electron.FakeWebContents()
     const dispose = registerIpc({
       ipcMain: electron.ipcMain as never,
-      handlers,
+      services: { handlers },
       isTrustedSender: (event) =>
         event.sender.id === webContents.id && isTrustedFrame(event.senderFrame, fileRenderer),
     })

@@ -1,6 +1,7 @@
 // Fakes of the Electron APIs InkLab uses (re-exported by test/mocks/electron.ts, the 'electron' alias). Each records what
 // the code under test did with it; `resetElectronMock()` clears the records between tests.
 import { EventEmitter } from 'node:events'
+import { PassThrough } from 'node:stream'
 
 type Listener = (...args: unknown[]) => unknown
 
@@ -148,8 +149,8 @@ export const shell = {
 export class FakeUtilityProcess extends EventEmitter {
   readonly posted: unknown[] = []
   pid: number | undefined = undefined
-  stdout = null
-  stderr = null
+  stdout = new PassThrough()
+  stderr = new PassThrough()
   killed = false
 
   constructor(
