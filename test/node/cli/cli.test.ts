@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -181,6 +181,20 @@ describe('inklab CLI: arguments and errors', () => {
     expect(metadata.architecture.layers).toHaveLength(3)
   })
 
+  it.runIf(process.platform !== 'win32')(
+    'predict refuses a FIFO named like an image instead of waiting on it forever',
+    async () => {
+      const fifo = join(work, 'pipe.png')
+      execFileSync('mkfifo', [fifo])
+      const r = await inklab(
+        ['predict', '--model', join(ROOT, 'resources/models/mnist'), fifo, '--json'],
+        60_000,
+      )
+      expect(r.code).toBe(1)
+      expectOneLineError(r, /pipe\.png: is a named pipe \(FIFO\), not a regular file/)
+    },
+  )
+
   it('reports which backends load, with the reason native does not', async () => {
     const r = await inklab(['backends', '--json'])
     expect(r.code).toBe(0)
@@ -219,6 +233,7 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(r.code, r.stderr).toBe(0)
     trained = lastJson(r.stdout)
     expect(trained.testAccuracy).toBeGreaterThan(0.9)
+    expect(trained.evaluation).toMatchObject({ split: 'test', count: 10_000 })
     expect(trained.testLoss).toBeGreaterThan(0)
     expect(trained.seconds).toBeGreaterThan(0)
     expect(trained.samplesPerSecond).toBeGreaterThan(0)
@@ -230,6 +245,45 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(metadata.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
     expect(metadata.preset).toBe('fast')
     expect(metadata.metrics.testAccuracy).toBeCloseTo(trained.testAccuracy as number, 6)
+  })
+
+  it('on a folder without a test split, reports the validation split and never a test accuracy', async () => {
+    const dir = join(work, 'shapes')
+    const shape = (svg: string) =>
+      sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+        .composite([{ input: Buffer.from(`<svg width="40" height="40">${svg}</svg>`) }])
+        .png()
+        .toBuffer()
+    for (const [label, svg] of [
+      ['ring', '<circle cx="20" cy="20" r="12" fill="none" stroke="black" stroke-width="4"/>'],
+      ['bar', '<rect x="17" y="6" width="6" height="28" fill="black"/>'],
+    ] as const) {
+      mkdirSync(join(dir, label), { recursive: true })
+      const png = await shape(svg)
+      for (let i = 0; i < 20; i++) writeFileSync(join(dir, label, `${i}.png`), png)
+    }
+    const out = join(work, 'shapes-model')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      dir,
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--validation-split',
+      '0.25',
+      '--out',
+      out,
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    const json = lastJson(r.stdout)
+    expect(json.testAccuracy).toBeUndefined()
+    expect(json.evaluation).toMatchObject({ split: 'validation', count: 10 })
+    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
+    expect(metadata.metrics.testAccuracy).toBeUndefined()
+    expect(metadata.metrics.evaluation.split).toBe('validation')
   })
 
   it('evaluates the saved model to the same test accuracy', async () => {
@@ -326,6 +380,70 @@ describe('inklab CLI: a crash during training', () => {
 })
 
 describe('inklab CLI: --out never destroys data', () => {
+  it('refuses a TF.js model folder InkLab did not write, and a lone model.json', async () => {
+    const foreign = join(work, 'their-model')
+    mkdirSync(foreign)
+    writeFileSync(join(foreign, 'model.json'), '{"modelTopology":{},"weightsManifest":[]}')
+    writeFileSync(join(foreign, 'weights.bin'), 'their weights')
+    const r = await inklab(['train', '--dataset', 'mnist', '--epochs', '1', '--out', foreign])
+    expect(r.code).toBe(1)
+    expectOneLineError(r, /--out .*their-model: holds a model InkLab did not write/)
+    expect(r.stderr).not.toMatch(/^dataset:/m)
+    expect(readFileSync(join(foreign, 'weights.bin'), 'utf8')).toBe('their weights')
+    const lone = join(work, 'lone-model')
+    mkdirSync(lone)
+    writeFileSync(join(lone, 'model.json'), '{}')
+    const r2 = await inklab(['train', '--dataset', 'mnist', '--epochs', '1', '--out', lone])
+    expectOneLineError(r2, /lone-model: holds a model InkLab did not write/)
+    expect(readFileSync(join(lone, 'model.json'), 'utf8')).toBe('{}')
+  })
+
+  it('finds an --out that cannot be written before any work, and says it is --out', async () => {
+    writeFileSync(join(work, 'notes.txt'), 'x')
+    const underFile = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--out',
+      join(work, 'notes.txt', 'model'),
+    ])
+    expect(underFile.code).toBe(1)
+    expectOneLineError(underFile, /^inklab: error: --out .*notes\.txt: is a file, not a folder$/)
+    expect(underFile.stderr).not.toMatch(/^(backend|dataset):/m)
+    if (process.platform === 'linux') {
+      // Node 20's mkdir -p loops forever under /proc; this must answer at once.
+      const proc = await inklab(['train', '--dataset', 'mnist', '--out', '/proc/inklab-m'], 60_000)
+      expect(proc.code).toBe(1)
+      expectOneLineError(proc, /^inklab: error: --out \/proc: nothing can be written here/)
+    }
+  })
+
+  it('accepts a folder holding only .DS_Store, and clears what a killed save left beside --out', async () => {
+    const out = join(work, 'mac-folder')
+    mkdirSync(out)
+    writeFileSync(join(out, '.DS_Store'), 'Finder')
+    mkdirSync(join(work, 'mac-folder.tmp-dead01'))
+    writeFileSync(join(work, 'mac-folder.tmp-dead01', 'weights.bin'), 'half')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--limit',
+      '600',
+      '--out',
+      out,
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(join(out, 'model.json'))).toBe(true)
+    expect(existsSync(join(work, 'mac-folder.tmp-dead01'))).toBe(false)
+    expect(lastJson(r.stdout).evaluation).toMatchObject({ split: 'test', count: 10_000 })
+  })
+
   it('refuses an --out folder that holds anything but a model, before doing any work', async () => {
     const folder = join(work, 'my-documents')
     mkdirSync(folder)
@@ -379,6 +497,11 @@ describe('inklab CLI: --out never destroys data', () => {
     expect(r.code, r.stderr).toBe(130)
     expect(lastJson(r.stdout)).toEqual({ stopReason: 'cancelled', saved: false })
     expect(readFileSync(join(out, 'weights.bin')).equals(before)).toBe(true)
+    // One account of what happened, and nothing that contradicts it.
+    const after = r.stderr.slice(r.stderr.indexOf('stopping after this batch'))
+    expect(after.split('\n').filter((l) => /cancel|kept|model/i.test(l))).toEqual([
+      `cancelled before the first epoch ended; nothing was saved and ${out} was left as it was`,
+    ])
   })
 
   it('exits 130 without an error when Ctrl+C comes during a folder import', async () => {
