@@ -398,7 +398,17 @@ export const useTrainingStore = defineStore('training', () => {
   const resume = () => control('resume')
   const stop = () => control('stop')
 
-  /** Shows a run that was already going when the window opened (or reloaded). */
+  /** The newest step a chart buffer holds (-1 when empty). */
+  function lastStep(charts: TrainingCharts): number {
+    const last = (points: ChartPoint[]): number => points.at(-1)?.x ?? -1
+    return Math.max(last(charts.loss.batch), last(charts.loss.epoch))
+  }
+
+  /**
+   * Shows the run in progress as the services hold it: its settings, every batch and epoch point,
+   * its state. Live points that arrived while the answer travelled are kept on top. Called when
+   * the window opens (or reloads) and when the event stream comes back.
+   */
   async function restore(): Promise<void> {
     restoring.value = true
     try {
@@ -416,22 +426,28 @@ export const useTrainingStore = defineStore('training', () => {
       runName.value = detail.name
       runBackend.value = detail.backend ?? null
       if (!sameRun || state.value === 'idle') state.value = detail.state
-      const firstLive = buffer.loss.epoch[0]?.x ?? Infinity
-      const older = detail.history.filter((record) => record.step < firstLive)
       const live = buffer
-      const liveStats = live.loss.batch.length || live.loss.epoch.length ? { ...latest } : null
+      const liveStats = { ...latest }
       buffer = emptyCharts()
-      for (const record of older) addEpoch(record)
-      if (liveStats) {
+      latest = emptyStats(detail.config.epochs)
+      for (const point of detail.batches ?? []) {
+        buffer.loss.batch.push({ x: point.step, y: point.loss })
+        buffer.accuracy.batch.push({ x: point.step, y: point.accuracy })
+      }
+      for (const record of detail.history) addEpoch(record)
+      const seen = lastStep(buffer)
+      const newer = (points: ChartPoint[]) => points.filter((p) => p.x > seen)
+      buffer.loss.batch.push(...newer(live.loss.batch))
+      buffer.accuracy.batch.push(...newer(live.accuracy.batch))
+      buffer.loss.epoch.push(...newer(live.loss.epoch))
+      buffer.loss.val.push(...newer(live.loss.val))
+      buffer.accuracy.epoch.push(...newer(live.accuracy.epoch))
+      buffer.accuracy.val.push(...newer(live.accuracy.val))
+      if (lastStep(live) > seen) {
+        // The live events are newer than the snapshot: their figures are the current ones.
         const best = Math.max(latest.bestValAccuracy ?? 0, liveStats.bestValAccuracy ?? 0)
         latest = { ...liveStats, bestValAccuracy: best || null }
       }
-      buffer.loss.epoch.push(...live.loss.epoch)
-      buffer.loss.val.push(...live.loss.val)
-      buffer.accuracy.epoch.push(...live.accuracy.epoch)
-      buffer.accuracy.val.push(...live.accuracy.val)
-      buffer.loss.batch = live.loss.batch
-      buffer.accuracy.batch = live.accuracy.batch
       latest.epochs = latest.epochs || detail.config.epochs
       if (!isActiveState(detail.state)) {
         finalMessage.value = finalStateMessage(detail.state, detail.message)
