@@ -15,6 +15,8 @@ import { createServices, type Services } from '../services/services'
 
 /** Largest request body accepted (a 4096x4096 drawn image in base64 is about 22 MB). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024
+/** Time a client has to send a whole request (headers and body); the answer may take longer. */
+export const REQUEST_TIMEOUT_MS = 120_000
 /** Comment lines sent on idle event streams so proxies and browsers keep them open. */
 const HEARTBEAT_MS = 15_000
 
@@ -35,6 +37,8 @@ export interface ServerOptions {
   services?: Services
   /** Request body limit in bytes (default 64 MB). */
   maxBodyBytes?: number
+  /** Time to receive a whole request before the connection is dropped (default 2 minutes). */
+  requestTimeoutMs?: number
 }
 
 /** A running serve-mode server. */
@@ -102,6 +106,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, status: number, error: SerializedError): void {
   sendJson(res, status, { ok: false, error })
+}
+
+/**
+ * Answers a request whose body will not be read (refused before it): the connection closes once
+ * the answer is out, so a client cannot keep it open by trickling a body nobody reads.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  error: SerializedError,
+): void {
+  res.setHeader('Connection', 'close')
+  res.on('finish', () => {
+    req.socket.end()
+    setTimeout(() => req.socket.destroy(), 1000).unref()
+  })
+  sendError(res, status, error)
+  req.resume()
 }
 
 /** An HTTP-level failure with its status. */
@@ -202,20 +225,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = req.headers['content-type'] ?? ''
     if (!/^application\/json\b/i.test(type)) {
-      sendError(res, 415, {
+      refuse(req, res, 415, {
         name: 'UnsupportedMediaType',
         message: 'send the call as application/json',
       })
-      req.resume()
       return
     }
     let body: unknown
     try {
       body = await readJsonBody(req, limit)
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof HttpError && error.status === 413) {
         // The rest of an oversized body is not read: close the connection instead of reusing it.
-        if (error.status === 413) res.setHeader('Connection', 'close')
+        refuse(req, res, 413, { name: error.errorName, message: error.message })
+      } else if (error instanceof HttpError) {
         sendError(res, error.status, { name: error.errorName, message: error.message })
       } else {
         sendError(res, 400, { name: 'BadRequest', message: 'the request body could not be read' })
@@ -322,60 +345,73 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = (req.headers.host ?? '').toLowerCase()
     if (!allowedHosts().includes(host)) {
-      sendError(res, 403, { name: 'Forbidden', message: 'unexpected Host header' })
-      req.resume()
+      refuse(req, res, 403, { name: 'Forbidden', message: 'unexpected Host header' })
       return
     }
     const origin = req.headers.origin
     if (origin !== undefined && !allowedOrigins().includes(origin.toLowerCase())) {
-      sendError(res, 403, { name: 'Forbidden', message: 'requests from other origins are refused' })
-      req.resume()
+      refuse(req, res, 403, {
+        name: 'Forbidden',
+        message: 'requests from other origins are refused',
+      })
       return
     }
     const url = new URL(req.url ?? '/', `http://${host}`)
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       if (req.headers['sec-fetch-site'] === 'cross-site') {
-        sendError(res, 403, { name: 'Forbidden', message: 'cross-site requests are refused' })
-        req.resume()
+        refuse(req, res, 403, { name: 'Forbidden', message: 'cross-site requests are refused' })
         return
       }
       const isEvents = url.pathname === '/api/events'
       if (!authorized(req, url, isEvents)) {
         res.setHeader('WWW-Authenticate', 'Bearer')
-        sendError(res, 401, { name: 'Unauthorized', message: 'missing or wrong access token' })
-        req.resume()
+        refuse(req, res, 401, { name: 'Unauthorized', message: 'missing or wrong access token' })
         return
       }
       if (url.pathname === '/api/invoke' && req.method === 'POST') return invoke(req, res)
       if (isEvents && req.method === 'GET') return openEventStream(req, res)
       const known = url.pathname === '/api/invoke' || isEvents
-      sendError(res, known ? 405 : 404, {
+      refuse(req, res, known ? 405 : 404, {
         name: known ? 'MethodNotAllowed' : 'NotFound',
         message: known ? `${req.method} is not allowed here` : `no API at ${url.pathname}`,
       })
-      req.resume()
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, 405, {
+      refuse(req, res, 405, {
         name: 'MethodNotAllowed',
         message: `${req.method} is not allowed here`,
       })
-      req.resume()
       return
     }
     await serveStatic(req, res, url)
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('InkLab server: request failed:', error)
-      if (!res.headersSent)
-        sendError(res, 500, { name: 'InternalError', message: 'the request failed' })
-      else res.destroy()
-    })
-  })
-  server.requestTimeout = 0 // long training calls and event streams stay open
+  // The data folder must be usable before anyone is told where to connect.
+  try {
+    await services.ready
+  } catch (error) {
+    if (ownsServices) await services.close()
+    throw error
+  }
+
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  const server: Server = createServer(
+    {
+      // A request must arrive whole in this time (answers and event streams may take longer).
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        console.error('InkLab server: request failed:', error)
+        if (!res.headersSent)
+          sendError(res, 500, { name: 'InternalError', message: 'the request failed' })
+        else res.destroy()
+      })
+    },
+  )
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)

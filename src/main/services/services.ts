@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 
 import type { AppInfo, Routes, RouteName, RouteOutput } from '@shared/contract'
-import { exists } from '@shared/node/files'
+import { exists, makeDirs } from '@shared/node/files'
 import type { z } from 'zod'
 
 import { DatasetStore } from './datasetStore'
@@ -88,7 +87,7 @@ export function createServices(options: ServicesOptions): Services {
     onStatus: (status) => events.emit('engine.status', status),
   })
   const ready = (async () => {
-    await mkdir(options.dataDir, { recursive: true })
+    await makeDirs(options.dataDir)
     await Promise.all([runs.init(), datasetStore.init()])
   })()
   ready.catch(() => undefined)

@@ -195,6 +195,14 @@ describe('inklab CLI: arguments and errors', () => {
     },
   )
 
+  it('serve refuses a --data-dir under a file before it prints an address', async () => {
+    writeFileSync(join(work, 'plain-file'), 'x')
+    const r = await inklab(['serve', '--data-dir', join(work, 'plain-file', 'data')], 60_000)
+    expect(r.code).toBe(1)
+    expect(r.stdout).not.toMatch(/serving at/)
+    expectOneLineError(r, /^inklab: error: --data-dir .*plain-file: is a file, not a folder$/)
+  })
+
   it('reports which backends load, with the reason native does not', async () => {
     const r = await inklab(['backends', '--json'])
     expect(r.code).toBe(0)
