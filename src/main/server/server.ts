@@ -1,15 +1,15 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 
 import type { SerializedError } from '@shared/errors'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
 import type { BackendRequest } from '@shared/schemas/backend'
 
 import { dispatch } from '../services/dispatch'
+import { resolveStaticFile } from '../staticFiles'
 import { forkTransport } from '../services/forkTransport'
 import { createServices, type Services } from '../services/services'
 
@@ -52,24 +52,6 @@ export interface RunningServer {
   token: string
   services: Services
   close(): Promise<void>
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
 }
 
 /** Headers on every response. */
@@ -294,50 +276,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let pathname: string
-    try {
-      pathname = decodeURIComponent(url.pathname)
-    } catch {
-      sendError(res, 400, { name: 'BadRequest', message: 'malformed path' })
+    const found = await resolveStaticFile(rendererDir, url.pathname)
+    if (!found.ok) {
+      sendError(res, found.status, found.error)
       return
     }
-    if (pathname.includes('\0')) {
-      sendError(res, 400, { name: 'BadRequest', message: 'malformed path' })
-      return
-    }
-    const relativePath = normalize(pathname).replace(/^([/\\])+/, '')
-    let file = resolve(rendererDir, relativePath || 'index.html')
-    if (file !== rendererDir && !file.startsWith(rendererDir + sep)) {
-      sendError(res, 403, { name: 'Forbidden', message: 'outside the app folder' })
-      return
-    }
-    let info = await stat(file).catch(() => null)
-    if (info?.isDirectory()) {
-      file = join(file, 'index.html')
-      info = await stat(file).catch(() => null)
-    }
-    // Client-side routes (no file extension) get the app's page.
-    if (!info && !extname(file)) {
-      file = join(rendererDir, 'index.html')
-      info = await stat(file).catch(() => null)
-    }
-    if (!info?.isFile()) {
-      sendError(res, 404, { name: 'NotFound', message: `no such file: ${pathname}` })
-      return
-    }
-    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
     res.writeHead(200, {
       ...SECURITY_HEADERS,
-      'Content-Type': type,
-      'Content-Length': info.size,
+      'Content-Type': found.type,
+      'Content-Length': found.size,
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-      'Cache-Control': type.startsWith('text/html') ? 'no-cache' : 'max-age=3600',
+      'Cache-Control': found.type.startsWith('text/html') ? 'no-cache' : 'max-age=3600',
     })
     if (req.method === 'HEAD') {
       res.end()
       return
     }
-    createReadStream(file)
+    createReadStream(found.file)
       .on('error', () => res.destroy())
       .pipe(res)
   }
