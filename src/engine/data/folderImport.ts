@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
 
+import { errorMessage } from '@shared/errors'
 import type { ImportProgress, SkippedFile } from '@shared/schemas/dataset'
 
 import { readInputFile } from './files'
@@ -123,7 +124,7 @@ async function loadSample(task: ImageTask): Promise<Uint8Array | string> {
     return empty ? 'no ink found (blank image)' : pixels
   } catch (err) {
     if (err instanceof DatasetError) return err.problem
-    return err instanceof Error ? err.message : String(err)
+    return errorMessage(err)
   }
 }
 

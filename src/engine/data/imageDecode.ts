@@ -1,5 +1,7 @@
 import sharp from 'sharp'
 
+import { errorMessage } from '@shared/errors'
+
 import { decodeBmp, isBmp, MAX_IMAGE_PIXELS } from './bmp'
 import { readInputFile } from './files'
 import { DatasetError, type GrayImage } from './types'
@@ -88,7 +90,7 @@ export async function decodeImageBuffer(
     return { width, height, data: gray }
   } catch (err) {
     if (err instanceof DatasetError) throw err
-    const message = err instanceof Error ? err.message : String(err)
+    const message = errorMessage(err)
     if (/pixel limit/i.test(message)) {
       const meta = await sharp(bytes, { limitInputPixels: false })
         .metadata()

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm, mkdir } from 'node:fs/promises'
+import { readFile, rename, rm, mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 
 import { describeIssues, errorMessage } from '@shared/errors'
-import { exists, makeDirs } from '@shared/node/files'
+import { exists, makeDirs, writeFileDurable } from '@shared/node/files'
 import {
   checkModelDestination,
   MODEL_FILES,
@@ -29,17 +29,6 @@ export interface SaveModelOptions {
 export interface LoadedModel {
   model: tf.LayersModel
   metadata: ModelMetadata
-}
-
-/** Writes `data` and flushes it to disk before resolving, so a rename after it publishes whole files. */
-const durableWriteFile: FileWriter = async (path, data) => {
-  const handle = await open(path, 'w')
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }
 
 /** Folders of this process whose save is between its renames (recovery waits for them). */
@@ -88,7 +77,7 @@ export async function saveModel(
     )
   }
   await checkModelDestination(dir)
-  const writeFile = options.writeFile ?? durableWriteFile
+  const writeFile = options.writeFile ?? writeFileDurable
   const artifacts = await captureArtifacts(model)
   const weightData = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData))
   const modelJson = {

@@ -229,6 +229,17 @@ export async function renameRetrying(
   }
 }
 
+/** Writes `data` and flushes it to disk before resolving, so a rename after it publishes whole files. */
+export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w')
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the new one, never a mix: the data
  * goes to a temporary sibling, is flushed to disk, then renamed over the target.
@@ -241,13 +252,7 @@ export async function writeFileAtomic(
   await makeDirs(dirname(path))
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    const handle = await open(tmp, 'w')
-    try {
-      await handle.writeFile(data)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await writeFileDurable(tmp, data)
     await renameRetrying(tmp, path, options)
   } catch (error) {
     await rm(tmp, { force: true })

@@ -93,6 +93,22 @@ async function bundledModel(): Promise<void> {
   })
 }
 
+/** Imports the folder dataset and trains one run on it to the end. */
+async function completedRun(
+  session: ReturnType<typeof open>,
+  config: Record<string, unknown> = { preset: 'fast', epochs: 1 },
+): Promise<{ datasetId: string; runId: string }> {
+  const dataset = await session.call('dataset.importFolder', { path: await folderDataset() })
+  const { runId } = await session.call('training.start', { datasetId: dataset.id, config })
+  await until(() =>
+    session.events.some(
+      (e) =>
+        e.name === 'training.state' && e.payload.runId === runId && e.payload.state === 'completed',
+    ),
+  )
+  return { datasetId: dataset.id, runId }
+}
+
 async function folderDataset(): Promise<string> {
   const dir = join(workDir, 'digits')
   for (const label of ['a', 'b', 'c']) {
@@ -169,15 +185,9 @@ describe('services with an in-process engine host', () => {
   })
 
   it('trains a run: events, history on disk, model, evaluation, classification, export', async () => {
-    const { call, events } = open(inProcessHosts(createFakeEngine()))
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 2 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call, events } = session
+    const { runId } = await completedRun(session, { preset: 'fast', epochs: 2 })
     const states = events.filter((e) => e.name === 'training.state').map((e) => e.payload.state)
     expect(states).toEqual(['starting', 'running', 'completed'])
     const progress = events.filter((e) => e.name === 'training.progress')
@@ -571,20 +581,14 @@ describe('services with an in-process engine host', () => {
 
   it('marks the active run: the bundled model by default, the activated one, the fallback', async () => {
     await bundledModel()
-    const { call, events } = open(inProcessHosts(createFakeEngine()))
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
     const activeIds = async () =>
       (await call('runs.list', {})).filter((r) => r.active).map((r) => r.id)
     expect(await activeIds()).toEqual(['builtin-mnist'])
     expect((await call('runs.get', { runId: 'builtin-mnist' })).active).toBe(true)
 
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 1 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const { runId } = await completedRun(session)
     expect(await activeIds()).toEqual(['builtin-mnist'])
     expect((await call('runs.get', { runId })).active).toBe(false)
 
@@ -709,15 +713,9 @@ describe('services with an in-process engine host', () => {
         return base.evaluateModel(...args)
       },
     }
-    const { call, events } = open(inProcessHosts(engine))
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 1 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const session = open(inProcessHosts(engine))
+    const { call } = session
+    const { runId } = await completedRun(session)
     const caller = new AbortController()
     const evaluation = call('evaluation.run', { runId }, caller.signal)
     await new Promise((r) => setTimeout(r, 50))
@@ -728,15 +726,9 @@ describe('services with an in-process engine host', () => {
   })
 
   it('exports as a whole or not at all, and explains file-system errors', async () => {
-    const { call, events } = open(inProcessHosts(createFakeEngine()))
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 1 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { runId } = await completedRun(session)
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined)
     const file = join(workDir, 'a-file')
     await writeFile(file, 'x')
