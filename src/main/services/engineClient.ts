@@ -146,6 +146,8 @@ export class EngineClient {
       try {
         host.transport.send({ type: 'request', id, method, params })
         options.signal?.addEventListener('abort', onAbort, { once: true })
+        // Aborted while the host was starting: the 'abort' event has passed already.
+        if (options.signal?.aborted) onAbort()
       } catch (error) {
         host.pending.delete(id)
         settle()

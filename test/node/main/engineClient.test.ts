@@ -78,6 +78,11 @@ describe('EngineClient over child_process.fork', () => {
     await new Promise((r) => setTimeout(r, 50))
     controller.abort()
     expect(await running).toEqual({ cancelled: 'r9' })
+    // Aborted while the call still waited for the host: the cancel follows the request.
+    const early = new AbortController()
+    const waiting = client.call('training.run', { runId: 'r10' } as never, { signal: early.signal })
+    early.abort()
+    expect(await waiting).toEqual({ cancelled: 'r10' })
     await expect(
       client.call('dataset.forget', { id: 'x' }, { signal: controller.signal }),
     ).rejects.toMatchObject({ name: 'AbortError' })
