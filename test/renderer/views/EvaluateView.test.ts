@@ -50,6 +50,45 @@ describe('EvaluateView', () => {
     expect(fake.callsTo('evaluation.samples').at(-1)).toEqual({ runId: 'run-new', indices: [3, 4] })
   })
 
+  it('writes counts as a person would: spaced labels, singular nouns, thousands separators', async () => {
+    const big = makeReport({
+      count: 12_345,
+      confusion: [
+        [4_000, 1, 0],
+        [0, 4_000, 1],
+        [1, 0, 4_342],
+      ],
+    })
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => big,
+      'evaluation.samples': ({ indices }) => indices.map((i) => makeSample(i, 0)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+
+    const item = wrapper.get('[data-testid="misclassified-gallery"] .gallery-text > span')
+    expect(item.text()).toBe('actual cat · predicted dog')
+    expect(wrapper.text()).toContain('of 12,345 test images')
+
+    const matrix = wrapper.get('[data-testid="confusion-matrix"]')
+    expect(matrix.get('[data-cell="2-2"]').text()).toBe('4,342')
+    expect(matrix.get('[data-cell="2-2"]').attributes('aria-label')).toBe(
+      'Actual eel, predicted eel: 4,342 samples',
+    )
+    expect(matrix.get('[data-cell="0-1"]').attributes('aria-label')).toBe(
+      'Actual cat, predicted dog: 1 sample',
+    )
+
+    await matrix.get('[data-cell="0-1"]').trigger('click')
+    await settle()
+    const panel = wrapper.get('[data-testid="cell-samples"]')
+    expect(panel.text()).toContain('1 image')
+    expect(panel.text()).not.toContain('1 images')
+  })
+
   it('moves between cells with the arrow keys', async () => {
     const { pinia } = setupFake({
       'runs.list': () => [makeRun()],

@@ -59,6 +59,40 @@ describe('TrainView', () => {
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)
   })
 
+  it('writes the batch counter and the dataset size with thousands separators', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({ id: 'mnist', name: 'MNIST', trainSize: 60_000, labels: ['a', 'b'] }),
+      ],
+      'training.start': () => ({ runId: 'run-1' }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    expect(wrapper.get('.view-header p').text()).toContain('60,000 training images, 2 classes')
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.progress', {
+      runId: 'run-1',
+      progress: {
+        kind: 'batch',
+        epoch: 0,
+        batch: 1_499,
+        batchesPerEpoch: 1_875,
+        step: 1_499,
+        loss: 0.3,
+        accuracy: 0.9,
+        samplesPerSecond: 1_234,
+        etaSeconds: 60,
+        elapsedSeconds: 30,
+      },
+    })
+    await vi.waitFor(() => {
+      expect(wrapper.get('[data-testid="stat-epoch"]').element.parentElement!.textContent).toMatch(
+        /batch 1,500 \/\s+1,875/,
+      )
+    })
+  })
+
   it('an emptied number field names the field, marks it invalid and sends nothing', async () => {
     const { fake, pinia } = setupFake({
       'dataset.list': () => [makeDataset({ id: 'mnist', name: 'MNIST' })],

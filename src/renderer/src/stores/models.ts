@@ -4,6 +4,7 @@ import { computed, ref, shallowRef } from 'vue'
 
 import { createRunsClient } from '@renderer/api/runs'
 import { errorMessage } from '@renderer/lib/errors'
+import { formatQuantity } from '@renderer/lib/format'
 import { isActiveState } from '@renderer/lib/runState'
 import { useAppStore } from './app'
 
@@ -148,7 +149,10 @@ export const useModelsStore = defineStore('models', () => {
     try {
       const result = await client.exportRun(id, destination.trim())
       exportResult.value = { runId: id, ...result }
-      app.notify(`Exported ${result.files.length} files to ${result.path}`, 'success')
+      app.notify(
+        `Exported ${formatQuantity(result.files.length, 'file')} to ${result.path}`,
+        'success',
+      )
       return exportResult.value
     } catch (error) {
       app.notifyError(error, 'Export failed')
