@@ -126,6 +126,39 @@ describe('TrainView', () => {
     expect(fake.callsTo('training.start')).toHaveLength(1)
   })
 
+  it.each(['classic', 'fast', 'accurate'] as const)(
+    "the %s preset's augmentation sits on its sliders' steps, and the labels say the same",
+    async (preset) => {
+      const { pinia } = setupFake({ 'dataset.list': () => [makeDataset()] })
+      await useDatasetStore().refresh()
+      const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+      await wrapper.get('[data-testid="preset-select"]').setValue(preset)
+      await wrapper.get('[data-testid="augment-enabled"]').setValue(true)
+      const sliders = wrapper.findAll('fieldset.augment input[type="range"]')
+      expect(sliders).toHaveLength(3)
+      const augmentation = PRESETS[preset].defaults.augmentation
+      const values = [augmentation.rotation, augmentation.zoom, augmentation.shift]
+      sliders.forEach((slider, i) => {
+        const input = slider.element as HTMLInputElement
+        const [min, max, step] = [Number(input.min), Number(input.max), Number(input.step)]
+        const value = values[i]!
+        expect(value).toBeGreaterThanOrEqual(min)
+        expect(value).toBeLessThanOrEqual(max)
+        const steps = (value - min) / step
+        expect(
+          Math.abs(steps - Math.round(steps)),
+          `${input.name || i}: ${value} on step ${step}`,
+        ).toBeLessThan(1e-9)
+      })
+      const labels = wrapper.findAll('fieldset.augment .field > span').map((l) => l.text())
+      expect(labels).toEqual([
+        `Rotation ±${augmentation.rotation}°`,
+        `Zoom ±${Math.round(augmentation.zoom * 100)}%`,
+        `Shift ±${augmentation.shift} px`,
+      ])
+    },
+  )
+
   it('cannot start without a dataset', async () => {
     const { pinia } = setupFake()
     const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
