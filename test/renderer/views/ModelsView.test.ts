@@ -1,9 +1,10 @@
 import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import { useModelsStore } from '@renderer/stores/models'
 import ModelsView from '@renderer/views/ModelsView.vue'
-import { makeRun, makeRunDetail } from '../helpers/fixtures'
+import { letChartsLayOut, xTicks } from '../helpers/chartCanvas'
+import { makeEpoch, makeRun, makeRunDetail } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('ModelsView', () => {
@@ -87,5 +88,27 @@ describe('ModelsView', () => {
     await settle()
     expect(chart()).toMatch(/with the validation accuracy of Second\./)
     expect(chart()).toMatch(/Second \(validation\): 78\.0%/)
+  })
+
+  it('labels the epoch axes of a short run with whole epochs (no 1.5)', async () => {
+    letChartsLayOut()
+    try {
+      const { pinia } = setupFake({
+        'runs.list': () => [makeRun({ id: 'run-1', name: 'First' })],
+        'runs.get': () => makeRunDetail({ history: [makeEpoch(0), makeEpoch(1)] }),
+      })
+      await useModelsStore().refresh()
+      const wrapper = mount(ModelsView, { global: { plugins: [pinia] }, attachTo: document.body })
+      await settle()
+      await wrapper.get('button[aria-pressed="false"]').trigger('click')
+      await settle()
+      for (const chart of ['run-history-chart', 'accuracy-history-chart']) {
+        const ticks = xTicks(wrapper.get(`[data-testid="${chart}"] canvas`).element)
+        expect(ticks, chart).toEqual([1, 2])
+      }
+      wrapper.unmount()
+    } finally {
+      vi.restoreAllMocks()
+    }
   })
 })
