@@ -109,6 +109,39 @@ describe('EvaluateView', () => {
     wrapper.unmount()
   })
 
+  it('Esc (or Close) closes the cell panel and puts the focus back on its cell', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': ({ indices }) => indices.map((i) => makeSample(i, 0)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] }, attachTo: document.body })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const panel = () => wrapper.get('[data-testid="cell-samples"]')
+
+    const cell = wrapper.get('[data-cell="2-0"]')
+    await cell.trigger('click')
+    await settle()
+    expect(panel().text()).toContain('Actual eel → predicted cat')
+    ;(panel().get('button').element as HTMLButtonElement).focus()
+    document.activeElement!.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }),
+    )
+    await settle()
+    expect(panel().text()).toContain('No cell selected')
+    expect(document.activeElement).toBe(wrapper.get('[data-cell="2-0"]').element)
+
+    await wrapper.get('[data-cell="1-2"]').trigger('click')
+    await settle()
+    await panel().get('button').trigger('click')
+    await settle()
+    expect(panel().text()).toContain('No cell selected')
+    expect(document.activeElement).toBe(wrapper.get('[data-cell="1-2"]').element)
+    wrapper.unmount()
+  })
+
   it('sorts the per-class table', async () => {
     const { pinia } = setupFake({
       'runs.list': () => [makeRun()],
