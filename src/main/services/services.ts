@@ -5,6 +5,7 @@ import type { DatasetRef, EvalSplit, HostEvent, TrainOutcome } from '@engine/hos
 import type { AppInfo, Routes, RouteName, RouteOutput } from '@shared/contract'
 import type { DatasetSummary } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
+import { ModelMetadataSchema, publicDatasetSource } from '@shared/schemas/model'
 import type { RunDetail, RunSummary } from '@shared/schemas/run'
 import { RunSummarySchema, type EpochRecord } from '@shared/schemas/run'
 import type { z } from 'zod'
@@ -462,6 +463,16 @@ export function createServices(options: ServicesOptions): Services {
 
   // ---- exports --------------------------------------------------------------------------------
 
+  /** Shortens a dataset source that older versions wrote with its full local path. */
+  async function withoutLocalPaths(metadataFile: string): Promise<void> {
+    const metadata = ModelMetadataSchema.safeParse(await readJsonOrNull(metadataFile))
+    if (!metadata.success) return
+    const source = publicDatasetSource(metadata.data.dataset.source)
+    if (source === metadata.data.dataset.source) return
+    const raw = (await readJsonOrNull(metadataFile)) as { dataset: Record<string, unknown> }
+    await writeJsonAtomic(metadataFile, { ...raw, dataset: { ...raw.dataset, source } })
+  }
+
   async function exportRun(
     runId: string,
     destination: string,
@@ -476,7 +487,10 @@ export function createServices(options: ServicesOptions): Services {
     let target = join(destination, base)
     for (let n = 2; await exists(target); n++) target = join(destination, `${base}-${n}`)
     await mkdir(target)
-    if (modelDir) await cp(modelDir, join(target, 'model'), { recursive: true })
+    if (modelDir) {
+      await cp(modelDir, join(target, 'model'), { recursive: true })
+      await withoutLocalPaths(join(target, 'model', 'metadata.json'))
+    }
     const report = join(target, 'report')
     const loss = lossChartSvg(detail.history)
     const accuracy = accuracyChartSvg(detail.history)
