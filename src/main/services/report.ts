@@ -140,7 +140,7 @@ export function lineChartSvg(options: LineChartOptions): string {
   xTicks.forEach((x, i) => {
     if (i % step !== 0) return
     grid.push(
-      `<text x="${sx(x).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${niceNumber(x)}</text>`,
+      `<text x="${sx(x).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${Number.isInteger(x) ? count(x) : niceNumber(x)}</text>`,
     )
   })
   const lines = options.series.map((s) => {
@@ -366,17 +366,18 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th { background: #f5f5f5; text-align: left; }
+table.facts td { text-align: left; }
 .cm td.diag { background: #dcfce7; font-weight: 600; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 </style>
 </head>
 <body>
 <h1>InkLab report: ${escapeXml(run.name)}</h1>
-<table>
+<table class="facts">
 ${table}
 </table>
 <h2>Training settings</h2>
-<table>
+<table class="facts">
 ${settings}
 </table>
 <div class="charts">

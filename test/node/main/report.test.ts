@@ -3,7 +3,7 @@ import type { RunDetail } from '@shared/schemas/run'
 import { TrainConfigSchema } from '@shared/schemas/training'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { reportHtml } from '../../../src/main/services/report'
+import { lossChartSvg, reportHtml } from '../../../src/main/services/report'
 
 const CREATED = '2025-01-02T10:00:00.000Z'
 const FINISHED = '2025-01-02T10:05:30.000Z'
@@ -124,5 +124,30 @@ describe('reportHtml', () => {
     expect(row(html, 'Evaluated samples')).toBe('12,345')
     expect(html).toContain('<td class="diag">6,100</td>')
     expect(html).toContain('<td>6,225</td>')
+  })
+})
+
+describe('lossChartSvg', () => {
+  it('labels the epoch axis with whole epochs ("2", not "2.00")', () => {
+    const epoch = (e: number) => ({
+      kind: 'epoch' as const,
+      epoch: e,
+      epochs: 2,
+      step: (e + 1) * 10,
+      loss: 1 / (e + 1),
+      accuracy: 0.5,
+      learningRate: 0.001,
+      samplesPerSecond: 10,
+      etaSeconds: 0,
+      elapsedSeconds: 1,
+      improved: true,
+    })
+    const svg = lossChartSvg([epoch(0), epoch(1)])
+    const xLabels = [...svg.matchAll(/<text [^>]*text-anchor="middle">([^<]*)<\/text>/g)].map(
+      (m) => m[1],
+    )
+    expect(xLabels).toEqual(expect.arrayContaining(['1', '2', 'epoch']))
+    expect(xLabels).not.toContain('1.00')
+    expect(xLabels).not.toContain('2.00')
   })
 })
