@@ -1,3 +1,4 @@
+import type { Classification } from '@shared/contract'
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
@@ -17,6 +18,16 @@ function pointer(type: string, x: number, y: number): PointerEvent {
     bubbles: true,
     cancelable: true,
   })
+}
+
+/** A classification whose top label is `label` (90%), with a blank 28x28 input. */
+function answer(label: string): Classification {
+  return {
+    prediction: { label, index: Number(label), confidence: 0.9, top: [{ label, p: 0.9 }] },
+    input: BLANK_PIXELS,
+    empty: false,
+    modelId: 'builtin-mnist',
+  }
 }
 
 describe('DrawView', () => {
@@ -69,12 +80,7 @@ describe('DrawView', () => {
 
   it('coming back to the view shows an empty pad with no old prediction', async () => {
     const { pinia } = setupFake({
-      'draw.classify': () => ({
-        prediction: { label: '7', index: 7, confidence: 0.9, top: [{ label: '7', p: 0.9 }] },
-        input: BLANK_PIXELS,
-        empty: false,
-        modelId: 'builtin-mnist',
-      }),
+      'draw.classify': () => answer('7'),
     })
     const first = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
     const pad = first.get('[data-testid="draw-pad"]').element
@@ -93,12 +99,6 @@ describe('DrawView', () => {
   })
 
   it('classifying a file clears the drawing, and shows the file and the 28x28 input it gave', async () => {
-    const answer = (label: string) => ({
-      prediction: { label, index: Number(label), confidence: 0.9, top: [{ label, p: 0.9 }] },
-      input: BLANK_PIXELS,
-      empty: false,
-      modelId: 'builtin-mnist',
-    })
     const { fake, pinia } = setupFake({
       'draw.classify': () => answer('7'),
       'draw.classifyFile': () => answer('3'),
@@ -131,12 +131,7 @@ describe('DrawView', () => {
 
   it('a file that cannot be classified leaves the drawing and its prediction alone', async () => {
     const { pinia } = setupFake({
-      'draw.classify': () => ({
-        prediction: { label: '7', index: 7, confidence: 0.9, top: [{ label: '7', p: 0.9 }] },
-        input: BLANK_PIXELS,
-        empty: false,
-        modelId: 'builtin-mnist',
-      }),
+      'draw.classify': () => answer('7'),
       'draw.classifyFile': () => {
         throw new Error('file not found')
       },
