@@ -465,12 +465,14 @@ export function createServices(options: ServicesOptions): Services {
 
   /** Shortens a dataset source that older versions wrote with its full local path. */
   async function withoutLocalPaths(metadataFile: string): Promise<void> {
-    const metadata = ModelMetadataSchema.safeParse(await readJsonOrNull(metadataFile))
+    const raw = await readJsonOrNull(metadataFile)
+    const metadata = ModelMetadataSchema.safeParse(raw)
     if (!metadata.success) return
     const source = publicDatasetSource(metadata.data.dataset.source)
     if (source === metadata.data.dataset.source) return
-    const raw = (await readJsonOrNull(metadataFile)) as { dataset: Record<string, unknown> }
-    await writeJsonAtomic(metadataFile, { ...raw, dataset: { ...raw.dataset, source } })
+    // Everything else stays as written (fields a newer version added included).
+    const written = raw as { dataset: Record<string, unknown> }
+    await writeJsonAtomic(metadataFile, { ...written, dataset: { ...written.dataset, source } })
   }
 
   async function exportRun(
