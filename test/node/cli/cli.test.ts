@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
+import * as ort from 'onnxruntime-node'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 
@@ -419,5 +420,59 @@ describe('inklab bench', () => {
     expect(wasm?.available).toBe(true)
     expect(wasm?.train?.samplesPerSec).toBeGreaterThan(0)
     expect(r.stderr).toMatch(/wasm/)
+  })
+})
+
+describe('inklab export', () => {
+  const bundled = join(ROOT, 'resources', 'models', 'mnist')
+
+  it('writes Keras and ONNX files, the format taken from the file name', async () => {
+    const dir = join(work, 'exports')
+    for (const [name, format] of [
+      ['mnist.h5', 'keras'],
+      ['mnist.onnx', 'onnx'],
+    ] as const) {
+      const r = await inklab(['export', '--model', bundled, '--out', join(dir, name), '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      const result = lastJson(r.stdout)
+      expect(result).toMatchObject({ format, path: join(dir, name) })
+      expect(result.bytes).toBe(readFileSync(join(dir, name)).byteLength)
+    }
+    // Each file is what its format's reader expects (the round trips are tested in the engine).
+    expect(readFileSync(join(dir, 'mnist.h5')).subarray(0, 8).toString('latin1')).toBe(
+      '\x89HDF\r\n\x1a\n',
+    )
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'mnist.onnx')))
+    expect(session.outputNames).toEqual(['probabilities'])
+    await session.release()
+  })
+
+  it('writes a TF.js folder with --format tfjs', async () => {
+    const out = join(work, 'exports', 'tfjs-model')
+    const r = await inklab(['export', '--model', bundled, '--format', 'tfjs', '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+ kB\)/)
+    expect(existsSync(join(out, 'model.json'))).toBe(true)
+  })
+
+  it('names --out when it is a folder or under a file, and writes nothing', async () => {
+    const folder = await inklab(['export', '--model', bundled, '--format', 'onnx', '--out', work])
+    expect(folder.code).toBe(1)
+    expectOneLineError(folder, /--out .*: is a folder; give a file name such as .*model\.onnx/)
+    const file = join(work, 'plain.txt')
+    writeFileSync(file, 'x')
+    const under = await inklab(['export', '--model', bundled, '--out', join(file, 'm.h5')])
+    expect(under.code).toBe(1)
+    expectOneLineError(under, /--out .*m\.h5: .*plain\.txt is a file, not a folder/)
+    expect(readFileSync(file, 'utf8')).toBe('x')
+  })
+
+  it('asks for --format when the file name does not say it', async () => {
+    const r = await inklab(['export', '--model', bundled, '--out', join(work, 'model.bin')])
+    expect(r.code).toBe(2)
+    expectOneLineError(r, /--format is required/)
+    const wrong = await inklab(['export', '--model', bundled, '--format', 'pt', '--out', 'x'])
+    expect(wrong.code).toBe(2)
+    expectOneLineError(wrong, /--format must be one of tfjs, keras, onnx/)
   })
 })
