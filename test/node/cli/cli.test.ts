@@ -272,6 +272,8 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
         label: string
         confidence: number
         top: Array<{ label: string; p: number }>
+        probabilities: number[]
+        input: string
       }>
     }
     expect(predictions).toHaveLength(10)
@@ -279,6 +281,11 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
       expect(p.top).toHaveLength(3)
       expect(p.top[0].label).toBe(p.label)
       expect(p.confidence).toBeCloseTo(p.top[0].p, 6)
+      // The whole softmax and the 28x28 input the model saw, to check exports against.
+      expect(p.probabilities).toHaveLength(10)
+      expect(p.probabilities[Number(p.label)]).toBe(p.confidence)
+      expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+      expect(Buffer.from(p.input, 'base64')).toHaveLength(784)
     }
     const correct = predictions.filter((p, i) => p.label === files[i].label).length
     expect(correct).toBeGreaterThanOrEqual(8)
@@ -474,5 +481,24 @@ describe('inklab export', () => {
     const wrong = await inklab(['export', '--model', bundled, '--format', 'pt', '--out', 'x'])
     expect(wrong.code).toBe(2)
     expectOneLineError(wrong, /--format must be one of tfjs, keras, onnx/)
+  })
+})
+
+describe('inklab predict', () => {
+  it('prints a long --json line whole through a pipe (the exit waits for stdout)', async () => {
+    const image = join(work, 'digit.png')
+    const pixels = Buffer.alloc(28 * 28)
+    for (let y = 6; y < 22; y++) pixels.fill(255, y * 28 + 12, y * 28 + 16)
+    await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(image)
+    const files = Array.from({ length: 200 }, () => image)
+    const bundled = join(ROOT, 'resources', 'models', 'mnist')
+    const r = await inklab(['predict', '--model', bundled, ...files, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.length).toBeGreaterThan(200_000)
+    const { predictions } = lastJson(r.stdout) as { predictions: Array<{ label: string }> }
+    expect(predictions).toHaveLength(200)
+    expect(predictions[0].label).toBe('1')
   })
 })
