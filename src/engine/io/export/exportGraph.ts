@@ -155,6 +155,13 @@ class LayerReader {
     return { shape: [...tensor.shape], values: Float32Array.from(tensor.dataSync()) }
   }
 
+  /** The kernel and bias of a Conv2D or Dense layer (InkLab always gives them a bias). */
+  kernelAndBias(): { kernel: WeightArray; bias: WeightArray } {
+    this.expect('useBias', true)
+    this.weightRoles(['kernel', 'bias'])
+    return { kernel: this.weight('kernel'), bias: this.weight('bias') }
+  }
+
   /** Checks that the layer holds exactly the weights `roles` name, no more. */
   weightRoles(roles: string[]): void {
     const found = this.layer.weights.map((w) => w.originalName.split('/').pop())
@@ -214,8 +221,6 @@ export function exportGraphOf(model: tf.LayersModel, metadata: ModelMetadata): E
         case 'conv2d':
           imageInput()
           read.expect('dilationRate', [1, 1])
-          read.expect('useBias', true)
-          read.weightRoles(['kernel', 'bias'])
           layers.push({
             ...base,
             kind,
@@ -224,8 +229,7 @@ export function exportGraphOf(model: tf.LayersModel, metadata: ModelMetadata): E
             strides: read.pair('strides'),
             padding: read.padding(),
             activation: read.activation(),
-            kernel: read.weight('kernel'),
-            bias: read.weight('bias'),
+            ...read.kernelAndBias(),
           })
           break
         case 'maxPool2d':
@@ -258,23 +262,18 @@ export function exportGraphOf(model: tf.LayersModel, metadata: ModelMetadata): E
           layers.push({ ...base, kind, rate: read.number('rate') })
           break
         case 'flatten':
-          layers.push({ ...base, kind })
-          break
         case 'globalAveragePool':
           imageInput()
           layers.push({ ...base, kind })
           break
         case 'dense':
           if (shape.length !== 1) read.fail(`its input is ${JSON.stringify(shape)}, not a vector`)
-          read.expect('useBias', true)
-          read.weightRoles(['kernel', 'bias'])
           layers.push({
             ...base,
             kind,
             units: read.number('units'),
             activation: read.activation(),
-            kernel: read.weight('kernel'),
-            bias: read.weight('bias'),
+            ...read.kernelAndBias(),
           })
           break
       }

@@ -105,13 +105,11 @@ const ACTIVATION_OPS: Record<
 class GraphBuilder {
   readonly nodes: Node[] = []
   readonly initializers: Initializer[] = []
-  /** The tensor the next layer reads, and whether it is an image (NCHW) or a vector. */
+  /** The tensor the next layer reads. */
   private current: string = ONNX_INPUT
-  private image: boolean
 
   constructor(inputShape: number[]) {
-    this.image = inputShape.length === 3
-    if (this.image) {
+    if (inputShape.length === 3) {
       this.add({
         op: 'Transpose',
         name: 'input/nchw',
@@ -143,6 +141,17 @@ class GraphBuilder {
       name: `${layer}/${activation}`,
       inputs: [this.current],
       output,
+    })
+  }
+
+  /** (N, ...) to (N, features): the end of the image part of the network. */
+  private flatten(name: string, output: string): void {
+    this.add({
+      op: 'Flatten',
+      name,
+      inputs: [this.current],
+      output,
+      attributes: [{ name: 'axis', int: 1 }],
     })
   }
 
@@ -210,26 +219,15 @@ class GraphBuilder {
         this.add({ op: 'Identity', name, inputs: [this.current], output })
         return
       case 'flatten':
-        if (this.image) {
-          // Keras flattens (H, W, C) in that order: back to NHWC before flattening.
-          this.add({
-            op: 'Transpose',
-            name: `${name}/nhwc`,
-            inputs: [this.current],
-            output: `${name}/nhwc`,
-            attributes: [{ name: 'perm', ints: [0, 2, 3, 1] }],
-          })
-          this.add({
-            op: 'Flatten',
-            name,
-            inputs: [this.current],
-            output,
-            attributes: [{ name: 'axis', int: 1 }],
-          })
-          this.image = false
-        } else {
-          this.add({ op: 'Identity', name, inputs: [this.current], output })
-        }
+        // Keras flattens (H, W, C) in that order: back to NHWC before flattening.
+        this.add({
+          op: 'Transpose',
+          name: `${name}/nhwc`,
+          inputs: [this.current],
+          output: `${name}/nhwc`,
+          attributes: [{ name: 'perm', ints: [0, 2, 3, 1] }],
+        })
+        this.flatten(name, output)
         return
       case 'globalAveragePool':
         this.add({
@@ -238,14 +236,7 @@ class GraphBuilder {
           inputs: [this.current],
           output: `${name}/pool`,
         })
-        this.add({
-          op: 'Flatten',
-          name,
-          inputs: [this.current],
-          output,
-          attributes: [{ name: 'axis', int: 1 }],
-        })
-        this.image = false
+        this.flatten(name, output)
         return
       case 'dense': {
         const kernel = this.weight(`${name}/kernel`, layer.kernel.shape, layer.kernel.values)
