@@ -1,5 +1,7 @@
-// h5wasm (the HDF5 C library compiled to WebAssembly) is ESM-only, so it is imported on first use
-// rather than at load time: the CLI and the engine host are CommonJS bundles.
+// h5wasm (the HDF5 C library compiled to WebAssembly, 5 MB of JavaScript) is bundled into the
+// build, as a devDependency, rather than loaded from node_modules: it is ESM-only, and Electron
+// cannot always import ESM from inside the app's asar archive. It is imported on first use, so the
+// CLI and the engine host do not parse it unless a Keras export is made.
 type H5wasm = typeof import('h5wasm/node')
 
 let loading: Promise<H5wasm> | null = null
