@@ -6,7 +6,7 @@ import { EXPORT_FORMATS, type ExportFormat } from '@shared/schemas/export'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
-import { loadModel, saveModel } from '../modelFiles'
+import { loadModel, ModelFileError, saveModel } from '../modelFiles'
 import { exportGraphOf } from './exportGraph'
 import { writeKerasH5 } from './kerasH5'
 import { encodeOnnxModel } from './onnxModel'
@@ -183,7 +183,15 @@ export async function writeModelExport(
   await checkExportDestination(out, format)
   let bytes: number
   if (format === 'tfjs') {
-    await saveModel(out, model, metadata)
+    try {
+      await saveModel(out, model, metadata)
+    } catch (error) {
+      // "is not a model folder", "permission denied": problems of the destination the user chose.
+      if (error instanceof ModelFileError && error.file === out) {
+        throw new ExportDestinationError(out, error.problem)
+      }
+      throw error
+    }
     bytes = await folderBytes(out)
   } else {
     const graph = exportGraphOf(model, metadata)

@@ -150,8 +150,9 @@ describe('exportModel', () => {
     const out = join(tmp.dir, 'mine')
     await mkdir(out)
     await writeFile(join(out, 'thesis.tex'), 'x')
-    await expect(exportModel({ modelDir: source, format: 'tfjs', out })).rejects.toThrow(
-      /is not a model folder \(it holds thesis\.tex\)/,
+    const refused = exportModel({ modelDir: source, format: 'tfjs', out })
+    expect(await refusedWith(refused)).toMatch(
+      new RegExp(`^${out}: is not a model folder \\(it holds thesis\\.tex\\)`),
     )
     expect(await readFile(join(out, 'thesis.tex'), 'utf8')).toBe('x')
   })
