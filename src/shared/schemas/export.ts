@@ -4,6 +4,16 @@ import { z } from 'zod'
 export const ExportFormatSchema = z.enum(['tfjs', 'keras', 'onnx'])
 export type ExportFormat = z.infer<typeof ExportFormatSchema>
 
+/** What an export wrote. */
+export interface ExportResult {
+  format: ExportFormat
+  /** The file (Keras, ONNX) or folder (TF.js) written, absolute. */
+  path: string
+  /** Size on disk (a folder: its files together). */
+  bytes: number
+  seconds: number
+}
+
 /** What each export format is, for the CLI's help, the Models view and the exported file names. */
 export interface ExportFormatInfo {
   /** Short name for menus and messages. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 
-import { EXPORT_FORMATS, type ExportFormat } from '@shared/schemas/export'
+import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from '@shared/schemas/export'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
@@ -16,6 +16,7 @@ export type { ExportGraph, ExportLayer, ExportLayerKind } from './exportGraph'
 export { KERAS_FORMAT_VERSION, KERAS_METADATA_ATTRIBUTE, kerasModelConfig } from './kerasH5'
 export { ONNX_INPUT, ONNX_METADATA_KEYS, ONNX_OPSET, ONNX_OUTPUT } from './onnxModel'
 export { loadH5wasm } from './h5wasm'
+export type { ExportResult } from '@shared/schemas/export'
 
 /** The export's destination is unusable; the message starts with the path. */
 export class ExportDestinationError extends Error {
@@ -26,16 +27,6 @@ export class ExportDestinationError extends Error {
     this.name = 'ExportDestinationError'
     this.path = path
   }
-}
-
-/** What `exportModel` wrote. */
-export interface ExportResult {
-  format: ExportFormat
-  /** The file (Keras, ONNX) or folder (TF.js) written, absolute. */
-  path: string
-  /** Size on disk (a folder: its files together). */
-  bytes: number
-  seconds: number
 }
 
 /** Options of `exportModel` and `writeModelExport`. */
@@ -120,12 +111,28 @@ export async function checkExportDestination(out: string, format: ExportFormat):
     if (!extensions.some((ext) => lower.endsWith(ext))) {
       throw new ExportDestinationError(
         path,
-        `a ${title} file name must end in ${extensions.join(' or ')}` +
+        `the file name must end in ${extensions.join(' or ')} for ${title} export` +
           (format === 'keras' ? ' (keras.models.load_model picks the format by it)' : ''),
       )
     }
   }
   await ensureFolder(path, dirname(path))
+}
+
+/** Temporary files of exports killed midway older than this are removed by the next export. */
+const STALE_TEMP_MS = 10 * 60 * 1000
+
+/** Removes `.<name>.tmp-*` siblings of `out` that an export killed midway left behind. */
+async function removeStaleTemps(out: string): Promise<void> {
+  const prefix = `.${basename(out)}.tmp-`
+  const dir = dirname(out)
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!name.startsWith(prefix)) continue
+    const info = await stat(join(dir, name)).catch(() => null)
+    if (info?.isFile() && Date.now() - info.mtimeMs > STALE_TEMP_MS) {
+      await rm(join(dir, name), { force: true })
+    }
+  }
 }
 
 /**
@@ -154,6 +161,7 @@ async function publishFile(
     const { size } = await stat(tmp)
     await beforePublish?.(tmp)
     await rename(tmp, out)
+    await removeStaleTemps(out)
     return size
   } catch (error) {
     await rm(tmp, { force: true })

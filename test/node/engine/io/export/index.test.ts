@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import * as tf from '@tensorflow/tfjs'
@@ -61,10 +61,10 @@ describe('checkExportDestination', () => {
 
   it('refuses a name Keras or onnxruntime would not read as the format', async () => {
     expect(await refusedWith(checkExportDestination(join(tmp.dir, 'm.keras'), 'keras'))).toMatch(
-      /a Keras \(\.h5\) file name must end in \.h5 or \.hdf5 \(keras\.models\.load_model picks/,
+      /the file name must end in \.h5 or \.hdf5 for Keras \(\.h5\) export \(keras\.models\.load_model picks/,
     )
     expect(await refusedWith(checkExportDestination(join(tmp.dir, 'm.h5'), 'onnx'))).toMatch(
-      /an? ONNX file name must end in \.onnx/,
+      /the file name must end in \.onnx for ONNX export$/,
     )
     expect(await refusedWith(checkExportDestination(join(tmp.dir, 'm.onnx'), 'tfjs'))).toMatch(
       /TF\.js export writes a folder/,
@@ -118,13 +118,20 @@ describe('writeModelExport', () => {
     odd.dispose()
   })
 
-  it('replaces an earlier export of the same name', async () => {
+  it('replaces an earlier export of the same name, and the temp files of killed ones', async () => {
     const out = join(tmp.dir, 'm.onnx')
     await writeFile(out, 'old')
+    const killed = join(tmp.dir, '.m.onnx.tmp-0123456789ab')
+    const running = join(tmp.dir, '.m.onnx.tmp-ba9876543210')
+    await writeFile(killed, 'half')
+    await writeFile(running, 'being written')
+    const hourAgo = new Date(Date.now() - 3600_000)
+    await utimes(killed, hourAgo, hourAgo)
     const result = await writeModelExport(model, testMetadata(), { format: 'onnx', out })
     expect(result).toMatchObject({ format: 'onnx', path: out })
     expect(result.bytes).toBe((await readFile(out)).byteLength)
-    expect(await readdir(tmp.dir)).toEqual(['m.onnx'])
+    // A recent one may belong to an export still running: it stays.
+    expect((await readdir(tmp.dir)).sort()).toEqual(['.m.onnx.tmp-ba9876543210', 'm.onnx'])
   })
 })
 
