@@ -20,7 +20,7 @@ import { randomizeWeights, readKerasFile, type KerasFileContents } from './helpe
 let tmp: Awaited<ReturnType<typeof makeTmpDir>>
 let model: tf.Sequential
 let contents: KerasFileContents
-const metadata = testMetadata({ name: 'digits: fast/v2', labels: ['a', 'b', 'c'] })
+const metadata = testMetadata({ name: 'digits: fast/v2', labels: ['a', 'é', '字'] })
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -98,7 +98,7 @@ describe('Keras .h5 export: the layout keras.models.load_model reads', () => {
 
   it('carries the labels and the input convention in the inklab_metadata attribute', () => {
     const meta = JSON.parse(contents.rootAttrs[KERAS_METADATA_ATTRIBUTE] as string)
-    expect(meta.labels).toEqual(['a', 'b', 'c'])
+    expect(meta.labels).toEqual(['a', 'é', '字'])
     expect(meta.input).toEqual({ ...EXPORT_INPUT, shape: [28, 28, 1] })
     expect(meta.preprocessing).toEqual(metadata.preprocessing)
   })

@@ -28,7 +28,7 @@ beforeAll(async () => {
   tmp = await makeTmpDir('inklab-onnx-')
   model = buildModel(PRESETS.classic.architecture, 3, 1)
   out = join(tmp.dir, 'model.onnx')
-  await writeModelExport(model, testMetadata({ labels: ['x', 'y', 'z'] }), { format: 'onnx', out })
+  await writeModelExport(model, testMetadata({ labels: ['x', 'ü', '字'] }), { format: 'onnx', out })
   bytes = new Uint8Array(await readFile(out))
 })
 
@@ -54,10 +54,10 @@ describe('ONNX export', () => {
         return [text(entry[0].value), text(entry[1].value)]
       }),
     )
-    expect(JSON.parse(props[ONNX_METADATA_KEYS.labels])).toEqual(['x', 'y', 'z'])
+    expect(JSON.parse(props[ONNX_METADATA_KEYS.labels])).toEqual(['x', 'ü', '字'])
     expect(props[ONNX_METADATA_KEYS.input]).toMatch(/28x28x1 .*\[0, 1\].*white ink on black/)
     const meta = JSON.parse(props[ONNX_METADATA_KEYS.metadata])
-    expect(meta.labels).toEqual(['x', 'y', 'z'])
+    expect(meta.labels).toEqual(['x', 'ü', '字'])
     expect(meta.input.ink).toBe(EXPORT_INPUT.ink)
   })
 
