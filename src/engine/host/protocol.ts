@@ -3,7 +3,7 @@ import type { GrayImagePayload, TrainRequest } from '@shared/contract/training.r
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, ImportProgress, SampleImage } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
-import type { ExportFormat, ExportResult } from '@shared/schemas/export'
+import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
 import type { ModelMetrics, Prediction } from '@shared/schemas/model'
 import type { RunState } from '@shared/schemas/run'
 import type { TrainConfig, TrainProgress } from '@shared/schemas/training'
@@ -113,7 +113,7 @@ export interface HostMethods {
   /** Writes a model folder as Keras .h5, ONNX or a TF.js folder at `out`. */
   'model.export': {
     params: { modelDir: string; format: ExportFormat; out: string }
-    result: ExportResult
+    result: ModelExportResult
   }
 }
 

@@ -4,8 +4,8 @@ import { z } from 'zod'
 export const ExportFormatSchema = z.enum(['tfjs', 'keras', 'onnx'])
 export type ExportFormat = z.infer<typeof ExportFormatSchema>
 
-/** What an export wrote. */
-export interface ExportResult {
+/** What one model export wrote (one format). */
+export interface ModelExportResult {
   format: ExportFormat
   /** The file (Keras, ONNX) or folder (TF.js) written, absolute. */
   path: string

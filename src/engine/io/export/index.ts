@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 
-import { EXPORT_FORMATS, type ExportFormat, type ExportResult } from '@shared/schemas/export'
+import { EXPORT_FORMATS, type ExportFormat, type ModelExportResult } from '@shared/schemas/export'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
@@ -16,7 +16,7 @@ export type { ExportGraph, ExportLayer, ExportLayerKind } from './exportGraph'
 export { KERAS_FORMAT_VERSION, KERAS_METADATA_ATTRIBUTE, kerasModelConfig } from './kerasH5'
 export { ONNX_INPUT, ONNX_METADATA_KEYS, ONNX_OPSET, ONNX_OUTPUT } from './onnxModel'
 export { loadH5wasm } from './h5wasm'
-export type { ExportResult } from '@shared/schemas/export'
+export type { ModelExportResult } from '@shared/schemas/export'
 
 /** The export's destination is unusable; the message starts with the path. */
 export class ExportDestinationError extends Error {
@@ -184,7 +184,7 @@ export async function writeModelExport(
   model: tf.LayersModel,
   metadata: ModelMetadata,
   options: ExportOptions,
-): Promise<ExportResult> {
+): Promise<ModelExportResult> {
   const started = performance.now()
   const { format } = options
   const out = resolve(options.out)
@@ -215,7 +215,7 @@ export async function writeModelExport(
 /** Exports the InkLab model folder `modelDir` (see `writeModelExport`). */
 export async function exportModel(
   options: ExportOptions & { modelDir: string },
-): Promise<ExportResult> {
+): Promise<ModelExportResult> {
   const started = performance.now()
   await checkExportDestination(options.out, options.format)
   const { model, metadata } = await loadModel(options.modelDir)
