@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 
+import * as ort from 'onnxruntime-node'
 import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 
@@ -558,7 +559,34 @@ describe('serve mode in Chromium (real engine)', () => {
     await dismissToasts(page())
     await screenshot(page(), 'models')
   })
-  test('g. every view fits 1024x700 and 1280x800, light and dark: no sideways scroll, every control reachable', async () => {
+  test('g. Export in Models writes the run as TF.js, Keras .h5 and ONNX', async () => {
+    const destination = join(RESULTS_DIR, 'e2e-export')
+    rmSync(destination, { recursive: true, force: true })
+    const card = page().locator('.export-card')
+    for (const format of ['tfjs', 'keras', 'onnx']) {
+      expect(await byTestId(`export-format-${format}`).isChecked(), `${format} is ticked`).toBe(
+        true,
+      )
+    }
+    await card.locator('input.mono').fill(destination)
+    await card.getByRole('button', { name: 'Export', exact: true }).click()
+    const files = byTestId('export-files')
+    await files.waitFor({ state: 'visible', timeout: 60_000 })
+    const listed = await files.locator('li').allTextContents()
+    expect(listed).toEqual(expect.arrayContaining(['model.h5', 'model.onnx', 'model/model.json']))
+    const folder = (await files.locator('.mono').first().textContent())!.trim()
+    expect(existsSync(join(folder, 'model.h5'))).toBe(true)
+    // The ONNX file runs, with one probability per class of the run's dataset.
+    const session = await ort.InferenceSession.create(join(folder, 'model.onnx'))
+    const input = new ort.Tensor('float32', new Float32Array(2 * 784).fill(0.5), [2, 28, 28, 1])
+    const { probabilities } = await session.run({ input })
+    expect(probabilities.dims).toEqual([2, SHAPE_CLASSES.length])
+    await session.release()
+    await dismissToasts(page())
+    await screenshot(page(), 'models-export')
+  })
+
+  test('h. every view fits 1024x700 and 1280x800, light and dark: no sideways scroll, every control reachable', async () => {
     // A 10-class matrix (the bundled MNIST model on MNIST's test split), one of its cells open.
     await go('evaluate')
     await byTestId('run-select').selectOption(BUILTIN_RUN_ID)

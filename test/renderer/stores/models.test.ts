@@ -82,4 +82,24 @@ describe('useModelsStore', () => {
     await settle()
     expect(fake.callsTo('runs.list')).toHaveLength(2)
   })
+
+  it('exports the chosen formats and refuses an export with none', async () => {
+    const { fake } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1' })],
+      'runs.export': () => ({ path: '/out/inklab-run-1', files: ['model.h5'] }),
+    })
+    const models = useModelsStore()
+    expect(models.exportFormats).toEqual(['tfjs', 'keras', 'onnx'])
+    expect(await models.exportRun('run-1', ' /out ', ['keras'])).toEqual({
+      runId: 'run-1',
+      path: '/out/inklab-run-1',
+      files: ['model.h5'],
+    })
+    expect(fake.callsTo('runs.export')).toEqual([
+      { runId: 'run-1', destination: '/out', formats: ['keras'] },
+    ])
+    expect(await models.exportRun('run-1', '/out', [])).toBeNull()
+    expect(fake.callsTo('runs.export')).toHaveLength(1)
+    expect(useAppStore().toasts.at(-1)?.message).toBe('Choose at least one format to export')
+  })
 })

@@ -111,4 +111,43 @@ describe('ModelsView', () => {
       vi.restoreAllMocks()
     }
   })
+
+  it('exports the ticked formats: all three by default, none disables Export', async () => {
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1', name: 'First' })],
+      'runs.get': ({ runId }) => makeRunDetail({ id: runId, name: 'First' }),
+      'runs.export': ({ destination }) => ({
+        path: `${destination}/inklab-first-run-1`,
+        files: ['model.h5', 'model.onnx', 'model/model.json', 'report/report.html'],
+      }),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await settle()
+    await wrapper.get('button[aria-pressed="false"]').trigger('click')
+    await settle()
+    const formats = wrapper.get('[data-testid="export-formats"]')
+    expect(formats.findAll('label').map((l) => l.get('strong').text())).toEqual([
+      'TF.js',
+      'Keras (.h5)',
+      'ONNX',
+    ])
+    const card = wrapper.get('.export-card')
+    await card.get('input.mono').setValue('/tmp/out')
+    await card.get('form').trigger('submit')
+    await settle()
+    expect(fake.callsTo('runs.export')).toEqual([
+      { runId: 'run-1', destination: '/tmp/out', formats: ['tfjs', 'keras', 'onnx'] },
+    ])
+    expect(wrapper.get('[data-testid="export-files"]').text()).toContain('model.onnx')
+
+    await wrapper.get('[data-testid="export-format-tfjs"]').setValue(false)
+    await card.get('form').trigger('submit')
+    await settle()
+    expect(fake.callsTo('runs.export')[1]!.formats).toEqual(['keras', 'onnx'])
+
+    await wrapper.get('[data-testid="export-format-keras"]').setValue(false)
+    await wrapper.get('[data-testid="export-format-onnx"]').setValue(false)
+    expect(card.get('button[type="submit"]').attributes('disabled')).toBeDefined()
+  })
 })
