@@ -2,6 +2,7 @@ import { probeBackends } from '@engine/index'
 
 import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
+import { exportCommand, EXPORT_HELP } from './commands/export'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
 import { serveCommand, SERVE_HELP } from './commands/serve'
 import { trainCommand, TRAIN_HELP } from './commands/train'
@@ -15,6 +16,7 @@ Usage:
   ${TRAIN_HELP}
   ${EVAL_HELP}
   ${PREDICT_HELP}
+  ${EXPORT_HELP}
   ${BENCH_HELP}
   ${SERVE_HELP}
   inklab backends        which compute backends load here, and why not
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
+  export: exportCommand,
   bench: benchCommand,
   serve: serveCommand,
   backends: async (_argv, out) => {

@@ -20,6 +20,7 @@ export type EngineApi = Pick<
   | 'evaluateModel'
   | 'loadModel'
   | 'predictPixels'
+  | 'exportModel'
 >
 
 /** Options of the engine's `trainAndSave`. */

@@ -111,6 +111,7 @@ export class EngineHost {
     'evaluation.samples': (p) => this.evaluationSamples(p),
     'classify.image': (p) => this.classifyImage(p),
     'classify.file': (p) => this.classifyFile(p),
+    'model.export': (p) => this.engine.exportModel(p),
   }
 
   constructor(options: EngineHostOptions) {

@@ -7,6 +7,7 @@ import type {
   SampleImage,
 } from '@shared/schemas/dataset'
 import type { EvaluationReport, EvaluationSummary, SplitName } from '@shared/schemas/evaluation'
+import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
 import type { ModelMetrics, Prediction } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 
@@ -118,6 +119,12 @@ export interface EngineHostApi {
     image: GrayImagePayload
   }): Promise<HostClassification>
   'classify.file'(params: { modelDir: string; path: string }): Promise<HostClassification>
+  /** Writes a model folder as Keras .h5, ONNX or a TF.js folder at `out`. */
+  'model.export'(params: {
+    modelDir: string
+    format: ExportFormat
+    out: string
+  }): Promise<ModelExportResult>
 }
 
 export type HostMethod = keyof EngineHostApi

@@ -4,12 +4,13 @@ import type { DatasetRef, EvalSplit, HostClassification } from '@engine/host/pro
 import { readJsonOrNull, writeJsonAtomic } from '@shared/node/files'
 import type { GrayImagePayload } from '@shared/schemas/dataset'
 import type { EvaluationReport, SampleImage } from '@shared/schemas'
+import type { ExportFormat } from '@shared/schemas/export'
 import { RunSummarySchema, type RunDetail, type RunSummary } from '@shared/schemas/run'
 
 import type { DatasetService } from './datasets'
 import type { EngineClient } from './engineClient'
 import { NotFoundError, UserError } from './errors'
-import { exportRun, type ExportWriter } from './exportRun'
+import { exportRun } from './exportRun'
 import { BUILTIN_DATASET_ID, BUILTIN_RUN_ID, type RunRecord, type RunStore } from './runStore'
 import type { TrainingService } from './training'
 
@@ -189,18 +190,23 @@ export class ModelsService {
     return this.deps.engine.call('evaluation.samples', { dataset, split, indices })
   }
 
-  /** Exports a run's model and a training report into a new folder under `destination`. */
+  /**
+   * Exports a run's model in each of `formats` and a training report into a new folder under
+   * `destination`.
+   */
   async export(
     runId: string,
     destination: string,
-    write?: ExportWriter,
+    formats: readonly ExportFormat[],
   ): Promise<{ path: string; files: string[] }> {
     if (!isAbsolute(destination)) throw new UserError(`"${destination}" is not an absolute path`)
     const run = await this.deps.runs.detail(runId)
     const modelDir = await this.deps.runs.modelDir(runId)
     let evaluation = await this.deps.runs.loadEvaluation(runId)
     if (!evaluation && modelDir) evaluation = await this.evaluate(runId).catch(() => null)
-    return exportRun({ run, modelDir, evaluation }, destination, write)
+    return exportRun({ run, modelDir, evaluation, formats }, destination, {
+      engine: this.deps.engine,
+    })
   }
 
   private async activeModelDir(): Promise<{ modelId: string; modelDir: string }> {

@@ -150,7 +150,7 @@ export function createServices(options: ServicesOptions): Services {
     'runs.get': ({ runId }) => models.get(runId),
     'runs.rename': ({ runId, name }) => models.rename(runId, name),
     'runs.delete': ({ runId }) => models.delete(runId),
-    'runs.export': ({ runId, destination }) => models.export(runId, destination),
+    'runs.export': ({ runId, destination, formats }) => models.export(runId, destination, formats),
 
     'evaluation.run': ({ runId }, ctx) => models.evaluate(runId, ctx.signal),
     'evaluation.samples': ({ runId, indices }) => models.evaluationSamples(runId, indices),

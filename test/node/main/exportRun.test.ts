@@ -1,8 +1,10 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
+import type { HostMethod, HostParams } from '@engine/host/protocol'
+import type { ExportFormat } from '@shared/schemas/export'
 import { exportRun, type ExportInput } from '../../../src/main/services/exportRun'
 import { makeTmpDir } from '../helpers/tmpDir'
 import { testMetadata } from '../helpers/modelFixtures'
@@ -16,12 +18,35 @@ beforeEach(async () => {
 })
 afterEach(() => cleanup())
 
-async function input(): Promise<ExportInput> {
+/** An engine client that records 'model.export' calls and writes a stand-in file. */
+function fakeEngine(fail?: Error) {
+  const calls: HostParams<'model.export'>[] = []
+  return {
+    calls,
+    async call<M extends HostMethod>(method: M, params: HostParams<M>): Promise<never> {
+      expect(method).toBe('model.export')
+      const p = params as HostParams<'model.export'>
+      calls.push(p)
+      if (fail) throw fail
+      await writeFile(p.out, `${p.format} of ${p.modelDir}`)
+      return { format: p.format, path: p.out, bytes: 1, seconds: 0 } as never
+    },
+  }
+}
+
+async function input(
+  formats: ExportFormat[] = ['tfjs'],
+  source = 'folder:digits',
+): Promise<ExportInput> {
   const modelDir = join(dir, 'model')
-  await writeModelFolder(modelDir, testMetadata())
+  await writeModelFolder(
+    modelDir,
+    testMetadata({ dataset: { name: 'digits', source, trainSize: 2, testSize: 0 } }),
+  )
   return {
     modelDir,
     evaluation: null,
+    formats,
     run: {
       id: 'run-1',
       name: 'Digits',
@@ -54,11 +79,58 @@ async function input(): Promise<ExportInput> {
 describe('exportRun', () => {
   it('writes the model and the report into one new folder', async () => {
     const out = join(dir, 'exports')
-    const result = await exportRun(await input(), out)
+    const engine = fakeEngine()
+    const result = await exportRun(await input(), out, { engine })
     expect(await readdir(out)).toEqual(['inklab-digits-run-1'])
     expect(result.files).toEqual(
       expect.arrayContaining(['model/model.json', 'report/metrics.json', 'report/report.html']),
     )
+    expect(engine.calls, 'TF.js is a copy of the folder, not a conversion').toEqual([])
+  })
+
+  it('writes TF.js as a copy of the model folder and asks the engine for Keras and ONNX', async () => {
+    const out = join(dir, 'exports')
+    const engine = fakeEngine()
+    const modelDir = join(dir, 'model')
+    const result = await exportRun(await input(['keras', 'tfjs', 'onnx', 'keras']), out, {
+      engine,
+    })
+    expect(result.files.filter((f) => !f.startsWith('report/'))).toEqual([
+      'model.h5',
+      'model.onnx',
+      'model/metadata.json',
+      'model/model.json',
+      'model/weights.bin',
+    ])
+    // Each format once, even when asked twice; converted inside the hidden folder, then renamed.
+    expect(engine.calls.map((c) => [c.modelDir, c.format])).toEqual([
+      [modelDir, 'keras'],
+      [modelDir, 'onnx'],
+    ])
+    expect(engine.calls[0]?.out).toMatch(/\.inklab-digits-run-1\.tmp-[0-9a-f]+[\\/]model\.h5$/)
+    expect(await readFile(join(result.path, 'model.onnx'), 'utf8')).toBe(`onnx of ${modelDir}`)
+  })
+
+  it('shortens a local path older metadata kept in the copy; the run keeps its own as it was', async () => {
+    const local = join(dir, 'data', 'digits')
+    const out = join(dir, 'exports')
+    const result = await exportRun(await input(['tfjs'], `folder:${local}`), out, {
+      engine: fakeEngine(),
+    })
+    const copied = await readFile(join(result.path, 'model', 'metadata.json'), 'utf8')
+    expect(JSON.parse(copied).dataset.source).toBe('folder:digits')
+    expect(copied).not.toContain(dir)
+    expect(await readFile(join(dir, 'model', 'metadata.json'), 'utf8')).toContain(local)
+  })
+
+  it('leaves nothing behind when a format fails, and passes the error on', async () => {
+    const out = join(dir, 'exports')
+    await mkdir(out)
+    const engine = fakeEngine(new Error('model.onnx: could not write the export: the disk is full'))
+    await expect(exportRun(await input(['tfjs', 'onnx']), out, { engine })).rejects.toThrow(
+      /model\.onnx: could not write the export: the disk is full/,
+    )
+    expect(await readdir(out)).toEqual([])
   })
 
   it('leaves nothing behind when the disk fills up half-way', async () => {
@@ -75,7 +147,9 @@ describe('exportRun', () => {
       }
       await writeFile(path, data)
     }
-    await expect(exportRun(await input(), out, fillsUp)).rejects.toMatchObject({
+    await expect(
+      exportRun(await input(), out, { engine: fakeEngine(), write: fillsUp }),
+    ).rejects.toMatchObject({
       name: 'FileSystemError',
       message: expect.stringMatching(/: the disk is full$/),
     })

@@ -116,6 +116,19 @@ describe('validateArchitecture', () => {
     )
   })
 
+  it('refuses flatten of a vector, which tfjs cannot build', () => {
+    const layers = [
+      { type: 'flatten' as const },
+      { type: 'dense' as const, units: 9 },
+      { type: 'flatten' as const },
+    ]
+    const report = validateArchitecture({ layers }, 10)
+    expect(report.errors.map(issueText)).toEqual([
+      'layer 3 (flatten): input is already a vector of 9; remove this flatten',
+    ])
+    expect(report.errors[0]?.layer).toBe(2)
+  })
+
   it('refuses too many parameters', () => {
     const report = validateArchitecture(
       {
