@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import type { TrainJob } from '@engine/host/protocol'
 import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
@@ -418,29 +419,37 @@ describe('services with an in-process engine host', () => {
 
   it('keeps a rename that lands while a finished run is being recorded', async () => {
     const hosts = inProcessHosts(createFakeEngine())
-    let onFinished: () => void = () => undefined
-    // Calls onFinished right after the services have seen the host's answer to training.run.
+    // The run the host was asked to train, read from the request itself: the host may answer
+    // before training.start has returned its runId to this test (it does under load).
+    let trainedId: string | null = null
+    let renamed: Promise<unknown> | null = null
+    // Renames the run right after the services have seen the host's answer to training.run,
+    // before they record the finished run.
     const factory: HostTransportFactory = () => {
       const transport = hosts.factory()
       return {
         pid: transport.pid,
-        send: (message) => transport.send(message),
+        send: (message) => {
+          if (message.type === 'request' && message.method === 'training.run') {
+            trainedId = (message.params as TrainJob).runId
+          }
+          transport.send(message)
+        },
         onExit: (listener) => transport.onExit(listener),
         kill: () => transport.kill(),
         onMessage: (listener) =>
           transport.onMessage((message) => {
             listener(message)
             const result = (message as { result?: object }).result
-            if (result && 'modelSaved' in result) onFinished()
+            if (result && 'modelSaved' in result && trainedId) {
+              renamed = call('runs.rename', { runId: trainedId, name: 'Renamed as it ended' })
+            }
           }),
       }
     }
+    // The listener above uses `call` only once training.run answers, long after this line.
     const { call, events } = open(hosts, { transport: factory })
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    let renamed: Promise<unknown> = Promise.resolve()
-    onFinished = () => {
-      renamed = call('runs.rename', { runId, name: 'Renamed as it ended' })
-    }
     const { runId } = await call('training.start', {
       datasetId: dataset.id,
       config: { preset: 'fast', epochs: 1 },
@@ -448,6 +457,8 @@ describe('services with an in-process engine host', () => {
     await until(() =>
       events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
     )
+    expect(trainedId).toBe(runId)
+    expect(renamed, 'the rename was sent as the host answered').not.toBeNull()
     await renamed
     const onDisk = JSON.parse(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as {
       name: string
