@@ -5,6 +5,8 @@ import { constants } from 'node:fs'
 import { mkdir, mkdtemp, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 
+import { errorMessage } from '../errors'
+
 /** What a system error code means, in words a user can act on. */
 const FS_PROBLEMS: Record<string, string> = {
   ENOSPC: 'the disk is full',
@@ -46,6 +48,12 @@ export class FileSystemError extends Error {
 export function isKnownFsError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
   const code = (error as NodeJS.ErrnoException | null)?.code
   return typeof code === 'string' && code in FS_PROBLEMS
+}
+
+/** What a failed file-system call means, without the path: its code in words, else its message. */
+export function fsProblem(error: unknown): string {
+  if (error instanceof FileSystemError) return error.problem
+  return isKnownFsError(error) ? (FS_PROBLEMS[error.code] ?? error.code) : errorMessage(error)
 }
 
 /**

@@ -589,7 +589,7 @@ describe('inklab export', () => {
     const out = join(work, 'exports', 'tfjs-model')
     const r = await inklab(['export', '--model', bundled, '--format', 'tfjs', '--out', out])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+ kB\)/)
+    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+(\.\d)? KB\)/)
     expect(existsSync(join(out, 'model.json'))).toBe(true)
   })
 

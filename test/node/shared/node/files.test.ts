@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   checkWritableFolder,
   FileSystemError,
+  fsProblem,
   makeDirs,
   readRegularFile,
   toFileSystemError,
@@ -130,5 +131,16 @@ describe('toFileSystemError', () => {
     ).toBe('/m: the location is read-only')
     const plain = new Error('plain')
     expect(toFileSystemError(plain)).toBe(plain)
+  })
+})
+
+describe('fsProblem', () => {
+  it('says what went wrong without the path', () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+    })
+    expect(fsProblem(full)).toBe('the disk is full')
+    expect(fsProblem(new FileSystemError('/m', 'EROFS'))).toBe('the location is read-only')
+    expect(fsProblem(new Error('the HDF5 writer failed'))).toBe('the HDF5 writer failed')
   })
 })
