@@ -1,5 +1,5 @@
 import { createRng } from './rng'
-import { IMAGE_PIXELS, type Split } from './types'
+import { IMAGE_PIXELS, type Dataset, type Split } from './types'
 
 /** Number of samples of each class, index-aligned with class indices 0..numClasses-1. */
 export function classCounts(split: Split, numClasses: number): number[] {
@@ -16,12 +16,16 @@ export function classCounts(split: Split, numClasses: number): number[] {
   return counts
 }
 
-/** A new split made of the given samples, in the given order (images and labels are copied). */
+/**
+ * A new split made of the given samples, in the given order (images and labels are copied). Its
+ * `origin` traces each sample back to the dataset split `split` came from.
+ */
 export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
   const count = indices.length
   const images = new Uint8Array(count * IMAGE_PIXELS)
   const labels =
     split.labels instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count)
+  const origin = new Uint32Array(count)
   for (let i = 0; i < count; i++) {
     const src = indices[i]
     if (!(src >= 0 && src < split.count)) {
@@ -32,8 +36,34 @@ export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
       i * IMAGE_PIXELS,
     )
     labels[i] = split.labels[src]
+    origin[i] = split.origin ? split.origin[src]! : src
   }
-  return { images, labels, count }
+  return { images, labels, count, origin }
+}
+
+/**
+ * The lasting key of sample `index` of `split`, a split of `dataset`'s `from` split or one
+ * selected from it (a validation split, a limit).
+ */
+export function sampleKey(
+  dataset: Pick<Dataset, 'keys'>,
+  from: 'train' | 'test',
+  split: Split,
+  index: number,
+): string {
+  const stored = split.origin ? split.origin[index]! : index
+  return dataset.keys?.[from]?.[stored] ?? `${from}:${stored}`
+}
+
+/** `dataset` with splits that trace back to nothing: how a dataset enters a cache as a root. */
+export function asRoot<D extends Pick<Dataset, 'train' | 'test'>>(dataset: D): D {
+  const strip = (split: Split): Split =>
+    split.origin ? { images: split.images, labels: split.labels, count: split.count } : split
+  return {
+    ...dataset,
+    train: strip(dataset.train),
+    ...(dataset.test ? { test: strip(dataset.test) } : {}),
+  }
 }
 
 /** Sample indices grouped by label value. */

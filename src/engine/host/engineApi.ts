@@ -21,6 +21,13 @@ export type EngineApi = Pick<
   | 'loadModel'
   | 'predictPixels'
   | 'exportModel'
+  | 'readEdits'
+  | 'applyEdits'
+  | 'addDrawing'
+  | 'undoLastDrawing'
+  | 'appendCorrection'
+  | 'checkCorrection'
+  | 'checkLabel'
 >
 
 /** Options of the engine's `trainAndSave`. */

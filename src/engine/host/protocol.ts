@@ -1,5 +1,6 @@
 import type { SerializedError } from '@shared/errors'
 import type { BackendInfo } from '@shared/schemas/backend'
+import type { CollectedSample, Correction } from '@shared/schemas/collection'
 import type {
   DatasetSummary,
   GrayImagePayload,
@@ -8,6 +9,7 @@ import type {
 } from '@shared/schemas/dataset'
 import type { EvaluationReport, EvaluationSummary, SplitName } from '@shared/schemas/evaluation'
 import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
+import type { Ink } from '@shared/schemas/ink'
 import type { ModelMetrics, Prediction } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 
@@ -21,9 +23,20 @@ import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/tra
  * progress (`progress` messages with the call's id), as VS Code's IPC does.
  */
 
-/** Where the host finds a dataset's pixels; it loads and caches them on first use. */
+/**
+ * Where the host finds a dataset's pixels; it loads and caches them on first use. `edits` is the
+ * dataset's edits log (drawings, relabelled and excluded samples), applied on top when it exists;
+ * a drawn dataset is its log alone.
+ */
 export type DatasetRef =
-  { id: string; kind: 'builtin'; name: 'mnist' } | { id: string; kind: 'saved'; dir: string }
+  | { id: string; kind: 'builtin'; name: 'mnist'; edits?: string }
+  | { id: string; kind: 'saved'; dir: string; edits?: string }
+  | { id: string; kind: 'drawn'; name: string; edits: string }
+
+/** A dataset the host changed, with its new counts. */
+export interface ChangedDataset {
+  summary: DatasetSummary
+}
 
 /** The samples an evaluation uses: a named split, resolved as the run's training resolved it. */
 export interface EvalSplit {
@@ -51,6 +64,8 @@ export interface TrainJob {
   /** Best-so-far checkpoint folder, rewritten at each improving epoch. */
   checkpointDir: string
   inklabVersion: string
+  /** A fine-tune: the model folder whose weights the run starts from. */
+  initialModelDir?: string
 }
 
 /** What a training call reports while it runs. */
@@ -89,7 +104,8 @@ export interface HostCall<P = never> {
 
 /** The engine host's API: the one declaration of every method the services may call. */
 export interface EngineHostApi {
-  'dataset.loadBuiltin'(params: { id: string }): Promise<DatasetSummary>
+  /** Built-in MNIST, with its edits log (`edits`) applied when it has one. */
+  'dataset.loadBuiltin'(params: { id: string; edits?: string }): Promise<DatasetSummary>
   'dataset.openIdx'(params: ImportJob): Promise<DatasetSummary>
   'dataset.importFolder'(params: ImportJob, call: HostCall<ImportProgress>): Promise<DatasetSummary>
   'dataset.samples'(params: {
@@ -99,6 +115,23 @@ export interface EngineHostApi {
     offset: number
     count: number
   }): Promise<SampleImage[]>
+  /** Saves a drawing (preprocessed as a classification would be) into a dataset's edits log. */
+  'collection.add'(params: {
+    dataset: DatasetRef & { edits: string }
+    label: string
+    image: GrayImagePayload
+    ink: Ink
+  }): Promise<ChangedDataset & { sample: CollectedSample }>
+  /** Removes the drawing saved last into the dataset. */
+  'collection.undo'(params: {
+    dataset: DatasetRef & { edits: string }
+  }): Promise<ChangedDataset & { removed: { key: string; label: string } | null }>
+  /** Relabels, excludes or restores one sample (in the edits log only). */
+  'collection.correct'(params: {
+    dataset: DatasetRef & { edits: string }
+    key: string
+    correction: Correction
+  }): Promise<ChangedDataset>
   /** Drops a dataset from the host's cache (it was deleted). */
   'dataset.forget'(params: { id: string }): Promise<{ ok: boolean }>
   /** Trains, evaluates and saves; resolves when the run ends. Cancelling the call stops the run. */

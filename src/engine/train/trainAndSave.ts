@@ -1,13 +1,16 @@
 import { errorMessage } from '@shared/errors'
+import { fineTuneClassesProblem } from '@shared/fineTune'
 import type { BackendName } from '@shared/schemas/backend'
 import type { EvaluationSummary } from '@shared/schemas/evaluation'
 import type { ModelMetrics } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 
-import type { Dataset } from '../data/types'
+import * as tf from '@tensorflow/tfjs'
+
+import { DatasetError, type Dataset } from '../data/types'
 import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
-import { saveModel } from '../io/modelFiles'
+import { loadModel, saveModel } from '../io/modelFiles'
 import { heldOutSplit } from './splits'
 import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
 
@@ -29,6 +32,11 @@ export interface TrainAndSaveOptions {
   /** Diagnostic lines (epoch summaries, a checkpoint that could not be written). */
   log?: (message: string) => void
   progressIntervalMs?: number
+  /**
+   * A fine-tune: the model folder whose weights training starts from. Its classes must be the
+   * dataset's, in the same order.
+   */
+  initialModelDir?: string
 }
 
 /** What one run of `trainAndSave` did. */
@@ -47,6 +55,21 @@ export interface TrainAndSaveResult {
   backend: BackendName
   trainCount: number
   validationCount: number
+}
+
+/**
+ * The weights of the model in `dir`, to start a fine-tune from; refused when its classes are not
+ * the dataset's (a fine-tune keeps a model's classes).
+ */
+async function weightsToStartFrom(dir: string, dataset: Dataset): Promise<tf.Tensor[]> {
+  const { model, metadata } = await loadModel(dir)
+  try {
+    const problem = fineTuneClassesProblem(metadata.labels, dataset.name, dataset.labels)
+    if (problem) throw new DatasetError(problem)
+    return model.getWeights().map((weight) => weight.clone())
+  } finally {
+    model.dispose()
+  }
 }
 
 /** The run's own figures, before any evaluation. */
@@ -78,26 +101,35 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.inklabVersion !== undefined ? { inklabVersion: options.inklabVersion } : {}),
     })
-  const result = await trainModel({
-    dataset,
-    config,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(log ? { log } : {}),
-    ...(options.progressIntervalMs !== undefined
-      ? { progressIntervalMs: options.progressIntervalMs }
-      : {}),
-    ...(checkpointDir
-      ? {
-          // A checkpoint that cannot be written costs a crash's protection, not the run.
-          onImproved: (model, { metrics }) =>
-            saveModel(checkpointDir, model, metadataFor(metrics)).catch((error: unknown) =>
-              log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
-            ),
-        }
-      : {}),
-  })
+  const initialWeights = options.initialModelDir
+    ? await weightsToStartFrom(options.initialModelDir, dataset)
+    : undefined
+  let result: TrainResult
+  try {
+    result = await trainModel({
+      dataset,
+      config,
+      ...(initialWeights ? { initialWeights } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(log ? { log } : {}),
+      ...(options.progressIntervalMs !== undefined
+        ? { progressIntervalMs: options.progressIntervalMs }
+        : {}),
+      ...(checkpointDir
+        ? {
+            // A checkpoint that cannot be written costs a crash's protection, not the run.
+            onImproved: (model, { metrics }) =>
+              saveModel(checkpointDir, model, metadataFor(metrics)).catch((error: unknown) =>
+                log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
+              ),
+          }
+        : {}),
+    })
+  } finally {
+    if (initialWeights) tf.dispose([...initialWeights])
+  }
   const outcome = {
     stopReason: result.stopReason,
     ...(result.message !== undefined ? { message: result.message } : {}),

@@ -54,6 +54,11 @@ export interface TrainOptions {
    * (abort still works while paused once the gate resolves or rejects).
    */
   pauseGate?: () => Promise<void>
+  /**
+   * Weights to start from instead of a fresh initialisation (a fine-tune): another model's
+   * `getWeights()`, of the same architecture and classes. The caller keeps ownership.
+   */
+  initialWeights?: readonly tf.Tensor[]
 }
 
 /** An epoch that improved on the best so far, with the metrics a checkpoint of it records. */
@@ -347,6 +352,18 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
   return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
 
+/** Puts `weights` into a freshly built `model`; a model that does not fit them is refused. */
+function startFrom(model: tf.LayersModel, weights: readonly tf.Tensor[]): void {
+  try {
+    model.setWeights([...weights])
+  } catch (error) {
+    model.dispose()
+    throw new Error(`the weights to start from do not fit this network: ${errorMessage(error)}`, {
+      cause: error,
+    })
+  }
+}
+
 /**
  * Trains a model for `config` on `dataset` with a custom loop (seeded shuffle, on-the-fly
  * augmentation, Adam with a learning-rate schedule, stable cross-entropy), so that cancel is
@@ -362,6 +379,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (train.count === 0) throw new Error('the training split is empty')
   const backend = activeBackendName()
   const model = buildModel(architectureOf(config), dataset.labels.length, config.seed)
+  if (options.initialWeights) startFrom(model, options.initialWeights)
   const batchSize = Math.min(config.batchSize, train.count)
   const batchesPerEpoch = Math.ceil(train.count / batchSize)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)

@@ -11,12 +11,9 @@ import type { EventHub } from './events'
 import { newId, slugify } from './fsUtil'
 import { BUILTIN_DATASET_ID } from './runStore'
 
-/** The built-in MNIST as the engine host finds it. */
-const BUILTIN_REF: DatasetRef = { id: BUILTIN_DATASET_ID, kind: 'builtin', name: 'mnist' }
-
 /** A dataset as a run uses it: how the host finds it, its name and its classes. */
 export interface DatasetInfo {
-  ref: DatasetRef
+  ref: DatasetRef & { edits: string }
   name: string
   labels: string[]
   /** Null for the built-in MNIST before it was loaded once. */
@@ -50,7 +47,14 @@ export class DatasetService {
     if (datasetId === BUILTIN_DATASET_ID) {
       const summary = await this.deps.store.get(BUILTIN_DATASET_ID).catch(() => null)
       return {
-        ref: BUILTIN_REF,
+        ref: summary
+          ? this.deps.store.ref(summary)
+          : {
+              id: BUILTIN_DATASET_ID,
+              kind: 'builtin',
+              name: 'mnist',
+              edits: this.deps.store.editsFile(BUILTIN_DATASET_ID),
+            },
         name: summary?.name ?? 'MNIST',
         labels: summary?.labels ?? [...'0123456789'],
         summary,
@@ -66,7 +70,10 @@ export class DatasetService {
   }
 
   async loadBuiltin(): Promise<DatasetSummary> {
-    const summary = await this.deps.engine.call('dataset.loadBuiltin', { id: BUILTIN_DATASET_ID })
+    const summary = await this.deps.engine.call('dataset.loadBuiltin', {
+      id: BUILTIN_DATASET_ID,
+      edits: this.deps.store.editsFile(BUILTIN_DATASET_ID),
+    })
     const stored = { ...summary, id: BUILTIN_DATASET_ID }
     await this.deps.store.save(stored)
     return stored

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 import { BackendInfoSchema } from './backend'
+import { EvaluationSummarySchema } from './evaluation'
 import { ModelMetricsSchema, PresetNameSchema } from './model'
 import { TrainConfigSchema, TrainProgressSchema } from './training'
 
@@ -21,6 +22,18 @@ export type RunState = z.infer<typeof RunStateSchema>
 export const EpochRecordSchema = TrainProgressSchema.options[1]
 export type EpochRecord = z.infer<typeof EpochRecordSchema>
 
+/** The run a fine-tune started from (its weights), and how that run does on the same data. */
+export const FineTunedFromSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  /**
+   * The parent's model on the held-out split this run was evaluated on, measured when this run
+   * ended: the before of a before-and-after on the same images.
+   */
+  evaluation: EvaluationSummarySchema.optional(),
+})
+export type FineTunedFrom = z.infer<typeof FineTunedFromSchema>
+
 /** One run (and the model it produced), as listed in the Models view. */
 export const RunSummarySchema = z.object({
   id: z.string(),
@@ -40,6 +53,8 @@ export const RunSummarySchema = z.object({
   active: z.boolean().default(false),
   metrics: ModelMetricsSchema.partial().optional(),
   backend: BackendInfoSchema.optional(),
+  /** Set when the run fine-tuned another run's model. */
+  fineTunedFrom: FineTunedFromSchema.optional(),
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 

@@ -6,6 +6,15 @@ import { dirname, join } from 'node:path'
 import type { EngineApi, TrainAndSaveOptions, TrainAndSaveResult } from '@engine/host/engineApi'
 import type { Dataset, Split } from '@engine/data/types'
 import { summarizeDataset } from '@engine/data/datasetStore'
+import {
+  addDrawing,
+  appendCorrection,
+  applyEdits,
+  checkCorrection,
+  checkLabel,
+  readEdits,
+  undoLastDrawing,
+} from '@engine/data/datasetEdits'
 import { createModelMetadata } from '@engine/io/metadata'
 import { heldOutSplit, namedSplit } from '@engine/train/splits'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
@@ -117,9 +126,18 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
     },
     summarizeDataset,
     namedSplit,
+    // The edits log is plain files and arrays: the real one.
+    readEdits,
+    applyEdits,
+    addDrawing,
+    undoLastDrawing,
+    appendCorrection,
+    checkCorrection,
+    checkLabel,
     /** Sleeps through its batches, writes a checkpoint each epoch and the model at the end. */
     async trainAndSave(opts: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
       const { config, dataset } = opts
+      if (opts.initialModelDir) calls.push(`trainAndSave:from:${opts.initialModelDir}`)
       const history: EpochRecord[] = []
       let stopReason: TrainAndSaveResult['stopReason'] = 'completed'
       const metadata = (epochs: number, extra = {}) =>
