@@ -345,6 +345,7 @@ export class EngineHost {
         name: job.name,
         inklabVersion: job.inklabVersion,
         ...(job.initialModelDir ? { initialModelDir: job.initialModelDir } : {}),
+        ...(job.heldOut ? { heldOut: job.heldOut } : {}),
         signal: call.signal,
         pauseGate: () => this.pauseGate(session, call),
         onProgress: (progress) => call.progress(progress),
@@ -358,6 +359,7 @@ export class EngineHost {
         metrics: result.metrics,
         evaluation: result.evaluation,
         modelSaved: result.saved,
+        validationKeys: result.validationKeys,
       }
     } finally {
       call.signal.removeEventListener('abort', wake)
@@ -476,7 +478,8 @@ export class EngineHost {
   /** The labelled samples an evaluation runs on: the named split, as the run's training made it. */
   private async evalSplit(ref: DatasetRef, spec: EvalSplit): Promise<Split> {
     const dataset = await this.dataset(ref)
-    const split = this.engine.namedSplit(dataset, spec.split, spec.settings)
+    const heldOut = spec.heldOut ? new Set(spec.heldOut) : undefined
+    const split = this.engine.namedSplit(dataset, spec.split, spec.settings, heldOut)
     if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
     return split
   }

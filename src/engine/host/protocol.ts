@@ -43,6 +43,8 @@ export interface EvalSplit {
   split: SplitName
   /** The run's split settings (for `validation` and `train`: the same seeded samples as in training). */
   settings: Pick<TrainConfig, 'limit' | 'validationSplit' | 'seed'>
+  /** The keys the run recorded as held out, when it did: they define its validation split. */
+  heldOut?: string[]
 }
 
 /** A classification without the model id (the services add it). */
@@ -66,6 +68,8 @@ export interface TrainJob {
   inklabVersion: string
   /** A fine-tune: the model folder whose weights the run starts from. */
   initialModelDir?: string
+  /** Samples to hold out for validation by key (a fine-tune holds out its parent's). */
+  heldOut?: string[]
 }
 
 /** What a training call reports while it runs. */
@@ -86,6 +90,8 @@ export interface TrainOutcome {
   evaluation: EvaluationSummary | null
   /** True when a final model was written to the job's `modelDir`. */
   modelSaved: boolean
+  /** The keys of the samples the run held out for validation (for its later evaluations). */
+  validationKeys: string[]
 }
 
 /** A dataset to read from `path` and keep (its pixels written to `saveDir`). */

@@ -11,7 +11,7 @@ import { DatasetError, type Dataset } from '../data/types'
 import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
 import { loadModel, saveModel } from '../io/modelFiles'
-import { heldOutSplit } from './splits'
+import { heldOutSplit, keysOf, trainingSplits } from './splits'
 import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
 
 /** Arguments of `trainAndSave`. */
@@ -37,6 +37,17 @@ export interface TrainAndSaveOptions {
    * dataset's, in the same order.
    */
   initialModelDir?: string
+  /**
+   * The keys of the samples to hold out for validation instead of the seeded split: a
+   * fine-tune's are its parent's `validationKeys`, so that nothing either model trained on is
+   * held out, and every drawing or correction added since trains.
+   */
+  heldOut?: readonly string[]
+  /**
+   * Which weights a completed run saves: its best epoch's, or its last's; by default the last
+   * for a fine-tune (`initialModelDir`), the best otherwise.
+   */
+  keep?: 'best' | 'last'
 }
 
 /** What one run of `trainAndSave` did. */
@@ -55,6 +66,8 @@ export interface TrainAndSaveResult {
   backend: BackendName
   trainCount: number
   validationCount: number
+  /** The lasting keys of the validation samples the run held out (none without a split). */
+  validationKeys: string[]
 }
 
 /**
@@ -101,6 +114,9 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.inklabVersion !== undefined ? { inklabVersion: options.inklabVersion } : {}),
     })
+  const heldOut = options.heldOut ? new Set(options.heldOut) : undefined
+  const validation = trainingSplits(dataset, config, heldOut).validation
+  const validationKeys = validation ? keysOf(dataset, validation) : []
   const initialWeights = options.initialModelDir
     ? await weightsToStartFrom(options.initialModelDir, dataset)
     : undefined
@@ -110,6 +126,9 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       dataset,
       config,
       ...(initialWeights ? { initialWeights } : {}),
+      ...(heldOut ? { heldOut } : {}),
+      // A fine-tune keeps its last weights: see TrainOptions.keep.
+      keep: options.keep ?? (options.initialModelDir ? 'last' : 'best'),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -138,17 +157,18 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
     backend: result.backend,
     trainCount: result.trainCount,
     validationCount: result.validationCount,
+    validationKeys,
   }
   try {
     let metrics = trainingMetrics(result)
     // Only weights that finished at least one epoch become a model.
     if (result.bestEpoch < 0) return { ...outcome, metrics, evaluation: null, saved: false }
-    const heldOut = heldOutSplit(dataset, config)
+    const judged = heldOutSplit(dataset, config, heldOut)
     let evaluation: EvaluationSummary | null = null
-    if (heldOut) {
-      const report = evaluateModel(result.model, heldOut.split, dataset.labels)
+    if (judged) {
+      const report = evaluateModel(result.model, judged.split, dataset.labels)
       evaluation = {
-        split: heldOut.name,
+        split: judged.name,
         accuracy: report.accuracy,
         loss: report.loss,
         count: report.count,
@@ -156,9 +176,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       metrics = {
         ...metrics,
         evaluation,
-        ...(heldOut.name === 'test'
-          ? { testAccuracy: report.accuracy, testLoss: report.loss }
-          : {}),
+        ...(judged.name === 'test' ? { testAccuracy: report.accuracy, testLoss: report.loss } : {}),
       }
     }
     await saveModel(options.modelDir, result.model, metadataFor(metrics))

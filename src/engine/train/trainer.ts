@@ -59,6 +59,15 @@ export interface TrainOptions {
    * `getWeights()`, of the same architecture and classes. The caller keeps ownership.
    */
   initialWeights?: readonly tf.Tensor[]
+  /** The samples to hold out for validation, by key, instead of the seeded split (a fine-tune). */
+  heldOut?: ReadonlySet<string>
+  /**
+   * Which weights a run that completes ends with: the best epoch's (default), or the last
+   * epoch's (a fine-tune: its held-out samples cannot see the corrections it learns, so the
+   * best by their loss would be the parent it started from). A run that stops early keeps the
+   * best either way.
+   */
+  keep?: 'best' | 'last'
 }
 
 /** An epoch that improved on the best so far, with the metrics a checkpoint of it records. */
@@ -204,6 +213,12 @@ class BestEpoch {
     // Clones share the current buffers; later updates assign new ones, so these stay intact.
     this.weights = model.getWeights().map((w) => tf.clone(w))
     return true
+  }
+
+  /** Frees the copy of the best weights (the model keeps the ones it has). */
+  discard(): void {
+    if (this.weights) tf.dispose(this.weights)
+    this.weights = null
   }
 
   /** Puts the best weights back into `model` (when an epoch finished) and frees the copy. */
@@ -375,7 +390,7 @@ function startFrom(model: tf.LayersModel, weights: readonly tf.Tensor[]): void {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { dataset, config, onProgress, signal, log } = options
   const runStart = performance.now()
-  const { train, validation } = trainingSplits(dataset, config)
+  const { train, validation } = trainingSplits(dataset, config, options.heldOut)
   if (train.count === 0) throw new Error('the training split is empty')
   const backend = activeBackendName()
   const model = buildModel(architectureOf(config), dataset.labels.length, config.seed)
@@ -494,14 +509,24 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ? `cancelled; keeping the best model (epoch ${best.epoch + 1})`
         : 'cancelled before the first epoch ended; there is no model to keep'
   }
-  best.restoreInto(model)
+  const last = history.at(-1)
+  const keepLast = options.keep === 'last' && stopReason === 'completed' && last !== undefined
+  if (keepLast) best.discard()
+  else best.restoreInto(model)
   return {
     model,
     stopReason,
     ...(message !== undefined ? { message } : {}),
     history,
-    bestEpoch: best.epoch,
-    best: best.metrics,
+    bestEpoch: keepLast ? last.epoch : best.epoch,
+    best: keepLast
+      ? {
+          loss: last.loss,
+          accuracy: last.accuracy,
+          ...(last.valLoss !== undefined ? { valLoss: last.valLoss } : {}),
+          ...(last.valAccuracy !== undefined ? { valAccuracy: last.valAccuracy } : {}),
+        }
+      : best.metrics,
     seconds: loop.elapsed() - loop.pause.total,
     samplesPerSecond: loop.throughput.overall,
     backend,

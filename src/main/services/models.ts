@@ -130,6 +130,7 @@ export class ModelsService {
       validationSplit: run.config.validationSplit,
       seed: run.config.seed,
     }
+    const heldOut = await this.deps.runs.loadHeldOut(run.id)
     if (run.datasetId === BUILTIN_DATASET_ID || run.builtin) {
       return {
         dataset: (await this.deps.datasets.describe(BUILTIN_DATASET_ID)).ref,
@@ -151,7 +152,10 @@ export class ModelsService {
         'this dataset has no test split and the run kept no validation split to evaluate on',
       )
     }
-    return { dataset: info.ref, split: { split: 'validation', settings } }
+    return {
+      dataset: info.ref,
+      split: { split: 'validation', settings, ...(heldOut ? { heldOut } : {}) },
+    }
   }
 
   /** Evaluates a run's model on its held-out data; abandoned when `signal` aborts. */

@@ -48,6 +48,8 @@ interface RunPlan {
   config: TrainConfig
   /** A fine-tune: the run it starts from and the folder of that run's model. */
   parent?: { runId: string; name: string; modelDir: string }
+  /** Samples to hold out by key: a fine-tune on its parent's dataset holds out the parent's. */
+  heldOut?: string[]
 }
 
 /** A start between its check and its record. */
@@ -121,11 +123,16 @@ export class TrainingService {
         if (!(error instanceof ZodError)) throw error
         throw new UserError(`cannot fine-tune “${parent.name}”: its settings are invalid`)
       }
+      // On the parent's own dataset, the samples it held out stay out: the before-and-after
+      // compares the two models on images neither trained on.
+      const heldOut =
+        datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
       return {
         datasetId,
         name: request.name?.trim() || `${parent.name} · fine-tuned`,
         config,
         parent: { runId: parent.id, name: parent.name, modelDir },
+        ...(heldOut ? { heldOut } : {}),
       }
     })
   }
@@ -195,7 +202,13 @@ export class TrainingService {
       config,
       labels: [...dataset.labels],
       ...(plan.parent
-        ? { fineTunedFrom: { runId: plan.parent.runId, name: plan.parent.name } }
+        ? {
+            fineTunedFrom: {
+              runId: plan.parent.runId,
+              name: plan.parent.name,
+              ...(plan.heldOut ? { sameHeldOut: true } : {}),
+            },
+          }
         : {}),
     }
     // The record exists before the host trains anything: a run is never invisible.
@@ -221,6 +234,7 @@ export class TrainingService {
       checkpointDir: paths.checkpoint,
       inklabVersion: this.deps.version,
       ...(plan.parent ? { initialModelDir: plan.parent.modelDir } : {}),
+      ...(plan.heldOut ? { heldOut: plan.heldOut } : {}),
     }
     return { run, job }
   }
@@ -232,6 +246,16 @@ export class TrainingService {
         signal: run.controller.signal,
         onProgress: (report) => run.report(report),
       })
+      if (outcome.validationKeys.length) {
+        await this.deps.runs
+          .saveHeldOut(run.id, outcome.validationKeys)
+          .catch((error: unknown) =>
+            console.error(
+              `InkLab: run ${run.id} could not record its validation samples:`,
+              errorMessage(error),
+            ),
+          )
+      }
       if (parent) await this.compareWithParent(run, job, parent.modelDir, outcome)
       await run.finish(outcome)
     } catch (error) {
@@ -257,7 +281,11 @@ export class TrainingService {
       const report = await this.deps.engine.call('evaluation.run', {
         modelDir: parentModelDir,
         dataset: job.dataset,
-        split: { split, settings: { limit, validationSplit, seed } },
+        split: {
+          split,
+          settings: { limit, validationSplit, seed },
+          ...(split === 'validation' ? { heldOut: outcome.validationKeys } : {}),
+        },
       })
       run.record.fineTunedFrom = {
         ...from,

@@ -31,6 +31,11 @@ export const FineTunedFromSchema = z.object({
    * ended: the before of a before-and-after on the same images.
    */
   evaluation: EvaluationSummarySchema.optional(),
+  /**
+   * True when the fine-tune held out exactly the samples its parent held out (on the parent's
+   * own dataset): a validation split then holds images neither model trained on.
+   */
+  sameHeldOut: z.boolean().optional(),
 })
 export type FineTunedFrom = z.infer<typeof FineTunedFromSchema>
 

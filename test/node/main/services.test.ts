@@ -930,8 +930,19 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     )
     const parentModel = join(dataDir, 'runs', parentId, 'model')
     expect(engine.calls).toContain(`trainAndSave:from:${parentModel}`)
+    // The fine-tune held out the very samples its parent held out (recorded with the parent).
+    const parentHeldOut = JSON.parse(
+      await readFile(join(dataDir, 'runs', parentId, 'heldout.json'), 'utf8'),
+    ) as { keys: string[] }
+    expect(parentHeldOut.keys.length).toBeGreaterThan(0)
+    expect(engine.calls).toContain(`trainAndSave:heldOut:${parentHeldOut.keys.join(',')}`)
     const detail = await call('runs.get', { runId })
-    expect(detail.config).toMatchObject({ epochs: 5, learningRate: 0.0002, lrSchedule: 'constant' })
+    // A third of the parent's rate; the fast preset's 128-image batches make one step an epoch.
+    expect(detail.config).toMatchObject({
+      epochs: 50,
+      learningRate: expect.closeTo(0.0006, 10),
+      lrSchedule: 'constant',
+    })
     expect(detail.datasetId).toBe(datasetId)
     const parentName = (await call('runs.get', { runId: parentId })).name
     expect(detail.name).toBe(`${parentName} · fine-tuned`)
@@ -940,6 +951,7 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
       runId: parentId,
       name: parentName,
       evaluation: { split: 'test', accuracy: 1, loss: 0.01, count: 9 },
+      sameHeldOut: true,
     })
     expect((await call('runs.list', {})).find((r) => r.id === runId)?.fineTunedFrom?.runId).toBe(
       parentId,

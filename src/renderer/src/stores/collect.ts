@@ -7,11 +7,14 @@ import {
   type DatasetSummary,
 } from '@shared/schemas'
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 
 import { createCollectionClient } from '@renderer/api/collection'
 import { useAppStore } from './app'
 import { useDatasetStore } from './dataset'
+
+/** Drawings shown as saved last. */
+export const RECENT_LIMIT = 12
 
 /** What the Draw view does with a drawing: classify it, or collect it into a dataset. */
 export type DrawMode = 'classify' | 'collect'
@@ -44,6 +47,8 @@ export const useCollectStore = defineStore('collect', () => {
   const creating = ref(false)
   /** The drawing saved last (this session), for the status line. */
   const lastSaved = ref<CollectedSample | null>(null)
+  /** The drawings saved last into the chosen dataset, newest first (what the model will see). */
+  const recent = shallowRef<CollectedSample[]>([])
 
   /** Drawn datasets, the ones collection offers. */
   const drawnDatasets = computed(() => data.datasets.filter((d) => d.source.kind === 'drawn'))
@@ -64,6 +69,8 @@ export const useCollectStore = defineStore('collect', () => {
   const currentCount = computed(
     () => classes.value.find((c) => c.label === cleanLabel.value)?.count ?? 0,
   )
+
+  watch(datasetId, () => (recent.value = []))
 
   /** Switches the Draw view to collecting, into dataset `id` when given, and shows it. */
   function collect(id?: string): void {
@@ -103,6 +110,7 @@ export const useCollectStore = defineStore('collect', () => {
       })
       data.updated(summary)
       lastSaved.value = sample
+      recent.value = [sample, ...recent.value].slice(0, RECENT_LIMIT)
       return true
     } catch (error) {
       app.notifyError(error, 'Could not save the drawing')
@@ -121,6 +129,7 @@ export const useCollectStore = defineStore('collect', () => {
       const { summary, removed } = await client.undo(id)
       data.updated(summary)
       if (removed?.key === lastSaved.value?.key) lastSaved.value = null
+      recent.value = recent.value.filter((s) => s.key !== removed?.key)
       app.notify(
         removed ? `Removed the last drawing of “${removed.label}”` : 'No drawing left to undo',
         'info',
@@ -176,6 +185,7 @@ export const useCollectStore = defineStore('collect', () => {
     undoing,
     creating,
     lastSaved,
+    recent,
     drawnDatasets,
     dataset,
     cleanLabel,

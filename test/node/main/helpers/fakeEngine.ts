@@ -16,7 +16,7 @@ import {
   undoLastDrawing,
 } from '@engine/data/datasetEdits'
 import { createModelMetadata } from '@engine/io/metadata'
-import { heldOutSplit, namedSplit } from '@engine/train/splits'
+import { heldOutSplit, keysOf, namedSplit, trainingSplits } from '@engine/train/splits'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type { EpochRecord } from '@shared/schemas/run'
@@ -138,6 +138,10 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
     async trainAndSave(opts: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
       const { config, dataset } = opts
       if (opts.initialModelDir) calls.push(`trainAndSave:from:${opts.initialModelDir}`)
+      if (opts.heldOut) calls.push(`trainAndSave:heldOut:${opts.heldOut.join(',')}`)
+      const heldOut = opts.heldOut ? new Set(opts.heldOut) : undefined
+      const validation = trainingSplits(dataset, config, heldOut).validation
+      const validationKeys = validation ? keysOf(dataset, validation) : []
       const history: EpochRecord[] = []
       let stopReason: TrainAndSaveResult['stopReason'] = 'completed'
       const metadata = (epochs: number, extra = {}) =>
@@ -206,13 +210,14 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         bestEpoch,
         backend: 'cpu' as const,
         trainCount: dataset.train.count,
-        validationCount: 0,
+        validationCount: validation?.count ?? 0,
+        validationKeys,
       }
       if (bestEpoch < 0) return { ...base, metrics, evaluation: null, saved: false }
       // Every fake model is right: accuracy 1 and loss 0.01 on the held-out split.
-      const heldOut = heldOutSplit(dataset, config)
-      const evaluation = heldOut
-        ? { split: heldOut.name, accuracy: 1, loss: 0.01, count: heldOut.split.count }
+      const judged = heldOutSplit(dataset, config, heldOut)
+      const evaluation = judged
+        ? { split: judged.name, accuracy: 1, loss: 0.01, count: judged.split.count }
         : null
       const final = {
         ...metrics,
