@@ -109,14 +109,17 @@ export const HUMAN_PACE = { pixelsPerSecond: 450, eventsPerSecond: 60, penUpMs: 
 
 /**
  * Draws `strokes` (pad pixels) on the pad whose box is `box` with real mouse events: each stroke
- * pressed, moved along at `pace.pixelsPerSecond` with a move event every 1/`eventsPerSecond` s,
- * released, then a pause. `pace: null` draws as fast as events go.
+ * pressed, moved along at `pace.pixelsPerSecond` with a move event every 1/`eventsPerSecond` s
+ * (against the clock, so slow event delivery does not slow the pen further), released, then a
+ * pause. `pace: null` draws as fast as events go.
  */
 export async function drawStrokes(page, box, strokes, pace = HUMAN_PACE) {
   for (const stroke of strokes) {
     const [x0, y0] = stroke[0]
     await page.mouse.move(box.x + x0, box.y + y0)
     await page.mouse.down()
+    const started = performance.now()
+    let due = 0
     for (let i = 1; i < stroke.length; i++) {
       const [ax, ay] = stroke[i - 1]
       const [bx, by] = stroke[i]
@@ -126,7 +129,10 @@ export async function drawStrokes(page, box, strokes, pace = HUMAN_PACE) {
       for (let s = 1; s <= steps; s++) {
         const t = s / steps
         await page.mouse.move(box.x + ax + (bx - ax) * t, box.y + ay + (by - ay) * t)
-        if (pace) await page.waitForTimeout(1000 / pace.eventsPerSecond)
+        if (!pace) continue
+        due += 1000 / pace.eventsPerSecond
+        const wait = started + due - performance.now()
+        if (wait > 1) await page.waitForTimeout(wait)
       }
     }
     await page.mouse.up()
