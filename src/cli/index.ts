@@ -3,6 +3,7 @@ import { probeBackends } from '@engine/index'
 import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
+import { realInkCommand, REAL_INK_HELP } from './commands/realInk'
 import { serveCommand, SERVE_HELP } from './commands/serve'
 import { trainCommand, TRAIN_HELP } from './commands/train'
 import { describeError, EXIT, UsageError } from './errors'
@@ -16,6 +17,7 @@ Usage:
   ${EVAL_HELP}
   ${PREDICT_HELP}
   ${BENCH_HELP}
+  ${REAL_INK_HELP}
   ${SERVE_HELP}
   inklab backends        which compute backends load here, and why not
   inklab --version | --help
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   predict: predictCommand,
   bench: benchCommand,
+  realink: realInkCommand,
   serve: serveCommand,
   backends: async (_argv, out) => {
     const probes = await probeBackends()
