@@ -30,7 +30,29 @@ export interface Preset {
 }
 
 /** Augmentation switched off, with the schema's default ranges kept for when a user turns it on. */
-const NO_AUGMENTATION = { enabled: false, rotation: 10, zoom: 0.1, shift: 2 }
+const NO_AUGMENTATION = {
+  enabled: false,
+  rotation: 10,
+  zoom: 0.1,
+  shift: 2,
+  shear: 0,
+  thickness: 0,
+  elastic: 0,
+}
+
+/**
+ * Augmentation that matches real ink (pens, markers, the pad's stroke widths, scans): the affine
+ * ranges widened, plus slant, stroke thickness and elastic wobble. Measured with `inklab realink`.
+ */
+export const INK_AUGMENTATION = {
+  enabled: true,
+  rotation: 12,
+  zoom: 0.15,
+  shift: 2,
+  shear: 15,
+  thickness: 1.5,
+  elastic: 1.5,
+}
 
 /**
  * The built-in presets.
@@ -115,7 +137,15 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
       learningRate: 1e-2,
       lrSchedule: 'onecycle',
       validationSplit: 0.05,
-      augmentation: { enabled: true, rotation: 8, zoom: 0.08, shift: 1.5 },
+      augmentation: {
+        enabled: true,
+        rotation: 8,
+        zoom: 0.08,
+        shift: 1.5,
+        shear: 0,
+        thickness: 0,
+        elastic: 0,
+      },
       earlyStoppingPatience: 0,
     },
   },
@@ -193,7 +223,15 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
       learningRate: 2e-3,
       lrSchedule: 'cosine',
       validationSplit: 0.1,
-      augmentation: { enabled: true, rotation: 10, zoom: 0.1, shift: 2 },
+      augmentation: {
+        enabled: true,
+        rotation: 10,
+        zoom: 0.1,
+        shift: 2,
+        shear: 0,
+        thickness: 0,
+        elastic: 0,
+      },
       earlyStoppingPatience: 0,
     },
   },

@@ -58,6 +58,30 @@ export const ModelMetricsSchema = z.object({
 })
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>
 
+/** Data a model trained on beyond its dataset, with the credit its licence asks for. */
+export const ExtraTrainingDataSchema = z.object({
+  name: z.string(),
+  /** Which part of the source: writers, classes, renderings. */
+  detail: z.string(),
+  count: z.number().int().nonnegative(),
+  credit: z.string(),
+})
+export type ExtraTrainingData = z.infer<typeof ExtraTrainingDataSchema>
+
+/** Real-ink benchmark figures recorded with a model (`inklab realink`). */
+export const RealInkFiguresSchema = z.object({
+  set: z.string(),
+  /** Writers scored: none of them was in the model's training data. */
+  writers: z.array(z.string()),
+  seed: z.number().int(),
+  count: z.number().int().nonnegative(),
+  /** Accuracy per rendering (pad drawing, scan), over all scored writers. */
+  accuracy: z.record(z.string(), z.number()),
+  /** The lowest per-writer accuracy per rendering. */
+  worstWriter: z.record(z.string(), z.number()),
+})
+export type RealInkFigures = z.infer<typeof RealInkFiguresSchema>
+
 /** `metadata.json` written beside the TF.js layers model files. */
 export const ModelMetadataSchema = z.object({
   format: z.literal('inklab-model'),
@@ -74,6 +98,8 @@ export const ModelMetadataSchema = z.object({
   preset: PresetNameSchema,
   architecture: ArchitectureSchema.optional(),
   metrics: ModelMetricsSchema,
+  extraTraining: z.array(ExtraTrainingDataSchema).optional(),
+  realInk: RealInkFiguresSchema.optional(),
   backend: BackendNameSchema,
   createdAt: z.string(),
   inklabVersion: z.string(),

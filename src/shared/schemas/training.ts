@@ -12,6 +12,15 @@ export const AugmentationSchema = z.object({
   zoom: z.number().min(0).max(0.5).default(0.1),
   /** Max shift in pixels. */
   shift: z.number().min(0).max(8).default(2),
+  /** Max horizontal shear in degrees (slant, uniform in [-s, s]). */
+  shear: z.number().min(0).max(30).default(0),
+  /**
+   * Stroke thickness change in pixels: grayscale dilation by up to this much, or erosion by up to
+   * one pixel (thin strokes do not survive more), as pens, markers and the pad's widths differ.
+   */
+  thickness: z.number().min(0).max(3).default(0),
+  /** Elastic distortion: max displacement in pixels of a smooth random field (wobbly handwriting). */
+  elastic: z.number().min(0).max(4).default(0),
 })
 export type Augmentation = z.infer<typeof AugmentationSchema>
 
@@ -28,7 +37,7 @@ export const TrainConfigSchema = z.object({
   learningRate: z.number().positive().max(10),
   lrSchedule: LrScheduleSchema.default('constant'),
   validationSplit: z.number().min(0).max(0.9).default(0.2),
-  augmentation: AugmentationSchema.default({ enabled: false, rotation: 10, zoom: 0.1, shift: 2 }),
+  augmentation: AugmentationSchema.default(AugmentationSchema.parse({})),
   /** Stop when val loss has not improved for this many epochs; 0 disables. */
   earlyStoppingPatience: z.number().int().min(0).default(0),
   seed: z.number().int().default(42),
