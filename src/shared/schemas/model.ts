@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { BackendNameSchema } from './backend'
 
 /** Built-in architecture presets. */
-export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'custom'])
+export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'robust', 'custom'])
 export type PresetName = z.infer<typeof PresetNameSchema>
 
 /** One layer of a custom architecture, described as data. The input is always 28x28x1. */

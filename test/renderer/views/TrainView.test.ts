@@ -302,3 +302,66 @@ describe('TrainView', () => {
     })
   })
 })
+
+describe('TrainView defaults for folders', () => {
+  it('a folder dataset starts at the robust preset and warns about classes with too few images', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'letters',
+          labels: ['a', 'b', 'c'],
+          trainCounts: [400, 7, 19],
+          trainSize: 426,
+        }),
+      ],
+      'training.start': () => ({ runId: 'run-1' }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+
+    expect((wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value).toBe(
+      'robust',
+    )
+    const warning = wrapper.get('[data-testid="sparse-classes"]').text()
+    expect(warning).toContain('2 classes have fewer than 20 training images')
+    expect(warning).toContain('"b" 7, "c" 19')
+
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    const [request] = fake.callsTo('training.start')
+    const robust = PRESETS.robust.defaults
+    expect(request?.config).toMatchObject({
+      preset: 'robust',
+      epochs: robust.epochs,
+      earlyStoppingPatience: robust.earlyStoppingPatience,
+      validationSplit: robust.validationSplit,
+      augmentation: robust.augmentation,
+    })
+  })
+
+  it('MNIST keeps the classic preset, and a preset the user chose stays chosen', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'mnist',
+          source: { kind: 'builtin', name: 'mnist' },
+          trainCounts: [50, 50, 50],
+        }),
+        makeDataset({ id: 'letters' }),
+      ],
+    })
+    const datasets = useDatasetStore()
+    await datasets.refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+    const select = () =>
+      (wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value
+    expect(select()).toBe('classic')
+    expect(wrapper.find('[data-testid="sparse-classes"]').exists()).toBe(false)
+    await wrapper.get('[data-testid="preset-select"]').setValue('fast')
+    datasets.select('letters')
+    await settle()
+    expect(select()).toBe('fast')
+  })
+})
