@@ -11,6 +11,7 @@ import {
   isHeldOutPenWriter,
   loadModel,
   loadPenCollection,
+  measurePadLatency,
   samplesOfSet,
   subsetPerWriter,
   trainOnInkFolder,
@@ -57,6 +58,8 @@ interface Subject {
   name: string
   results: RealInkResult[]
   seconds: number
+  /** Stroke-to-prediction time on the pad path (models only). */
+  padLatency?: { count: number; medianMs: number; p95Ms: number }
 }
 
 /** The bundled digits model. */
@@ -106,6 +109,12 @@ function printTable(out: Output, subject: Subject): void {
       ' ',
     ),
   )
+  if (subject.padLatency) {
+    const { count, medianMs, p95Ms } = subject.padLatency
+    out.result(
+      `pad stroke-to-prediction: median ${medianMs.toFixed(1)} ms, 95th percentile ${p95Ms.toFixed(1)} ms (${count} drawings)`,
+    )
+  }
 }
 
 /** `inklab realink`: the real-ink benchmark. */
@@ -172,8 +181,10 @@ export async function realInkCommand(argv: string[], out: Output): Promise<numbe
         onProgress: progress,
       })
       out.endProgress()
+      const padLatency = measurePadLatency(model, metadata.labels, samples.slice(0, 200), seed)
       subjects.push({
         name: `model ${metadata.name} (${modelDir})`,
+        padLatency,
         results,
         seconds: (Date.now() - started) / 1000,
       })

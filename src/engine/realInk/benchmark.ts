@@ -1,9 +1,10 @@
+import { PAD_SEND_SIZE, PAD_SIZE, rasterizeStrokes } from '@shared/ink/strokes'
 import type * as tf from '@tensorflow/tfjs'
 
 import { decodeImageBuffer } from '../data/imageDecode'
 import { preprocess } from '../data/preprocess'
 import { IMAGE_PIXELS } from '../data/types'
-import { predictProbabilities } from '../io/predict'
+import { predictPixels, predictProbabilities } from '../io/predict'
 import { renderPad, renderScan, sampleRng, type InkRendering } from './render'
 import type { PenSample } from './trajectories'
 
@@ -137,4 +138,36 @@ export async function benchmarkRealInk(opts: {
     results.push({ rendering, ...scoreByWriter(opts.samples, predicted, opts.labels) })
   }
   return results
+}
+
+/** Milliseconds from strokes to prediction on the pad path, per drawing: median and 95th percentile. */
+export interface PadLatency {
+  count: number
+  medianMs: number
+  p95Ms: number
+}
+
+/**
+ * Times what the app does for each pad drawing, one at a time: rasterise the strokes, preprocess,
+ * classify one image (the IPC hops between the window and the engine process are not included).
+ */
+export function measurePadLatency(
+  model: tf.LayersModel,
+  labels: readonly string[],
+  samples: readonly PenSample[],
+  seed: number,
+): PadLatency {
+  const times: number[] = []
+  for (const sample of samples) {
+    const { strokes } = renderPad(sample, sampleRng(seed, sample.id, 1))
+    const started = performance.now()
+    const data = rasterizeStrokes(strokes, PAD_SIZE, PAD_SEND_SIZE)
+    const { pixels } = preprocess({ width: PAD_SEND_SIZE, height: PAD_SEND_SIZE, data })
+    predictPixels(model, [pixels], [...labels])
+    times.push(performance.now() - started)
+  }
+  times.sort((a, b) => a - b)
+  const at = (q: number): number =>
+    times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0
+  return { count: times.length, medianMs: at(0.5), p95Ms: at(0.95) }
 }

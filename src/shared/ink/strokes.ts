@@ -102,7 +102,9 @@ export function rasterizeInk(strokes: readonly Stroke[], canvas: InkCanvas): Uin
         const t = lengthSq
           ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / lengthSq))
           : 0
-        const distance = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+        const ex = px - (ax + t * dx)
+        const ey = py - (ay + t * dy)
+        const distance = Math.sqrt(ex * ex + ey * ey)
         const coverage = Math.min(1, radius - distance + 0.5)
         const index = y * width + x
         if (coverage > cover[index]!) cover[index] = coverage

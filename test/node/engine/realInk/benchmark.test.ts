@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { initBackend } from '@engine/backend'
 import { loadModel } from '@engine/io/modelFiles'
-import { benchmarkRealInk, scoreByWriter } from '@engine/realInk/benchmark'
+import { benchmarkRealInk, measurePadLatency, scoreByWriter } from '@engine/realInk/benchmark'
 import {
   INK_SETS,
   isHeldOutPenWriter,
@@ -90,5 +90,12 @@ describe('real-ink benchmark (CI subset)', () => {
     const run = () =>
       benchmarkRealInk({ model, labels, samples: few, renderings: ['scan'], seed: 3 })
     expect(await run()).toEqual(await run())
+  })
+
+  it('times the pad path drawing by drawing (figures only; the goal lives in the benchmark)', () => {
+    const latency = measurePadLatency(model, labels, subset.slice(0, 5), 7)
+    expect(latency.count).toBe(5)
+    expect(latency.medianMs).toBeGreaterThan(0)
+    expect(latency.p95Ms).toBeGreaterThanOrEqual(latency.medianMs)
   })
 })
