@@ -31,7 +31,7 @@ import { defaultResourcesDir, projectRoot } from '../paths'
 
 export const REAL_INK_HELP = `inklab realink [--set digits|letters] [--model DIR] [--train-preset P]...
   [--rendering pad|scan]... [--writers held-out|all] [--per-writer N] [--folds K] [--epochs N]
-  [--seed N] [--backend B] [--json]
+  [--seed N] [--tta] [--backend B] [--json]
       real ink by writers a model never saw: pen trajectories from $INKLAB_DATASETS (default: the
       shared/datasets folder beside the project) drawn on the pad and scanned, accuracy per writer`
 
@@ -45,6 +45,7 @@ const OPTIONS = {
   folds: { type: 'string' },
   epochs: { type: 'string' },
   seed: { type: 'string' },
+  tta: { type: 'boolean' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
 } as const
@@ -178,12 +179,13 @@ export async function realInkCommand(argv: string[], out: Output): Promise<numbe
         samples,
         renderings,
         seed,
+        tta: values.tta,
         onProgress: progress,
       })
       out.endProgress()
       const padLatency = measurePadLatency(model, metadata.labels, samples.slice(0, 200), seed)
       subjects.push({
-        name: `model ${metadata.name} (${modelDir})`,
+        name: `model ${metadata.name} (${modelDir})${values.tta ? ' with test-time augmentation' : ''}`,
         padLatency,
         results,
         seconds: (Date.now() - started) / 1000,

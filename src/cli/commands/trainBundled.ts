@@ -17,9 +17,12 @@ import {
   trainModel,
   writersOf,
   type Dataset,
+  type Split,
 } from '@engine/index'
 import { INK_AUGMENTATION, PRESETS } from '@shared/presets'
 import { BackendRequestSchema, type ExtraTrainingData } from '@shared/schemas'
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 
 import { choiceOption, intOption, parseCommandArgs, required } from '../args'
@@ -28,9 +31,10 @@ import { projectRoot } from '../paths'
 import { VERSION } from '../version'
 
 export const TRAIN_BUNDLED_HELP = `inklab train-bundled --out DIR [--preset P] [--epochs N] [--pen-copies K]
-  [--augmentation ink|preset] [--limit N] [--seed N] [--backend B] [--json]
+  [--augmentation ink|preset] [--limit N] [--seed N] [--ink-cache FILE] [--backend B] [--json]
       the bundled digits model: MNIST plus the pendigits training writers drawn on the pad and
-      scanned (K renderings each; 0: MNIST only), then MNIST test and real-ink figures in its metadata`
+      scanned (K renderings each; 0: MNIST only), then MNIST test and real-ink figures in its metadata;
+      --ink-cache keeps the rendered pen images between runs with the same seed and K`
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -39,6 +43,7 @@ const OPTIONS = {
   'pen-copies': { type: 'string' },
   augmentation: { type: 'string' },
   limit: { type: 'string' },
+  'ink-cache': { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -85,12 +90,17 @@ export async function trainBundledCommand(argv: string[], out: Output): Promise<
   const extraTraining: ExtraTrainingData[] = []
   // MNIST first: `limit` (a quick experiment) takes from the whole mix, stratified by class.
   if (copies > 0) {
-    const ink = await renderTrainingInk(trainPen, mnist.labels, {
-      seed,
-      copies,
-      renderings: ['pad', 'scan'],
-      onProgress: (done, total) => out.progress(`rendering training ink ${done}/${total}`),
-    })
+    const render = (): Promise<Split> =>
+      renderTrainingInk(trainPen, mnist.labels, {
+        seed,
+        copies,
+        renderings: ['pad', 'scan'],
+        onProgress: (done, total) => out.progress(`rendering training ink ${done}/${total}`),
+      })
+    const cache = values['ink-cache'] ? resolve(values['ink-cache']) : undefined
+    const ink = cache
+      ? await cachedSplit(cache, `${seed}:${copies}:${trainPen.length}`, render)
+      : await render()
     out.endProgress()
     dataset = { ...mnist, train: concatSplits(mnist.train, ink) }
     extraTraining.push({
@@ -177,4 +187,28 @@ export async function trainBundledCommand(argv: string[], out: Output): Promise<
   } finally {
     result.model.dispose()
   }
+}
+
+/**
+ * The split stored at `file` when it was made with the same `key`, else a freshly made one, stored
+ * there for next time (JSON header line, then images, then labels).
+ */
+async function cachedSplit(file: string, key: string, make: () => Promise<Split>): Promise<Split> {
+  if (existsSync(file)) {
+    const bytes = await readFile(file)
+    const end = bytes.indexOf(10)
+    const header = JSON.parse(bytes.subarray(0, end).toString('utf8')) as {
+      key: string
+      count: number
+    }
+    if (header.key === key) {
+      const images = new Uint8Array(bytes.subarray(end + 1, end + 1 + header.count * 784))
+      const labels = new Uint8Array(bytes.subarray(end + 1 + header.count * 784))
+      if (labels.length === header.count) return { images, labels, count: header.count }
+    }
+  }
+  const split = await make()
+  const header = Buffer.from(`${JSON.stringify({ key, count: split.count })}\n`)
+  await writeFile(file, Buffer.concat([header, split.images, Buffer.from(split.labels)]))
+  return split
 }

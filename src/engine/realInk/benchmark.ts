@@ -1,6 +1,7 @@
 import { PAD_SEND_SIZE, PAD_SIZE, rasterizeStrokes } from '@shared/ink/strokes'
 import type * as tf from '@tensorflow/tfjs'
 
+import { changeThickness } from '../data/augment'
 import { decodeImageBuffer } from '../data/imageDecode'
 import { preprocess } from '../data/preprocess'
 import { IMAGE_PIXELS } from '../data/types'
@@ -85,16 +86,51 @@ export function scoreByWriter(
   }
 }
 
-/** The class index the model gives each rendered sample. */
-export function classifyRendered(model: tf.LayersModel, ink: RenderedInk): Uint16Array {
-  const probs = predictProbabilities(model, ink.pixels, ink.count)
-  const classes = ink.count ? probs.length / ink.count : 0
-  const out = new Uint16Array(ink.count)
+/** Stroke thickness changes (pixels) read at test time: the input as is, thinner and thicker. */
+export const TTA_THICKNESS = [0, -0.5, 0.5, 1] as const
+
+/**
+ * Each sample as the model should read it, `variants` times over: the input itself, then with its
+ * strokes changed by each of TTA_THICKNESS (test-time augmentation).
+ */
+function ttaInputs(ink: RenderedInk): { pixels: Uint8Array; variants: number } {
+  const variants = TTA_THICKNESS.length
+  const pixels = new Uint8Array(ink.count * variants * IMAGE_PIXELS)
+  const scratch = new Float32Array(IMAGE_PIXELS)
   for (let i = 0; i < ink.count; i++) {
-    let best = 0
-    for (let c = 1; c < classes; c++) {
-      if (probs[i * classes + c]! > probs[i * classes + best]!) best = c
+    const source = ink.pixels.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS)
+    TTA_THICKNESS.forEach((t, v) => {
+      const img = Float32Array.from(source)
+      const changed = t === 0 ? img : changeThickness(img, scratch, t)
+      const at = (i * variants + v) * IMAGE_PIXELS
+      for (let p = 0; p < IMAGE_PIXELS; p++) pixels[at + p] = Math.round(changed[p]!)
+    })
+  }
+  return { pixels, variants }
+}
+
+/**
+ * The class index the model gives each rendered sample; with `tta`, the class of the mean
+ * probabilities over the TTA_THICKNESS variants.
+ */
+export function classifyRendered(
+  model: tf.LayersModel,
+  ink: RenderedInk,
+  tta = false,
+): Uint16Array {
+  const { pixels, variants } = tta ? ttaInputs(ink) : { pixels: ink.pixels, variants: 1 }
+  const probs = predictProbabilities(model, pixels, ink.count * variants)
+  const classes = ink.count ? probs.length / (ink.count * variants) : 0
+  const out = new Uint16Array(ink.count)
+  const mean = new Float32Array(classes)
+  for (let i = 0; i < ink.count; i++) {
+    mean.fill(0)
+    for (let v = 0; v < variants; v++) {
+      const row = (i * variants + v) * classes
+      for (let c = 0; c < classes; c++) mean[c]! += probs[row + c]!
     }
+    let best = 0
+    for (let c = 1; c < classes; c++) if (mean[c]! > mean[best]!) best = c
     out[i] = best
   }
   return out
@@ -117,6 +153,8 @@ export async function benchmarkRealInk(opts: {
   samples: readonly PenSample[]
   renderings: readonly InkRendering[]
   seed: number
+  /** Test-time augmentation: read each sample at several stroke widths and average. */
+  tta?: boolean
   signal?: AbortSignal
   onProgress?: (rendering: InkRendering, done: number, total: number) => void
 }): Promise<RealInkResult[]> {
@@ -134,7 +172,7 @@ export async function benchmarkRealInk(opts: {
       signal: opts.signal,
       onProgress: (done) => opts.onProgress?.(rendering, done, opts.samples.length),
     })
-    const predicted = classifyRendered(opts.model, ink)
+    const predicted = classifyRendered(opts.model, ink, opts.tta)
     results.push({ rendering, ...scoreByWriter(opts.samples, predicted, opts.labels) })
   }
   return results
