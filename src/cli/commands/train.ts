@@ -8,6 +8,7 @@ import {
   initBackend,
   PRESETS,
   resolveTrainConfig,
+  runMetrics,
   saveModel,
   trainModel,
   validateArchitecture,
@@ -197,15 +198,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       backend: backend.name,
       name: `${dataset.name} ${preset}`,
       inklabVersion: VERSION,
-      metrics: {
-        testAccuracy: report.accuracy,
-        testLoss: report.loss,
-        valAccuracy: result.best.valAccuracy,
-        valLoss: result.best.valLoss,
-        epochs: result.history.length,
-        seconds: result.seconds,
-        samplesPerSecond: result.samplesPerSecond,
-      },
+      metrics: runMetrics(result, report),
     })
     await saveModel(outDir, result.model, metadata)
     result.model.dispose()

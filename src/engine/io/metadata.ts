@@ -4,6 +4,7 @@ import type { ModelMetadata, ModelMetrics } from '@shared/schemas/model'
 import type { TrainConfig } from '@shared/schemas/training'
 
 import type { Dataset } from '../data/types'
+import type { TrainResult } from '../train/trainer'
 import { architectureOf } from '../model/config'
 
 /** Version written into metadata when the caller does not give one. */
@@ -21,6 +22,21 @@ export interface ModelMetadataInput {
   name?: string
   inklabVersion?: string
   createdAt?: Date
+}
+
+/** The metrics of a finished run as metadata stores them, with its test figures when there are any. */
+export function runMetrics(
+  result: Pick<TrainResult, 'best' | 'history' | 'seconds' | 'samplesPerSecond'>,
+  test?: { accuracy: number; loss: number },
+): ModelMetrics {
+  return {
+    ...(test ? { testAccuracy: test.accuracy, testLoss: test.loss } : {}),
+    valAccuracy: result.best.valAccuracy,
+    valLoss: result.best.valLoss,
+    epochs: result.history.length,
+    seconds: result.seconds,
+    samplesPerSecond: result.samplesPerSecond,
+  }
 }
 
 /** One-line description of where a dataset came from, as stored in metadata. */
