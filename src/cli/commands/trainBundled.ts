@@ -1,4 +1,5 @@
 import {
+  assertModelDestination,
   benchmarkRealInk,
   concatSplits,
   createModelMetadata,
@@ -78,6 +79,8 @@ export async function trainBundledCommand(argv: string[], out: Output): Promise<
     limit: intOption('limit', values.limit, { min: 1, max: 10_000_000 }),
     augmentation: augmentation === 'ink' ? INK_AUGMENTATION : PRESETS[preset].defaults.augmentation,
   })
+  // Before any work: --out must not be someone's folder or file (a save replaces it).
+  await assertModelDestination(outDir)
   const backend = await initBackend(
     choiceOption('backend', values.backend ?? 'auto', BackendRequestSchema.options)!,
   )
