@@ -327,6 +327,13 @@ describe('TrainView defaults for folders', () => {
     expect(warning).toContain('2 classes have fewer than 20 training images')
     expect(warning).toContain('"b" 7, "c" 19')
 
+    // The real-ink augmentations have their own sliders, filled from the preset.
+    const slider = (id: string) =>
+      (wrapper.get(`[data-testid="augment-${id}"]`).element as HTMLInputElement).value
+    expect(slider('thickness')).toBe(String(PRESETS.robust.defaults.augmentation.thickness))
+    expect(slider('shear')).toBe(String(PRESETS.robust.defaults.augmentation.shear))
+    expect(slider('elastic')).toBe(String(PRESETS.robust.defaults.augmentation.elastic))
+
     await wrapper.get('[data-testid="start-training"]').trigger('click')
     await settle()
     const [request] = fake.callsTo('training.start')

@@ -93,6 +93,9 @@ const FIELD_RULES: Record<string, { label: string; rule: string }> = {
   'augmentation.rotation': { label: 'Rotation', rule: 'between 0 and 45 degrees' },
   'augmentation.zoom': { label: 'Zoom', rule: 'between 0 and 50%' },
   'augmentation.shift': { label: 'Shift', rule: 'between 0 and 8 pixels' },
+  'augmentation.shear': { label: 'Slant', rule: 'between 0 and 30 degrees' },
+  'augmentation.thickness': { label: 'Stroke width', rule: 'between 0 and 3 pixels' },
+  'augmentation.elastic': { label: 'Wobble', rule: 'between 0 and 4 pixels' },
 }
 
 /** Invalid form fields, by path (`epochs`, `augmentation.zoom`…), with the sentence to show. */
