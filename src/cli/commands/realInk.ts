@@ -20,6 +20,7 @@ import {
   type InkSetName,
   type PenSample,
   type RealInkResult,
+  type RenderedInk,
   type WriterScore,
 } from '@engine/index'
 import { BackendRequestSchema, PresetNameSchema, type PresetName } from '@shared/schemas'
@@ -29,7 +30,7 @@ import { UsageError } from '../errors'
 import { formatDuration, percent, type Output } from '../output'
 import { defaultResourcesDir, projectRoot } from '../paths'
 
-export const REAL_INK_HELP = `inklab realink [--set digits|letters] [--model DIR] [--train-preset P]...
+export const REAL_INK_HELP = `inklab realink [--set digits|letters] [--model DIR]... [--train-preset P]...
   [--rendering pad|scan]... [--writers held-out|all] [--per-writer N] [--folds K] [--epochs N]
   [--seed N] [--tta] [--backend B] [--json]
       real ink by writers a model never saw: pen trajectories from $INKLAB_DATASETS (default: the
@@ -37,7 +38,7 @@ export const REAL_INK_HELP = `inklab realink [--set digits|letters] [--model DIR
 
 const OPTIONS = {
   set: { type: 'string' },
-  model: { type: 'string' },
+  model: { type: 'string', multiple: true },
   'train-preset': { type: 'string', multiple: true },
   rendering: { type: 'string', multiple: true },
   writers: { type: 'string' },
@@ -142,13 +143,13 @@ export async function realInkCommand(argv: string[], out: Output): Promise<numbe
   const folds = intOption('folds', values.folds, { min: 2, max: 100 })
   const epochs = intOption('epochs', values.epochs, { min: 1, max: 1000 })
   const seed = intOption('seed', values.seed, { min: 0, max: 2 ** 31 - 1 }) ?? DEFAULT_SEED
-  const modelDir =
+  const modelDirs =
     values.model !== undefined
-      ? resolve(values.model)
+      ? values.model.map((m) => resolve(m))
       : presets.length === 0 && setName === 'digits'
-        ? bundledModelDir()
-        : undefined
-  if (!modelDir && presets.length === 0) {
+        ? [bundledModelDir()]
+        : []
+  if (modelDirs.length === 0 && presets.length === 0) {
     throw new UsageError(`--set ${setName} needs --model DIR or --train-preset P`)
   }
 
@@ -168,7 +169,9 @@ export async function realInkCommand(argv: string[], out: Output): Promise<numbe
   const progress = (rendering: InkRendering, done: number, total: number): void =>
     out.progress(`rendering ${rendering}: ${done}/${total}`)
 
-  if (modelDir) {
+  // Every model reads the same renderings, made once.
+  const rendered: Partial<Record<InkRendering, RenderedInk>> = {}
+  for (const modelDir of modelDirs) {
     const started = Date.now()
     const { model, metadata } = await loadModel(modelDir)
     try {
@@ -180,6 +183,7 @@ export async function realInkCommand(argv: string[], out: Output): Promise<numbe
         renderings,
         seed,
         tta: values.tta,
+        rendered,
         onProgress: progress,
       })
       out.endProgress()

@@ -155,6 +155,11 @@ export async function benchmarkRealInk(opts: {
   seed: number
   /** Test-time augmentation: read each sample at several stroke widths and average. */
   tta?: boolean
+  /**
+   * Renderings of these same samples and seed from an earlier call, filled in by this one: several
+   * models read the same images, rendered once.
+   */
+  rendered?: Partial<Record<InkRendering, RenderedInk>>
   signal?: AbortSignal
   onProgress?: (rendering: InkRendering, done: number, total: number) => void
 }): Promise<RealInkResult[]> {
@@ -167,11 +172,14 @@ export async function benchmarkRealInk(opts: {
   }
   const results: RealInkResult[] = []
   for (const rendering of opts.renderings) {
-    const ink = await renderInk(opts.samples, rendering, {
-      seed: opts.seed,
-      signal: opts.signal,
-      onProgress: (done) => opts.onProgress?.(rendering, done, opts.samples.length),
-    })
+    const ink =
+      opts.rendered?.[rendering] ??
+      (await renderInk(opts.samples, rendering, {
+        seed: opts.seed,
+        signal: opts.signal,
+        onProgress: (done) => opts.onProgress?.(rendering, done, opts.samples.length),
+      }))
+    if (opts.rendered) opts.rendered[rendering] = ink
     const predicted = classifyRendered(opts.model, ink, opts.tta)
     results.push({ rendering, ...scoreByWriter(opts.samples, predicted, opts.labels) })
   }
