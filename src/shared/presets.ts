@@ -308,6 +308,6 @@ export function sparseClassWarning(
   const which = sparse.length === 1 ? '1 class has' : `${sparse.length} classes have`
   return (
     `${which} fewer than ${MIN_IMAGES_PER_CLASS} training images (${shown.join(', ')}${more}): ` +
-    'too few to learn reliably; add images of each'
+    'too few to learn reliably; add more images of these classes'
   )
 }

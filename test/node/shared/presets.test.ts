@@ -38,7 +38,7 @@ describe('sparseClassWarning', () => {
 
   it('names the sparse classes, fewest first, and counts the ones it leaves out', () => {
     expect(sparseClassWarning(['a', 'b', 'c'], [30, 3, 0])).toBe(
-      `2 classes have fewer than ${MIN_IMAGES_PER_CLASS} training images ("c" 0, "b" 3): too few to learn reliably; add images of each`,
+      `2 classes have fewer than ${MIN_IMAGES_PER_CLASS} training images ("c" 0, "b" 3): too few to learn reliably; add more images of these classes`,
     )
     const labels = Array.from({ length: 12 }, (_, i) => `k${i}`)
     const warning = sparseClassWarning(labels, new Array(12).fill(1))!
