@@ -19,9 +19,9 @@ import {
   type InkRendering,
   type InkSetName,
   type PenSample,
+  type PadLatency,
   type RealInkResult,
   type RenderedInk,
-  type WriterScore,
 } from '@engine/index'
 import { BackendRequestSchema, PresetNameSchema, type PresetName } from '@shared/schemas'
 
@@ -61,7 +61,7 @@ interface Subject {
   results: RealInkResult[]
   seconds: number
   /** Stroke-to-prediction time on the pad path (models only). */
-  padLatency?: { count: number; medianMs: number; p95Ms: number }
+  padLatency?: PadLatency
 }
 
 /** The bundled digits model. */
@@ -87,8 +87,7 @@ function printTable(out: Output, subject: Subject): void {
   out.result(
     ['writer'.padEnd(18), 'n'.padStart(5), ...renderings.map((r) => r.padStart(9))].join(' '),
   )
-  const rows = (pick: (r: RealInkResult) => WriterScore[]) => pick(subject.results[0]!)
-  for (const [i, w] of rows((r) => r.writers).entries()) {
+  for (const [i, w] of subject.results[0]!.writers.entries()) {
     out.result(
       [
         w.writer.padEnd(18),
