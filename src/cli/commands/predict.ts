@@ -38,7 +38,7 @@ export async function predictCommand(argv: string[], out: Output): Promise<numbe
       try {
         const { pixels, empty } = preprocess(await decodeImageFile(resolve(file)))
         if (empty) throw new Error(`${file}: no ink found (the image is blank)`)
-        const [p] = predictPixels(model, [pixels], metadata.labels)
+        const [p] = predictPixels(model, [pixels], metadata.labels, { tta: true })
         predictions.push({ file, label: p.label, confidence: p.confidence, top: p.top })
         out.result(
           `${file}: ${p.label} (${percent(p.confidence)})  ` +

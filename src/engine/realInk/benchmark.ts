@@ -1,11 +1,10 @@
 import { PAD_SEND_SIZE, PAD_SIZE, rasterizeStrokes } from '@shared/ink/strokes'
 import type * as tf from '@tensorflow/tfjs'
 
-import { changeThickness } from '../data/augment'
 import { decodeImageBuffer } from '../data/imageDecode'
 import { preprocess } from '../data/preprocess'
 import { IMAGE_PIXELS } from '../data/types'
-import { predictPixels, predictProbabilities } from '../io/predict'
+import { predictPixels, predictProbabilities, predictProbabilitiesTta } from '../io/predict'
 import { renderPad, renderScan, sampleRng, type InkRendering } from './render'
 import type { PenSample } from './trajectories'
 
@@ -86,51 +85,25 @@ export function scoreByWriter(
   }
 }
 
-/** Stroke thickness changes (pixels) read at test time: the input as is, thinner and thicker. */
-export const TTA_THICKNESS = [0, -0.5, 0.5, 1] as const
-
 /**
- * Each sample as the model should read it, `variants` times over: the input itself, then with its
- * strokes changed by each of TTA_THICKNESS (test-time augmentation).
- */
-function ttaInputs(ink: RenderedInk): { pixels: Uint8Array; variants: number } {
-  const variants = TTA_THICKNESS.length
-  const pixels = new Uint8Array(ink.count * variants * IMAGE_PIXELS)
-  const scratch = new Float32Array(IMAGE_PIXELS)
-  for (let i = 0; i < ink.count; i++) {
-    const source = ink.pixels.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS)
-    TTA_THICKNESS.forEach((t, v) => {
-      const img = Float32Array.from(source)
-      const changed = t === 0 ? img : changeThickness(img, scratch, t)
-      const at = (i * variants + v) * IMAGE_PIXELS
-      for (let p = 0; p < IMAGE_PIXELS; p++) pixels[at + p] = Math.round(changed[p]!)
-    })
-  }
-  return { pixels, variants }
-}
-
-/**
- * The class index the model gives each rendered sample; with `tta`, the class of the mean
- * probabilities over the TTA_THICKNESS variants.
+ * The class index the model gives each rendered sample; with `tta`, read as the app reads a drawing
+ * (`predictProbabilitiesTta`).
  */
 export function classifyRendered(
   model: tf.LayersModel,
   ink: RenderedInk,
   tta = false,
 ): Uint16Array {
-  const { pixels, variants } = tta ? ttaInputs(ink) : { pixels: ink.pixels, variants: 1 }
-  const probs = predictProbabilities(model, pixels, ink.count * variants)
-  const classes = ink.count ? probs.length / (ink.count * variants) : 0
+  const probs = tta
+    ? predictProbabilitiesTta(model, ink.pixels, ink.count)
+    : predictProbabilities(model, ink.pixels, ink.count)
+  const classes = ink.count ? probs.length / ink.count : 0
   const out = new Uint16Array(ink.count)
-  const mean = new Float32Array(classes)
   for (let i = 0; i < ink.count; i++) {
-    mean.fill(0)
-    for (let v = 0; v < variants; v++) {
-      const row = (i * variants + v) * classes
-      for (let c = 0; c < classes; c++) mean[c]! += probs[row + c]!
-    }
     let best = 0
-    for (let c = 1; c < classes; c++) if (mean[c]! > mean[best]!) best = c
+    for (let c = 1; c < classes; c++) {
+      if (probs[i * classes + c]! > probs[i * classes + best]!) best = c
+    }
     out[i] = best
   }
   return out
@@ -195,7 +168,8 @@ export interface PadLatency {
 
 /**
  * Times what the app does for each pad drawing, one at a time: rasterise the strokes, preprocess,
- * classify one image (the IPC hops between the window and the engine process are not included).
+ * classify one image with test-time augmentation (the IPC hops between the window and the engine
+ * process are not included).
  */
 export function measurePadLatency(
   model: tf.LayersModel,
@@ -209,7 +183,7 @@ export function measurePadLatency(
     const started = performance.now()
     const data = rasterizeStrokes(strokes, PAD_SIZE, PAD_SEND_SIZE)
     const { pixels } = preprocess({ width: PAD_SEND_SIZE, height: PAD_SEND_SIZE, data })
-    predictPixels(model, [pixels], [...labels])
+    predictPixels(model, [pixels], [...labels], { tta: true })
     times.push(performance.now() - started)
   }
   times.sort((a, b) => a - b)
