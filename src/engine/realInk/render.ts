@@ -70,8 +70,8 @@ function bounds(strokes: readonly PenPoint[][]): { x: number; y: number; w: numb
 }
 
 /**
- * The sample's strokes scaled so that its larger side is `size` units, with its top-left corner at
- * (left, top) plus a random placement within `room` (the space left over on each axis).
+ * The sample's strokes, `width` wide, scaled so that its larger side is `size` units and placed at
+ * random where it fits inside `room`.
  */
 function placeStrokes(
   sample: PenSample,
@@ -79,14 +79,14 @@ function placeStrokes(
   room: { w: number; h: number },
   width: number,
   rng: Rng,
-): { strokes: Stroke[]; w: number; h: number } {
+): Stroke[] {
   const box = bounds(sample.strokes)
   const scale = size / Math.max(box.w, box.h, 1e-6)
   const w = box.w * scale
   const h = box.h * scale
   const left = width / 2 + rng.next() * Math.max(0, room.w - w - width)
   const top = width / 2 + rng.next() * Math.max(0, room.h - h - width)
-  const strokes = sample.strokes.map((points) => ({
+  return sample.strokes.map((points) => ({
     width,
     points: points.map((p) => ({
       x: left + (p.x - box.x) * scale,
@@ -94,7 +94,6 @@ function placeStrokes(
       w: 1,
     })),
   }))
-  return { strokes, w, h }
 }
 
 /**
@@ -107,7 +106,7 @@ export function renderPad(sample: PenSample, rng: Rng): { strokes: Stroke[]; ima
     rng.next() < PAD_RENDER.initialWidthShare
       ? PAD_STROKE_WIDTH.initial
       : Math.round(uniform(rng, [PAD_STROKE_WIDTH.min, PAD_STROKE_WIDTH.max]))
-  const { strokes } = placeStrokes(sample, size, { w: PAD_SIZE, h: PAD_SIZE }, width, rng)
+  const strokes = placeStrokes(sample, size, { w: PAD_SIZE, h: PAD_SIZE }, width, rng)
   const data = rasterizeStrokes(strokes, PAD_SIZE, PAD_SEND_SIZE)
   return { strokes, image: { width: PAD_SEND_SIZE, height: PAD_SEND_SIZE, data } }
 }
@@ -139,7 +138,7 @@ export async function renderScan(sample: PenSample, rng: Rng): Promise<ScanFile>
   const blur = rng.next() < 0.5 ? 0 : uniform(rng, SCAN_RENDER.blur) * size
   const jpeg = rng.next() < 0.5
   const quality = Math.round(uniform(rng, SCAN_RENDER.jpegQuality))
-  const { strokes } = placeStrokes(sample, size, { w: width, h: height }, strokeWidth, rng)
+  const strokes = placeStrokes(sample, size, { w: width, h: height }, strokeWidth, rng)
   const data = rasterizeInk(strokes, { width, height, scale: 1, ink, paper })
   if (noise > 0) {
     for (let i = 0; i < data.length; i++) {
