@@ -15,5 +15,9 @@ if (!existsSync(cli)) {
 }
 const { main } = createRequire(import.meta.url)(cli)
 const code = await main(process.argv.slice(2))
+// Writes to a pipe are asynchronous: wait until what is queued has gone out, or a long --json
+// line would be cut short by the exit.
+const flush = (stream) => new Promise((resolve) => stream.write('', resolve))
+await Promise.all([flush(process.stdout), flush(process.stderr)])
 // tfjs and sharp can keep handles open after the command is done.
 process.exit(code)

@@ -2,6 +2,7 @@ import { probeBackends } from '@engine/index'
 
 import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
+import { exportCommand, EXPORT_HELP } from './commands/export'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
 import { realInkCommand, REAL_INK_HELP } from './commands/realInk'
 import { serveCommand, SERVE_HELP } from './commands/serve'
@@ -17,6 +18,7 @@ Usage:
   ${TRAIN_HELP}
   ${EVAL_HELP}
   ${PREDICT_HELP}
+  ${EXPORT_HELP}
   ${BENCH_HELP}
   ${REAL_INK_HELP}
   ${TRAIN_BUNDLED_HELP}
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
+  export: exportCommand,
   bench: benchCommand,
   realink: realInkCommand,
   'train-bundled': trainBundledCommand,

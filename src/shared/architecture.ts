@@ -136,7 +136,13 @@ export function validateArchitecture(
       case 'dropout':
         break
       case 'flatten':
-        next = { kind: 'vector', n: shape.kind === 'image' ? shape.h * shape.w * shape.c : shape.n }
+        if (shape.kind !== 'image') {
+          // tfjs's Flatten refuses 2-D input, so the model could not be built.
+          fail(`input is already ${shapeText(shape)}; remove this flatten`)
+          next = null
+          break
+        }
+        next = { kind: 'vector', n: shape.h * shape.w * shape.c }
         break
       case 'globalAveragePool':
         if (shape.kind !== 'image') {

@@ -2,9 +2,10 @@
 // Chromium, one browser session for the whole story: load, import a folder, train, evaluate, draw
 // with the bundled MNIST model, and list the models. Steps run in order and share the session; each
 // is its own test so a failure names the step (and saves its trace under test-results/traces/).
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 
+import * as ort from 'onnxruntime-node'
 import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 
@@ -23,7 +24,7 @@ import {
   SHAPE_CLASSES,
   type ShapeDataset,
 } from './helpers/dataset'
-import { APP_ROOT, ensureDir, RESULTS_DIR } from './helpers/paths'
+import { APP_ROOT, ensureDir, RESULTS_DIR, SCREENSHOTS_DIR } from './helpers/paths'
 import {
   canvasSnapshot,
   CLIPPED_STATUS_ITEMS,
@@ -31,8 +32,11 @@ import {
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
   INSTALL_TRAINING_PROBES,
+  LAYOUT_PROBLEMS,
+  MATRIX_COLUMNS_VISIBLE,
   MODEL_PILL_BASELINE_GAP,
   MODELS_TABLE_PROBLEMS,
+  PAD_IMAGE,
   STOP_TRAINING_PROBES,
   WATCH_IMPORT_PROGRESS,
   type TrainingProbeSamples,
@@ -501,6 +505,33 @@ describe('serve mode in Chromium (real engine)', () => {
     await dismissToasts(page())
     await screenshot(page(), 'draw')
     await expectReset()
+
+    // Classifying a file replaces the drawing: the pad is wiped and shows no old ink.
+    const blank = await page().evaluate<string>(PAD_IMAGE)
+    await stroke([
+      [146, 48],
+      [140, 140],
+      [134, 232],
+    ])
+    await expectPrediction('1')
+    expect(await page().evaluate<string>(PAD_IMAGE), 'the stroke is on the pad').not.toBe(blank)
+    const lineDir = join(dataset!.dir, 'line')
+    const file = join(
+      lineDir,
+      readdirSync(lineDir).find((f) => f.endsWith('.png'))!,
+    )
+    const picker = byTestId('classify-file')
+    await picker.getByRole('textbox').fill(file)
+    await picker.getByRole('button', { name: 'Classify' }).click()
+    await expect
+      .poll(() => page().locator('.model-input').textContent(), {
+        message: 'the prediction names the classified file',
+      })
+      .toContain(file)
+    await expect
+      .poll(() => page().evaluate<string>(PAD_IMAGE), { message: 'the pad was wiped' })
+      .toBe(blank)
+    expect(await byTestId('draw-clear').isDisabled(), 'no drawing left to clear').toBe(true)
   })
 
   test('f. the Models view lists the bundled model and the run', async () => {
@@ -527,5 +558,99 @@ describe('serve mode in Chromium (real engine)', () => {
 
     await dismissToasts(page())
     await screenshot(page(), 'models')
+  })
+  test('g. Export in Models writes the run as TF.js, Keras .h5 and ONNX', async () => {
+    const destination = join(RESULTS_DIR, 'e2e-export')
+    rmSync(destination, { recursive: true, force: true })
+    const card = page().locator('.export-card')
+    for (const format of ['tfjs', 'keras', 'onnx']) {
+      expect(await byTestId(`export-format-${format}`).isChecked(), `${format} is ticked`).toBe(
+        true,
+      )
+    }
+    await card.locator('input.mono').fill(destination)
+    await card.getByRole('button', { name: 'Export', exact: true }).click()
+    const files = byTestId('export-files')
+    await files.waitFor({ state: 'visible', timeout: 60_000 })
+    const listed = await files.locator('li').allTextContents()
+    expect(listed).toEqual(expect.arrayContaining(['model.h5', 'model.onnx', 'model/model.json']))
+    const folder = (await files.locator('.mono').first().textContent())!.trim()
+    expect(existsSync(join(folder, 'model.h5'))).toBe(true)
+    // The ONNX file runs, with one probability per class of the run's dataset.
+    const session = await ort.InferenceSession.create(join(folder, 'model.onnx'))
+    const input = new ort.Tensor('float32', new Float32Array(2 * 784).fill(0.5), [2, 28, 28, 1])
+    const { probabilities } = await session.run({ input })
+    expect(probabilities.dims).toEqual([2, SHAPE_CLASSES.length])
+    await session.release()
+    await dismissToasts(page())
+    await screenshot(page(), 'models-export')
+  })
+
+  test('h. every view fits 1024x700 and 1280x800, light and dark: no sideways scroll, every control reachable', async () => {
+    // A 10-class matrix (the bundled MNIST model on MNIST's test split), one of its cells open.
+    await go('evaluate')
+    await byTestId('run-select').selectOption(BUILTIN_RUN_ID)
+    await byTestId('run-evaluation').click()
+    await byTestId('test-accuracy').waitFor({ state: 'visible', timeout: 120_000 })
+    const matrix = byTestId('confusion-matrix')
+    expect(await matrix.locator('tbody tr').count(), 'ten rows').toBe(10)
+    await matrix.locator('[data-cell="4-9"]').click()
+    await expect
+      .poll(() => byTestId('cell-samples').locator('h2').textContent())
+      .toMatch(/Actual 4\s+→ predicted\s+9/)
+    await page().keyboard.press('Escape')
+    await expect
+      .poll(() => byTestId('cell-samples').textContent(), { message: 'Esc closes the cell' })
+      .toContain('No cell selected')
+    expect(
+      await page().evaluate<string | null>(
+        `document.activeElement && document.activeElement.getAttribute('data-cell')`,
+      ),
+      'the focus is back on the cell',
+    ).toBe('4-9')
+    await matrix.locator('[data-cell="4-9"]').click()
+
+    // An error toast stays up while the views are checked: it must not cover anything.
+    await go('draw')
+    const picker = byTestId('classify-file')
+    await picker.getByRole('textbox').fill(join(dataset!.dir, 'no-such-image.png'))
+    await picker.getByRole('button', { name: 'Classify' }).click()
+    await byTestId('toast').filter({ hasText: 'no-such-image.png' }).waitFor()
+
+    const layoutDir = join(SCREENSHOTS_DIR, 'layout')
+    const found: string[] = []
+    for (const viewport of [
+      { width: 1024, height: 700 },
+      { width: 1280, height: 800 },
+    ]) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page().setViewportSize(viewport)
+        await page().emulateMedia({ colorScheme })
+        for (const view of ['data', 'train', 'evaluate', 'draw', 'models'] as const) {
+          await go(view)
+          // Charts and grids settle on the new size within a frame or two.
+          await page().waitForTimeout(150)
+          const where = `${viewport.width}x${viewport.height} ${colorScheme} ${view}`
+          const problems = await page().evaluate<string[]>(LAYOUT_PROBLEMS)
+          if (view === 'evaluate') {
+            const columns = await page().evaluate<{ columns: number; visible: number }>(
+              MATRIX_COLUMNS_VISIBLE,
+            )
+            expect(columns.columns, 'a header per class and the corner').toBe(11)
+            if (columns.visible !== columns.columns)
+              problems.push(`${columns.visible} of ${columns.columns} matrix columns in view`)
+          }
+          if (view === 'models')
+            problems.push(...(await page().evaluate<string[]>(MODELS_TABLE_PROBLEMS)))
+          found.push(...problems.map((p) => `${where}: ${p}`))
+          ensureDir(layoutDir)
+          await screenshot(page(), `layout/${viewport.width}-${colorScheme}-${view}`)
+        }
+      }
+    }
+    await page().setViewportSize({ width: 1280, height: 800 })
+    await page().emulateMedia({ colorScheme: 'light' })
+    await dismissToasts(page())
+    expect(found, 'layout problems').toEqual([])
   })
 })

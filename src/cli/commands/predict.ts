@@ -3,7 +3,8 @@ import {
   describeBackend,
   initBackend,
   loadModel,
-  predictPixels,
+  predictionOf,
+  predictProbabilities,
   preprocess,
 } from '@engine/index'
 import { BackendRequestSchema, type Prediction } from '@shared/schemas'
@@ -31,15 +32,30 @@ export async function predictCommand(argv: string[], out: Output): Promise<numbe
   )
   out.info(describeBackend(backend))
   const { model, metadata } = await loadModel(modelDir)
-  const predictions: Array<{ file: string } & Pick<Prediction, 'label' | 'confidence' | 'top'>> = []
+  const predictions: Array<
+    { file: string } & Pick<Prediction, 'label' | 'confidence' | 'top'> & {
+        /** Softmax over all labels, in the order of the model's labels. */
+        probabilities: number[]
+        /** The 28x28 input the model saw (784 bytes, white ink on black), base64. */
+        input: string
+      }
+  > = []
   const errors: Array<{ file: string; error: string }> = []
   try {
     for (const file of positionals) {
       try {
         const { pixels, empty } = preprocess(await decodeImageFile(resolve(file)))
         if (empty) throw new Error(`${file}: no ink found (the image is blank)`)
-        const [p] = predictPixels(model, [pixels], metadata.labels, { tta: true })
-        predictions.push({ file, label: p.label, confidence: p.confidence, top: p.top })
+        const probabilities = predictProbabilities(model, pixels, 1)
+        const p = predictionOf(probabilities, metadata.labels)
+        predictions.push({
+          file,
+          label: p.label,
+          confidence: p.confidence,
+          top: p.top,
+          probabilities: Array.from(probabilities),
+          input: Buffer.from(pixels).toString('base64'),
+        })
         out.result(
           `${file}: ${p.label} (${percent(p.confidence)})  ` +
             p.top

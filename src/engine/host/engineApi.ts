@@ -31,4 +31,5 @@ export type EngineApi = Pick<
   | 'loadModel'
   | 'predictPixels'
   | 'createModelMetadata'
+  | 'exportModel'
 >

@@ -132,6 +132,7 @@ export class EngineHost {
       'evaluation.samples': (p) => this.evaluationSamples(p),
       'classify.image': (p) => this.classifyImage(p),
       'classify.file': (p) => this.classifyFile(p),
+      'model.export': (p) => this.engine.exportModel(p),
     }
     const run = table[method] as (p: HostParams<M>) => Promise<HostResult<M>>
     return run(params)

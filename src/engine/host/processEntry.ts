@@ -17,7 +17,7 @@ import {
   takeStratified,
 } from '../data'
 import { evaluateModel } from '../eval'
-import { createModelMetadata, loadModel, predictPixels, saveModel } from '../io'
+import { createModelMetadata, exportModel, loadModel, predictPixels, saveModel } from '../io'
 import { resolveTrainConfig, validateArchitecture } from '../model'
 import { trainModel } from '../train'
 import type { EngineApi } from './engineApi'
@@ -90,6 +90,7 @@ function realEngine(): EngineApi {
     loadModel,
     predictPixels,
     createModelMetadata,
+    exportModel,
   }
 }
 

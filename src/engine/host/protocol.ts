@@ -3,6 +3,7 @@ import type { GrayImagePayload, TrainRequest } from '@shared/contract/training.r
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, ImportProgress, SampleImage } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
+import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
 import type { ModelMetrics, Prediction } from '@shared/schemas/model'
 import type { RunState } from '@shared/schemas/run'
 import type { TrainConfig, TrainProgress } from '@shared/schemas/training'
@@ -109,6 +110,11 @@ export interface HostMethods {
     result: HostClassification
   }
   'classify.file': { params: { modelDir: string; path: string }; result: HostClassification }
+  /** Writes a model folder as Keras .h5, ONNX or a TF.js folder at `out`. */
+  'model.export': {
+    params: { modelDir: string; format: ExportFormat; out: string }
+    result: ModelExportResult
+  }
 }
 
 export type HostMethod = keyof HostMethods
@@ -164,6 +170,7 @@ export const HOST_METHODS: readonly HostMethod[] = [
   'evaluation.samples',
   'classify.image',
   'classify.file',
+  'model.export',
 ]
 
 /** Name of the environment variable that picks the backend when the host starts. */

@@ -2,3 +2,4 @@
 export * from './modelFiles'
 export * from './metadata'
 export * from './predict'
+export * from './export'

@@ -1,6 +1,6 @@
 import type { BackendName } from '@shared/schemas/backend'
 import type { DatasetSource } from '@shared/schemas/dataset'
-import type { ModelMetadata, ModelMetrics } from '@shared/schemas/model'
+import { publicDatasetSource, type ModelMetadata, type ModelMetrics } from '@shared/schemas/model'
 import type { TrainConfig } from '@shared/schemas/training'
 
 import type { Dataset } from '../data/types'
@@ -39,9 +39,11 @@ export function runMetrics(
   }
 }
 
-/** One-line description of where a dataset came from, as stored in metadata. */
+/** Where a dataset came from, as metadata stores it: "builtin:mnist", "folder:digits" (no path). */
 export function describeSource(source: DatasetSource): string {
-  return source.kind === 'builtin' ? `builtin:${source.name}` : `${source.kind}:${source.path}`
+  return source.kind === 'builtin'
+    ? `builtin:${source.name}`
+    : publicDatasetSource(`${source.kind}:${source.path}`)
 }
 
 /** Builds the `metadata.json` content of a model trained on `dataset` with `config`. */

@@ -15,11 +15,14 @@ export const MODEL_FILES = {
 /** A saved model could not be read or written; `file` is the full path of the offending file. */
 export class ModelFileError extends Error {
   readonly file: string
+  /** What is wrong with `file`, without its name. */
+  readonly problem: string
 
   constructor(file: string, problem: string, options?: { cause?: unknown }) {
     super(`${file}: ${problem}`, options)
     this.name = 'ModelFileError'
     this.file = file
+    this.problem = problem
   }
 }
 

@@ -112,15 +112,18 @@ export function predictPixels(
   if (pixels.length > 0 && classes !== labels.length) {
     throw new RangeError(`the model has ${classes} outputs but ${labels.length} labels were given`)
   }
-  return pixels.map((_, i) => {
-    const top = topK(probs.subarray(i * classes, (i + 1) * classes), TOP_K)
-    return {
-      label: labels[top[0].index],
-      index: top[0].index,
-      confidence: top[0].p,
-      top: top.map(({ index, p }) => ({ label: labels[index], p })),
-    }
-  })
+  return pixels.map((_, i) => predictionOf(probs.subarray(i * classes, (i + 1) * classes), labels))
+}
+
+/** The prediction one softmax row makes: the best label, its confidence and the top 3. */
+export function predictionOf(probs: Float32Array | number[], labels: string[]): Prediction {
+  const top = topK(probs, TOP_K)
+  return {
+    label: labels[top[0].index],
+    index: top[0].index,
+    confidence: top[0].p,
+    top: top.map(({ index, p }) => ({ label: labels[index], p })),
+  }
 }
 
 /** Alias of `predictPixels` under the name the architecture notes use. */

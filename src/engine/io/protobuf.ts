@@ -59,6 +59,15 @@ export class ProtoWriter {
     return this.bytes(field, inner.finish())
   }
 
+  /**
+   * An unpacked `repeated int32/int64` field: one tag per value, the encoding proto2 uses for
+   * repeated fields not declared `[packed = true]` (ONNX's `dims` and `ints`, for example).
+   */
+  repeatedVarints(field: number, values: ArrayLike<number | bigint>): this {
+    for (let i = 0; i < values.length; i++) this.varint(field, values[i])
+    return this
+  }
+
   /** A packed `repeated int32/int64` field (omitted when empty, as protobuf does). */
   packedVarints(field: number, values: ArrayLike<number | bigint>): this {
     if (values.length === 0) return this

@@ -1,5 +1,9 @@
+import { describeLayer } from '@shared/architecture'
+import { PRESETS } from '@shared/presets'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
+import type { LayerSpec } from '@shared/schemas/model'
 import type { EpochRecord, RunDetail } from '@shared/schemas/run'
+import { LR_SCHEDULE_LABELS, type TrainConfig } from '@shared/schemas/training'
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -136,7 +140,7 @@ export function lineChartSvg(options: LineChartOptions): string {
   xTicks.forEach((x, i) => {
     if (i % step !== 0) return
     grid.push(
-      `<text x="${sx(x).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${niceNumber(x)}</text>`,
+      `<text x="${sx(x).toFixed(1)}" y="${margin.top + plotH + 18}" text-anchor="middle">${Number.isInteger(x) ? count(x) : niceNumber(x)}</text>`,
     )
   })
   const lines = options.series.map((s) => {
@@ -222,19 +226,100 @@ function percent(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`
 }
 
+/** A count with thousands separators. */
+function count(value: number): string {
+  return value.toLocaleString('en-US')
+}
+
+/** "January 2, 2025 10:00 AM UTC" (local time of the machine that exports, zone named). */
+function readableDate(iso: string): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  const day = date.toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' })
+  const time = date.toLocaleTimeString('en-US', {
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  })
+  return `${day} ${time}`
+}
+
+/** One layer as the report lists it: its short name, plus the filters of a convolution. */
+function layerText(layer: LayerSpec): string {
+  return layer.type === 'conv2d'
+    ? `${describeLayer(layer)}, ${count(layer.filters)} filters`
+    : describeLayer(layer)
+}
+
+/** The hyperparameters a run trained with, as rows of the report. */
+function settingsRows(config: TrainConfig, classes: number): [string, string][] {
+  const a = config.augmentation
+  const layers =
+    config.architecture?.layers ??
+    (config.preset === 'custom' ? [] : PRESETS[config.preset].architecture.layers)
+  const architecture = [...layers.map(layerText), `softmax ${count(classes)}`].join(' → ')
+  const patience = config.earlyStoppingPatience
+  return [
+    ['Epochs requested', count(config.epochs)],
+    ['Batch size', count(config.batchSize)],
+    [
+      'Learning rate',
+      `${config.learningRate} (${LR_SCHEDULE_LABELS[config.lrSchedule].toLowerCase()})`,
+    ],
+    [
+      'Validation split',
+      config.validationSplit > 0 ? `${Math.round(config.validationSplit * 1000) / 10}%` : 'none',
+    ],
+    [
+      'Augmentation',
+      a.enabled
+        ? `rotation ±${a.rotation}°, zoom ±${Math.round(a.zoom * 1000) / 10}%, shift ±${a.shift} px`
+        : 'off',
+    ],
+    [
+      'Early stopping',
+      patience > 0
+        ? `after ${count(patience)} epoch${patience === 1 ? '' : 's'} without improvement`
+        : 'off',
+    ],
+    ['Seed', String(config.seed)],
+    ['Training images', config.limit > 0 ? `at most ${count(config.limit)}` : 'all'],
+    ['Backend requested', config.backend],
+    ['Architecture', architecture],
+  ]
+}
+
+/** Table rows; a value given as `{ html }` is already markup, anything else is escaped. */
+function tableRows(rows: [string, string | { html: string }][]): string {
+  return rows
+    .map(
+      ([k, v]) =>
+        `<tr><th>${escapeXml(k)}</th><td>${typeof v === 'string' ? escapeXml(v) : v.html}</td></tr>`,
+    )
+    .join('\n')
+}
+
+/** A date for people, with the exact instant kept in `datetime`. */
+function timeHtml(iso: string): { html: string } {
+  return { html: `<time datetime="${escapeXml(iso)}">${escapeXml(readableDate(iso))}</time>` }
+}
+
 /** A self-contained HTML report: headline metrics, the charts inline, per-class table, confusion. */
 export function reportHtml(
   run: Omit<RunDetail, 'active'>,
   evaluation: EvaluationReport | null,
   charts: { loss: string; accuracy: string },
 ): string {
-  const rows: [string, string][] = [
+  const rows: [string, string | { html: string }][] = [
     ['Run', run.name],
     ['State', run.state + (run.message ? ` (${run.message})` : '')],
     ['Dataset', run.datasetName],
     ['Preset', run.preset],
-    ['Created', run.createdAt],
-    ['Epochs', String(run.history.length)],
+    ['Created', timeHtml(run.createdAt)],
+    ...(run.finishedAt
+      ? [['Finished', timeHtml(run.finishedAt)] as [string, { html: string }]]
+      : []),
+    ['Epochs', count(run.history.length)],
     ['Backend', run.backend ? `${run.backend.name} (${run.backend.detail})` : 'n/a'],
     ['Test accuracy', percent(run.metrics?.testAccuracy)],
     ['Validation accuracy', percent(run.metrics?.valAccuracy)],
@@ -242,20 +327,19 @@ export function reportHtml(
   if (evaluation) {
     rows.push(
       ['Evaluated split', evaluation.split ?? 'test'],
-      ['Evaluated samples', String(evaluation.count)],
+      ['Evaluated samples', count(evaluation.count)],
       ['Evaluation accuracy', percent(evaluation.accuracy)],
       ['Evaluation loss', evaluation.loss.toFixed(4)],
       ['Macro F1', evaluation.macroF1.toFixed(4)],
     )
   }
-  const table = rows
-    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`)
-    .join('\n')
+  const table = tableRows(rows)
+  const settings = tableRows(settingsRows(run.config, run.labels.length))
   const perClass = evaluation
     ? `<h2>Per class</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>${evaluation.perClass
         .map(
           (c) =>
-            `<tr><td>${escapeXml(c.label)}</td><td>${c.precision.toFixed(4)}</td><td>${c.recall.toFixed(4)}</td><td>${c.f1.toFixed(4)}</td><td>${c.support}</td></tr>`,
+            `<tr><td>${escapeXml(c.label)}</td><td>${c.precision.toFixed(4)}</td><td>${c.recall.toFixed(4)}</td><td>${c.f1.toFixed(4)}</td><td>${count(c.support)}</td></tr>`,
         )
         .join('')}</table>`
     : '<p>No evaluation was available for this run.</p>'
@@ -266,7 +350,7 @@ export function reportHtml(
         .map(
           (row, i) =>
             `<tr><th>${escapeXml(evaluation.labels[i] ?? String(i))}</th>${row
-              .map((n, j) => `<td${i === j ? ' class="diag"' : ''}>${n}</td>`)
+              .map((n, j) => `<td${i === j ? ' class="diag"' : ''}>${count(n)}</td>`)
               .join('')}</tr>`,
         )
         .join('')}</table>`
@@ -282,14 +366,19 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #111; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th { background: #f5f5f5; text-align: left; }
+table.facts td { text-align: left; }
 .cm td.diag { background: #dcfce7; font-weight: 600; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 </style>
 </head>
 <body>
 <h1>InkLab report: ${escapeXml(run.name)}</h1>
-<table>
+<table class="facts">
 ${table}
+</table>
+<h2>Training settings</h2>
+<table class="facts">
+${settings}
 </table>
 <div class="charts">
 ${charts.loss}

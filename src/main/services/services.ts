@@ -1,10 +1,11 @@
-import { cp, mkdir, readdir, stat } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative } from 'node:path'
 
 import type { DatasetRef, EvalSplit, HostEvent, TrainOutcome } from '@engine/host/protocol'
 import type { AppInfo, Routes, RouteName, RouteOutput } from '@shared/contract'
 import type { DatasetSummary } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
+import type { ExportFormat } from '@shared/schemas/export'
 import type { RunDetail, RunSummary } from '@shared/schemas/run'
 import { RunSummarySchema, type EpochRecord } from '@shared/schemas/run'
 import type { z } from 'zod'
@@ -13,6 +14,7 @@ import { describeExit, EngineClient, type EngineStatus } from './engineClient'
 import { DatasetStore } from './datasetStore'
 import { EventHub } from './events'
 import { exists, newId, readJsonOrNull, slugify, writeFileAtomic, writeJsonAtomic } from './fsUtil'
+import { exportModelFormats } from './modelExport'
 import type { HostTransportFactory } from './hostTransport'
 import {
   accuracyChartSvg,
@@ -462,9 +464,11 @@ export function createServices(options: ServicesOptions): Services {
 
   // ---- exports --------------------------------------------------------------------------------
 
+  /** Shortens a dataset source that older versions wrote with its full local path. */
   async function exportRun(
     runId: string,
     destination: string,
+    formats: readonly ExportFormat[],
   ): Promise<{ path: string; files: string[] }> {
     if (!isAbsolute(destination)) throw new UserError(`"${destination}" is not an absolute path`)
     const detail = await runs.detail(runId)
@@ -476,7 +480,7 @@ export function createServices(options: ServicesOptions): Services {
     let target = join(destination, base)
     for (let n = 2; await exists(target); n++) target = join(destination, `${base}-${n}`)
     await mkdir(target)
-    if (modelDir) await cp(modelDir, join(target, 'model'), { recursive: true })
+    if (modelDir) await exportModelFormats(engine, modelDir, target, formats)
     const report = join(target, 'report')
     const loss = lossChartSvg(detail.history)
     const accuracy = accuracyChartSvg(detail.history)
@@ -631,7 +635,8 @@ export function createServices(options: ServicesOptions): Services {
       if (settings.activeModel === runId) await writeSettings({})
       return { ok: true }
     },
-    'runs.export': async ({ runId, destination }) => exportRun(runId, destination),
+    'runs.export': async ({ runId, destination, formats }) =>
+      exportRun(runId, destination, formats),
 
     'evaluation.run': async ({ runId }) => evaluate(runId),
     'evaluation.samples': async ({ runId, indices }) => {

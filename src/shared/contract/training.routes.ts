@@ -2,6 +2,7 @@ import { z } from 'zod'
 
 import {
   EvaluationReportSchema,
+  ExportFormatSchema,
   PredictionSchema,
   RunDetailSchema,
   RunSummarySchema,
@@ -73,10 +74,18 @@ export const trainingRoutes = {
     z.object({ runId: RunId }),
     z.object({ ok: z.boolean() }),
   ),
-  /** Copies the model folder and a training report (charts as SVG, metrics as CSV/JSON/HTML). */
+  /**
+   * Writes the model in each chosen format (TF.js folder `model/`, Keras `model.h5`, ONNX
+   * `model.onnx`) and a training report (charts as SVG, metrics as CSV/JSON/HTML) into a new
+   * folder inside `destination`.
+   */
   'runs.export': defineRoute(
     'runs.export',
-    z.object({ runId: RunId, destination: z.string().min(1).max(4096) }),
+    z.object({
+      runId: RunId,
+      destination: z.string().min(1).max(4096),
+      formats: z.array(ExportFormatSchema).min(1).max(3).default(['tfjs']),
+    }),
     z.object({ path: z.string(), files: z.array(z.string()) }),
   ),
 

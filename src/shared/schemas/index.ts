@@ -1,6 +1,7 @@
 export * from './backend'
 export * from './dataset'
 export * from './evaluation'
+export * from './export'
 export * from './model'
 export * from './run'
 export * from './training'

@@ -82,6 +82,23 @@ export const RealInkFiguresSchema = z.object({
 })
 export type RealInkFigures = z.infer<typeof RealInkFiguresSchema>
 
+/**
+ * A dataset source as model metadata records it: its kind and the folder's name only
+ * ("folder:digits"), never where the folder sits on the machine that trained (it would leak when
+ * the model is shared). Also shortens a source written with a full path by older versions.
+ */
+export function publicDatasetSource(source: string): string {
+  const colon = source.indexOf(':')
+  if (colon < 0) return source
+  const kind = source.slice(0, colon)
+  if (kind === 'builtin') return source
+  const parts = source
+    .slice(colon + 1)
+    .split(/[\\/]/)
+    .filter(Boolean)
+  return `${kind}:${parts.at(-1) ?? ''}`
+}
+
 /** `metadata.json` written beside the TF.js layers model files. */
 export const ModelMetadataSchema = z.object({
   format: z.literal('inklab-model'),

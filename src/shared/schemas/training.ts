@@ -28,6 +28,14 @@ export type Augmentation = z.infer<typeof AugmentationSchema>
 export const LrScheduleSchema = z.enum(['constant', 'cosine', 'step', 'onecycle'])
 export type LrSchedule = z.infer<typeof LrScheduleSchema>
 
+/** How each schedule is named to people (the Train form, the exported report). */
+export const LR_SCHEDULE_LABELS: Readonly<Record<LrSchedule, string>> = {
+  constant: 'Constant',
+  cosine: 'Cosine decay',
+  step: 'Step decay',
+  onecycle: 'One-cycle',
+}
+
 /** Everything that defines a training run. Presets fill in defaults; explicit fields win. */
 export const TrainConfigSchema = z.object({
   preset: PresetNameSchema.default('classic'),

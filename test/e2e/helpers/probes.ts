@@ -194,3 +194,87 @@ export const MODELS_TABLE_PROBLEMS = `(() => {
   }
   return problems
 })()`
+
+/** A PNG data URL of the drawing pad's pixels (to tell a wiped pad from one with ink). */
+export const PAD_IMAGE = `document.querySelector('[data-testid="draw-pad"]').toDataURL()`
+
+/**
+ * Layout problems of the view on screen, for a small window: empty when
+ * - neither the page nor the view's scroll area scrolls sideways, and no box inside does either;
+ * - nothing inside a card sticks out past the card's left or right edge (a badge, a table);
+ * - every control (button, field, link) can be brought into the window by scrolling, lies fully
+ *   inside it then, and is the topmost thing at its centre (nothing, such as a toast, covers it).
+ * It scrolls the view to reach the controls, then back to the top.
+ */
+export const LAYOUT_PROBLEMS = `(() => {
+  const problems = []
+  const vw = document.documentElement.clientWidth
+  const vh = document.documentElement.clientHeight
+  const name = (el) => {
+    const text = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || '')
+      .trim().replace(/\\s+/g, ' ').slice(0, 40)
+    const id = el.getAttribute('data-testid')
+    return el.tagName.toLowerCase() + (id ? '[' + id + ']' : '') + (text ? ' "' + text + '"' : '')
+  }
+  const shown = (el) => {
+    const r = el.getBoundingClientRect()
+    return el.getClientRects().length > 0 && r.width > 1 && r.height > 1 &&
+      getComputedStyle(el).visibility !== 'hidden'
+  }
+  const page = document.scrollingElement
+  if (page.scrollWidth > page.clientWidth + 1)
+    problems.push('the page scrolls sideways: ' + page.scrollWidth + 'px in ' + page.clientWidth + 'px')
+  for (const el of document.querySelectorAll('body *')) {
+    const x = getComputedStyle(el).overflowX
+    if ((x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1)
+      problems.push(name(el) + ' (' + el.className + ') scrolls sideways: ' + el.scrollWidth + 'px in ' + el.clientWidth + 'px')
+  }
+  for (const card of document.querySelectorAll('.card')) {
+    const box = card.getBoundingClientRect()
+    for (const el of card.querySelectorAll('*')) {
+      if (!shown(el)) continue
+      let clipped = false
+      for (let p = el.parentElement; p && p !== card; p = p.parentElement)
+        if (getComputedStyle(p).overflowX !== 'visible') { clipped = true; break }
+      if (clipped) continue
+      const r = el.getBoundingClientRect()
+      if (r.right > box.right + 0.5 || r.left < box.left - 0.5)
+        problems.push(name(el) + ' sticks out of its card (' + Math.round(r.left) + '..' + Math.round(r.right) +
+          ' in ' + Math.round(box.left) + '..' + Math.round(box.right) + ')')
+    }
+  }
+  const controls = document.querySelectorAll(
+    'button, select, textarea, a[href], input:not([type="hidden"])')
+  for (const el of controls) {
+    if (!shown(el) || el.closest('.sr-only')) continue
+    el.scrollIntoView({ block: 'center', inline: 'center' })
+    const r = el.getBoundingClientRect()
+    if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
+      problems.push(name(el) + ' cannot be scrolled fully into the window (' +
+        [r.left, r.top, r.right, r.bottom].map(Math.round).join(',') + ' in ' + vw + 'x' + vh + ')')
+      continue
+    }
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+    if (!hit || !(el === hit || el.contains(hit) || (el.labels && [...el.labels].some((l) => l.contains(hit)))))
+      problems.push(name(el) + ' is covered by ' + (hit ? name(hit) : 'nothing'))
+  }
+  const main = document.querySelector('.shell-main')
+  if (main) main.scrollTo(0, 0)
+  return problems
+})()`
+
+/**
+ * The confusion matrix's column headers, and how many of them are fully visible in its box
+ * without scrolling it (all of them when the matrix fits).
+ */
+export const MATRIX_COLUMNS_VISIBLE = `(() => {
+  const table = document.querySelector('[data-testid="confusion-matrix"]')
+  if (!table) return { columns: 0, visible: 0 }
+  const box = table.parentElement.getBoundingClientRect()
+  const heads = [...table.querySelectorAll('thead th')]
+  const visible = heads.filter((th) => {
+    const r = th.getBoundingClientRect()
+    return r.left >= box.left - 0.5 && r.right <= box.right + 0.5
+  })
+  return { columns: heads.length, visible: visible.length }
+})()`

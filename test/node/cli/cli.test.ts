@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
+import * as ort from 'onnxruntime-node'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 
@@ -308,6 +309,8 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
         label: string
         confidence: number
         top: Array<{ label: string; p: number }>
+        probabilities: number[]
+        input: string
       }>
     }
     expect(predictions).toHaveLength(10)
@@ -315,6 +318,11 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
       expect(p.top).toHaveLength(3)
       expect(p.top[0].label).toBe(p.label)
       expect(p.confidence).toBeCloseTo(p.top[0].p, 6)
+      // The whole softmax and the 28x28 input the model saw, to check exports against.
+      expect(p.probabilities).toHaveLength(10)
+      expect(p.probabilities[Number(p.label)]).toBe(p.confidence)
+      expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+      expect(Buffer.from(p.input, 'base64')).toHaveLength(784)
     }
     const correct = predictions.filter((p, i) => p.label === files[i].label).length
     expect(correct).toBeGreaterThanOrEqual(8)
@@ -456,5 +464,78 @@ describe('inklab bench', () => {
     expect(wasm?.available).toBe(true)
     expect(wasm?.train?.samplesPerSec).toBeGreaterThan(0)
     expect(r.stderr).toMatch(/wasm/)
+  })
+})
+
+describe('inklab export', () => {
+  const bundled = join(ROOT, 'resources', 'models', 'mnist')
+
+  it('writes Keras and ONNX files, the format taken from the file name', async () => {
+    const dir = join(work, 'exports')
+    for (const [name, format] of [
+      ['mnist.h5', 'keras'],
+      ['mnist.onnx', 'onnx'],
+    ] as const) {
+      const r = await inklab(['export', '--model', bundled, '--out', join(dir, name), '--json'])
+      expect(r.code, r.stderr).toBe(0)
+      const result = lastJson(r.stdout)
+      expect(result).toMatchObject({ format, path: join(dir, name) })
+      expect(result.bytes).toBe(readFileSync(join(dir, name)).byteLength)
+    }
+    // Each file is what its format's reader expects (the round trips are tested in the engine).
+    expect(readFileSync(join(dir, 'mnist.h5')).subarray(0, 8).toString('latin1')).toBe(
+      '\x89HDF\r\n\x1a\n',
+    )
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'mnist.onnx')))
+    expect(session.outputNames).toEqual(['probabilities'])
+    await session.release()
+  })
+
+  it('writes a TF.js folder with --format tfjs', async () => {
+    const out = join(work, 'exports', 'tfjs-model')
+    const r = await inklab(['export', '--model', bundled, '--format', 'tfjs', '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+ kB\)/)
+    expect(existsSync(join(out, 'model.json'))).toBe(true)
+  })
+
+  it('names --out when it is a folder or under a file, and writes nothing', async () => {
+    const folder = await inklab(['export', '--model', bundled, '--format', 'onnx', '--out', work])
+    expect(folder.code).toBe(1)
+    expectOneLineError(folder, /--out .*: is a folder; give a file name such as .*model\.onnx/)
+    const file = join(work, 'plain.txt')
+    writeFileSync(file, 'x')
+    const under = await inklab(['export', '--model', bundled, '--out', join(file, 'm.h5')])
+    expect(under.code).toBe(1)
+    expectOneLineError(under, /--out .*m\.h5: .*plain\.txt is a file, not a folder/)
+    expect(readFileSync(file, 'utf8')).toBe('x')
+  })
+
+  it('asks for --format when the file name does not say it', async () => {
+    const r = await inklab(['export', '--model', bundled, '--out', join(work, 'model.bin')])
+    expect(r.code).toBe(2)
+    expectOneLineError(r, /--format is required/)
+    const wrong = await inklab(['export', '--model', bundled, '--format', 'pt', '--out', 'x'])
+    expect(wrong.code).toBe(2)
+    expectOneLineError(wrong, /--format must be one of tfjs, keras, onnx/)
+  })
+})
+
+describe('inklab predict', () => {
+  it('prints a long --json line whole through a pipe (the exit waits for stdout)', async () => {
+    const image = join(work, 'digit.png')
+    const pixels = Buffer.alloc(28 * 28)
+    for (let y = 6; y < 22; y++) pixels.fill(255, y * 28 + 12, y * 28 + 16)
+    await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(image)
+    const files = Array.from({ length: 200 }, () => image)
+    const bundled = join(ROOT, 'resources', 'models', 'mnist')
+    const r = await inklab(['predict', '--model', bundled, ...files, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.length).toBeGreaterThan(200_000)
+    const { predictions } = lastJson(r.stdout) as { predictions: Array<{ label: string }> }
+    expect(predictions).toHaveLength(200)
+    expect(predictions[0].label).toBe('1')
   })
 })

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
+import * as ort from 'onnxruntime-node'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -268,8 +269,16 @@ describe('services with a real engine host process', () => {
     const exported = await call('runs.export', {
       runId: firstRun,
       destination: join(workDir, 'out'),
+      formats: ['tfjs', 'keras', 'onnx'],
     })
     expect(exported.files).toContain('report/report.html')
     expect(exported.files).toContain('model/weights.bin')
+    // Converted by the real engine host: an HDF5 file and an ONNX model onnxruntime opens.
+    expect(exported.files).toEqual(expect.arrayContaining(['model.h5', 'model.onnx']))
+    const h5 = await readFile(join(exported.path, 'model.h5'))
+    expect(h5.subarray(0, 8).toString('latin1')).toBe('\x89HDF\r\n\x1a\n')
+    const session = await ort.InferenceSession.create(join(exported.path, 'model.onnx'))
+    expect(session.inputNames).toEqual(['input'])
+    await session.release()
   })
 })

@@ -260,10 +260,25 @@ describe('services with an in-process engine host', () => {
     const html = await readFile(join(exported.path, 'report', 'report.html'), 'utf8')
     expect(html).toContain('<svg')
     expect(html).toContain('Renamed')
+    // The shared model names its training folder, not where it sits on this machine.
+    const exportedMeta = await readFile(join(exported.path, 'model', 'metadata.json'), 'utf8')
+    expect(JSON.parse(exportedMeta).dataset.source).toBe('folder:digits')
+    expect(exportedMeta).not.toContain(workDir)
     const csv = await readFile(join(exported.path, 'report', 'history.csv'), 'utf8')
     expect(csv.split('\n')[0]).toMatch(/^epoch,step,loss,accuracy,val_loss/)
+    // A model trained before that still carries the path: its export leaves the path out too.
+    const modelMeta = join(runDir, 'model', 'metadata.json')
+    const older = JSON.parse(await readFile(modelMeta, 'utf8')) as { dataset: { source: string } }
+    older.dataset.source = `folder:${join(workDir, 'digits')}`
+    await writeFile(modelMeta, JSON.stringify(older))
     const second = await call('runs.export', { runId, destination: join(workDir, 'export') })
     expect(second.path).not.toBe(exported.path)
+    const secondMeta = await readFile(join(second.path, 'model', 'metadata.json'), 'utf8')
+    expect(JSON.parse(secondMeta).dataset.source).toBe('folder:digits')
+    expect(secondMeta).not.toContain(workDir)
+    expect(await readFile(modelMeta, 'utf8'), 'the run keeps its own copy as it was').toContain(
+      workDir,
+    )
 
     await call('runs.delete', { runId })
     expect((await call('runs.list', {})).map((r) => r.id)).not.toContain(runId)

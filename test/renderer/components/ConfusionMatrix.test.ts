@@ -29,4 +29,19 @@ describe('ConfusionMatrix', () => {
     const focusable = wrapper.findAll('[tabindex="0"]')
     expect(focusable.map((cell) => cell.attributes('data-cell'))).toEqual(['1-1'])
   })
+
+  it('sizes every cell for the longest count, so the columns line up', () => {
+    const wrapper = mount(ConfusionMatrix, {
+      props: {
+        labels: ['a', 'b'],
+        confusion: [
+          [1_130, 2],
+          [0, 985],
+        ],
+      },
+    })
+    const table = wrapper.get('[data-testid="confusion-matrix"]')
+    expect((table.element as HTMLElement).style.getPropertyValue('--cm-chars')).toBe('5')
+    expect(wrapper.get('[data-cell="0-0"]').text()).toBe('1,130')
+  })
 })

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 
-import { formatDuration, formatPercent, formatShortDate } from '@renderer/lib/format'
+import {
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatQuantity,
+  formatShortDate,
+} from '@renderer/lib/format'
 
 describe('format', () => {
   it('formats durations like a person would', () => {
@@ -13,6 +19,15 @@ describe('format', () => {
   it('formats fractions as percentages', () => {
     expect(formatPercent(0.9823)).toBe('98.2%')
     expect(formatPercent(undefined)).toBe('—')
+  })
+
+  it('writes counts with thousands separators, and their noun singular or plural', () => {
+    expect(formatCount(1234567)).toBe('1,234,567')
+    expect(formatQuantity(1, 'image')).toBe('1 image')
+    expect(formatQuantity(0, 'image')).toBe('0 images')
+    expect(formatQuantity(12000, 'image')).toBe('12,000 images')
+    expect(formatQuantity(1, 'class', 'classes')).toBe('1 class')
+    expect(formatQuantity(47, 'class', 'classes')).toBe('47 classes')
   })
 
   it('leaves the year out of short dates of the current year', () => {

@@ -37,8 +37,11 @@ describe('useDatasetStore', () => {
     vi.advanceTimersByTime(PROGRESS_INTERVAL_MS)
     expect(data.progress).toMatchObject({ done: 50, file: 'a/1.png' })
 
-    pending.resolve(makeDataset({ id: 'ds-new', name: 'Letters' }))
+    pending.resolve(
+      makeDataset({ id: 'ds-new', name: 'Letters', trainSize: 60_000, testSize: 10_000 }),
+    )
     expect(await done).toMatchObject({ id: 'ds-new' })
+    expect(useAppStore().toasts.map((t) => t.message)).toEqual(['Loaded “Letters”: 70,000 images'])
     expect(data.importing).toBeNull()
     expect(data.progress).toBeNull()
     expect(data.selectedId).toBe('ds-new')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
+import { useAppStore } from '@renderer/stores/app'
 import { useModelsStore } from '@renderer/stores/models'
 import { makeRun } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
@@ -22,6 +23,22 @@ describe('useModelsStore', () => {
     expect(fake.callsTo('models.activate')).toEqual([{ runId: 'run-1' }])
     expect(models.activeRunId).toBe('run-1')
     expect(models.runs.filter((r) => r.active).map((r) => r.id)).toEqual(['run-1'])
+  })
+
+  it('says how many files an export wrote, singular or plural', async () => {
+    const { fake } = setupFake({
+      'runs.export': () => ({ path: '/out/inklab-run', files: ['model/model.json'] }),
+    })
+    const models = useModelsStore()
+    const app = useAppStore()
+    await models.exportRun('run-1', '/out')
+    expect(app.toasts.map((t) => t.message)).toEqual(['Exported 1 file to /out/inklab-run'])
+    fake.handle('runs.export', () => ({
+      path: '/out/inklab-run-2',
+      files: Array.from({ length: 1_200 }, (_, i) => `f${i}`),
+    }))
+    await models.exportRun('run-1', '/out')
+    expect(app.toasts.at(-1)!.message).toBe('Exported 1,200 files to /out/inklab-run-2')
   })
 
   it('knows no active run when the services report none', async () => {
@@ -64,5 +81,25 @@ describe('useModelsStore', () => {
     fake.reconnect()
     await settle()
     expect(fake.callsTo('runs.list')).toHaveLength(2)
+  })
+
+  it('exports the chosen formats and refuses an export with none', async () => {
+    const { fake } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1' })],
+      'runs.export': () => ({ path: '/out/inklab-run-1', files: ['model.h5'] }),
+    })
+    const models = useModelsStore()
+    expect(models.exportFormats).toEqual(['tfjs', 'keras', 'onnx'])
+    expect(await models.exportRun('run-1', ' /out ', ['keras'])).toEqual({
+      runId: 'run-1',
+      path: '/out/inklab-run-1',
+      files: ['model.h5'],
+    })
+    expect(fake.callsTo('runs.export')).toEqual([
+      { runId: 'run-1', destination: '/out', formats: ['keras'] },
+    ])
+    expect(await models.exportRun('run-1', '/out', [])).toBeNull()
+    expect(fake.callsTo('runs.export')).toHaveLength(1)
+    expect(useAppStore().toasts.at(-1)?.message).toBe('Choose at least one format to export')
   })
 })

@@ -1,3 +1,4 @@
+import type { Classification } from '@shared/contract'
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
@@ -17,6 +18,16 @@ function pointer(type: string, x: number, y: number): PointerEvent {
     bubbles: true,
     cancelable: true,
   })
+}
+
+/** A classification whose top label is `label` (90%), with a blank 28x28 input. */
+function answer(label: string): Classification {
+  return {
+    prediction: { label, index: Number(label), confidence: 0.9, top: [{ label, p: 0.9 }] },
+    input: BLANK_PIXELS,
+    empty: false,
+    modelId: 'builtin-mnist',
+  }
 }
 
 describe('DrawView', () => {
@@ -69,12 +80,7 @@ describe('DrawView', () => {
 
   it('coming back to the view shows an empty pad with no old prediction', async () => {
     const { pinia } = setupFake({
-      'draw.classify': () => ({
-        prediction: { label: '7', index: 7, confidence: 0.9, top: [{ label: '7', p: 0.9 }] },
-        input: BLANK_PIXELS,
-        empty: false,
-        modelId: 'builtin-mnist',
-      }),
+      'draw.classify': () => answer('7'),
     })
     const first = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
     const pad = first.get('[data-testid="draw-pad"]').element
@@ -90,6 +96,57 @@ describe('DrawView', () => {
     expect(again.find('[data-testid="prediction-top"]').exists()).toBe(false)
     expect(again.get('[data-testid="draw-clear"]').attributes('disabled')).toBeDefined()
     again.unmount()
+  })
+
+  it('classifying a file clears the drawing, and shows the file and the 28x28 input it gave', async () => {
+    const { fake, pinia } = setupFake({
+      'draw.classify': () => answer('7'),
+      'draw.classifyFile': () => answer('3'),
+    })
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const pad = wrapper.get('[data-testid="draw-pad"]').element
+    pad.dispatchEvent(pointer('pointerdown', 60, 50))
+    pad.dispatchEvent(pointer('pointermove', 150, 55))
+    pad.dispatchEvent(pointer('pointerup', 150, 55))
+    await settle()
+    expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^7/)
+
+    const picker = wrapper.get('[data-testid="classify-file"]')
+    await picker.get('input').setValue('/images/three.png')
+    await picker.get('form').trigger('submit')
+    await settle()
+    expect(fake.callsTo('draw.classifyFile')).toEqual([{ path: '/images/three.png' }])
+    expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^3/)
+    expect(wrapper.find('[data-testid="model-input"]').exists()).toBe(true)
+    expect(wrapper.get('.model-input').text()).toContain('From /images/three.png')
+    // The old drawing is gone: nothing to clear or undo, and it is not sent again.
+    expect(wrapper.get('[data-testid="draw-clear"]').attributes('disabled')).toBeDefined()
+    expect(wrapper.get('[data-testid="draw-undo"]').attributes('disabled')).toBeDefined()
+    const padCalls = fake.callsTo('draw.classify').length
+    await settle()
+    expect(fake.callsTo('draw.classify')).toHaveLength(padCalls)
+    expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^3/)
+    wrapper.unmount()
+  })
+
+  it('a file that cannot be classified leaves the drawing and its prediction alone', async () => {
+    const { pinia } = setupFake({
+      'draw.classify': () => answer('7'),
+      'draw.classifyFile': () => {
+        throw new Error('file not found')
+      },
+    })
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const pad = wrapper.get('[data-testid="draw-pad"]').element
+    pad.dispatchEvent(pointer('pointerdown', 60, 50))
+    pad.dispatchEvent(pointer('pointerup', 150, 55))
+    await settle()
+    const picker = wrapper.get('[data-testid="classify-file"]')
+    await picker.get('input').setValue('/images/missing.png')
+    await picker.get('form').trigger('submit')
+    await settle()
+    expect(wrapper.get('[data-testid="draw-clear"]').attributes('disabled')).toBeUndefined()
+    wrapper.unmount()
   })
 
   it('Ctrl+Z undoes the last stroke', async () => {

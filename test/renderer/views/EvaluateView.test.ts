@@ -50,6 +50,45 @@ describe('EvaluateView', () => {
     expect(fake.callsTo('evaluation.samples').at(-1)).toEqual({ runId: 'run-new', indices: [3, 4] })
   })
 
+  it('writes counts as a person would: spaced labels, singular nouns, thousands separators', async () => {
+    const big = makeReport({
+      count: 12_345,
+      confusion: [
+        [4_000, 1, 0],
+        [0, 4_000, 1],
+        [1, 0, 4_342],
+      ],
+    })
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => big,
+      'evaluation.samples': ({ indices }) => indices.map((i) => makeSample(i, 0)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+
+    const item = wrapper.get('[data-testid="misclassified-gallery"] .gallery-text > span')
+    expect(item.text()).toBe('actual cat · predicted dog')
+    expect(wrapper.text()).toContain('of 12,345 test images')
+
+    const matrix = wrapper.get('[data-testid="confusion-matrix"]')
+    expect(matrix.get('[data-cell="2-2"]').text()).toBe('4,342')
+    expect(matrix.get('[data-cell="2-2"]').attributes('aria-label')).toBe(
+      'Actual eel, predicted eel: 4,342 samples',
+    )
+    expect(matrix.get('[data-cell="0-1"]').attributes('aria-label')).toBe(
+      'Actual cat, predicted dog: 1 sample',
+    )
+
+    await matrix.get('[data-cell="0-1"]').trigger('click')
+    await settle()
+    const panel = wrapper.get('[data-testid="cell-samples"]')
+    expect(panel.text()).toContain('1 image')
+    expect(panel.text()).not.toContain('1 images')
+  })
+
   it('moves between cells with the arrow keys', async () => {
     const { pinia } = setupFake({
       'runs.list': () => [makeRun()],
@@ -67,6 +106,39 @@ describe('EvaluateView', () => {
     await settle()
     expect(wrapper.get('[data-cell="0-1"]').attributes('tabindex')).toBe('0')
     expect(document.activeElement).toBe(wrapper.get('[data-cell="0-1"]').element)
+    wrapper.unmount()
+  })
+
+  it('Esc (or Close) closes the cell panel and puts the focus back on its cell', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': ({ indices }) => indices.map((i) => makeSample(i, 0)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] }, attachTo: document.body })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const panel = () => wrapper.get('[data-testid="cell-samples"]')
+
+    const cell = wrapper.get('[data-cell="2-0"]')
+    await cell.trigger('click')
+    await settle()
+    expect(panel().text()).toContain('Actual eel → predicted cat')
+    ;(panel().get('button').element as HTMLButtonElement).focus()
+    document.activeElement!.dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }),
+    )
+    await settle()
+    expect(panel().text()).toContain('No cell selected')
+    expect(document.activeElement).toBe(wrapper.get('[data-cell="2-0"]').element)
+
+    await wrapper.get('[data-cell="1-2"]').trigger('click')
+    await settle()
+    await panel().get('button').trigger('click')
+    await settle()
+    expect(panel().text()).toContain('No cell selected')
+    expect(document.activeElement).toBe(wrapper.get('[data-cell="1-2"]').element)
     wrapper.unmount()
   })
 

@@ -1,9 +1,10 @@
 import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import { useModelsStore } from '@renderer/stores/models'
 import ModelsView from '@renderer/views/ModelsView.vue'
-import { makeRun, makeRunDetail } from '../helpers/fixtures'
+import { letChartsLayOut, xTicks } from '../helpers/chartCanvas'
+import { makeEpoch, makeRun, makeRunDetail } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('ModelsView', () => {
@@ -87,5 +88,66 @@ describe('ModelsView', () => {
     await settle()
     expect(chart()).toMatch(/with the validation accuracy of Second\./)
     expect(chart()).toMatch(/Second \(validation\): 78\.0%/)
+  })
+
+  it('labels the epoch axes of a short run with whole epochs (no 1.5)', async () => {
+    letChartsLayOut()
+    try {
+      const { pinia } = setupFake({
+        'runs.list': () => [makeRun({ id: 'run-1', name: 'First' })],
+        'runs.get': () => makeRunDetail({ history: [makeEpoch(0), makeEpoch(1)] }),
+      })
+      await useModelsStore().refresh()
+      const wrapper = mount(ModelsView, { global: { plugins: [pinia] }, attachTo: document.body })
+      await settle()
+      await wrapper.get('button[aria-pressed="false"]').trigger('click')
+      await settle()
+      for (const chart of ['run-history-chart', 'accuracy-history-chart']) {
+        const ticks = xTicks(wrapper.get(`[data-testid="${chart}"] canvas`).element)
+        expect(ticks, chart).toEqual([1, 2])
+      }
+      wrapper.unmount()
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+
+  it('exports the ticked formats: all three by default, none disables Export', async () => {
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1', name: 'First' })],
+      'runs.get': ({ runId }) => makeRunDetail({ id: runId, name: 'First' }),
+      'runs.export': ({ destination }) => ({
+        path: `${destination}/inklab-first-run-1`,
+        files: ['model.h5', 'model.onnx', 'model/model.json', 'report/report.html'],
+      }),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await settle()
+    await wrapper.get('button[aria-pressed="false"]').trigger('click')
+    await settle()
+    const formats = wrapper.get('[data-testid="export-formats"]')
+    expect(formats.findAll('label').map((l) => l.get('strong').text())).toEqual([
+      'TF.js',
+      'Keras (.h5)',
+      'ONNX',
+    ])
+    const card = wrapper.get('.export-card')
+    await card.get('input.mono').setValue('/tmp/out')
+    await card.get('form').trigger('submit')
+    await settle()
+    expect(fake.callsTo('runs.export')).toEqual([
+      { runId: 'run-1', destination: '/tmp/out', formats: ['tfjs', 'keras', 'onnx'] },
+    ])
+    expect(wrapper.get('[data-testid="export-files"]').text()).toContain('model.onnx')
+
+    await wrapper.get('[data-testid="export-format-tfjs"]').setValue(false)
+    await card.get('form').trigger('submit')
+    await settle()
+    expect(fake.callsTo('runs.export')[1]!.formats).toEqual(['keras', 'onnx'])
+
+    await wrapper.get('[data-testid="export-format-keras"]').setValue(false)
+    await wrapper.get('[data-testid="export-format-onnx"]').setValue(false)
+    expect(card.get('button[type="submit"]').attributes('disabled')).toBeDefined()
   })
 })

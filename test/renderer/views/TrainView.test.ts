@@ -59,6 +59,40 @@ describe('TrainView', () => {
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)
   })
 
+  it('writes the batch counter and the dataset size with thousands separators', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({ id: 'mnist', name: 'MNIST', trainSize: 60_000, labels: ['a', 'b'] }),
+      ],
+      'training.start': () => ({ runId: 'run-1' }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    expect(wrapper.get('.view-header p').text()).toContain('60,000 training images, 2 classes')
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.progress', {
+      runId: 'run-1',
+      progress: {
+        kind: 'batch',
+        epoch: 0,
+        batch: 1_499,
+        batchesPerEpoch: 1_875,
+        step: 1_499,
+        loss: 0.3,
+        accuracy: 0.9,
+        samplesPerSecond: 1_234,
+        etaSeconds: 60,
+        elapsedSeconds: 30,
+      },
+    })
+    await vi.waitFor(() => {
+      expect(wrapper.get('[data-testid="stat-epoch"]').element.parentElement!.textContent).toMatch(
+        /batch 1,500 \/\s+1,875/,
+      )
+    })
+  })
+
   it('an emptied number field names the field, marks it invalid and sends nothing', async () => {
     const { fake, pinia } = setupFake({
       'dataset.list': () => [makeDataset({ id: 'mnist', name: 'MNIST' })],
@@ -91,6 +125,39 @@ describe('TrainView', () => {
     await settle()
     expect(fake.callsTo('training.start')).toHaveLength(1)
   })
+
+  it.each(['classic', 'fast', 'accurate'] as const)(
+    "the %s preset's augmentation sits on its sliders' steps, and the labels say the same",
+    async (preset) => {
+      const { pinia } = setupFake({ 'dataset.list': () => [makeDataset()] })
+      await useDatasetStore().refresh()
+      const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+      await wrapper.get('[data-testid="preset-select"]').setValue(preset)
+      await wrapper.get('[data-testid="augment-enabled"]').setValue(true)
+      const sliders = wrapper.findAll('fieldset.augment input[type="range"]')
+      expect(sliders).toHaveLength(3)
+      const augmentation = PRESETS[preset].defaults.augmentation
+      const values = [augmentation.rotation, augmentation.zoom, augmentation.shift]
+      sliders.forEach((slider, i) => {
+        const input = slider.element as HTMLInputElement
+        const [min, max, step] = [Number(input.min), Number(input.max), Number(input.step)]
+        const value = values[i]!
+        expect(value).toBeGreaterThanOrEqual(min)
+        expect(value).toBeLessThanOrEqual(max)
+        const steps = (value - min) / step
+        expect(
+          Math.abs(steps - Math.round(steps)),
+          `${input.name || i}: ${value} on step ${step}`,
+        ).toBeLessThan(1e-9)
+      })
+      const labels = wrapper.findAll('fieldset.augment .field > span').map((l) => l.text())
+      expect(labels).toEqual([
+        `Rotation ±${augmentation.rotation}°`,
+        `Zoom ±${Math.round(augmentation.zoom * 100)}%`,
+        `Shift ±${augmentation.shift} px`,
+      ])
+    },
+  )
 
   it('cannot start without a dataset', async () => {
     const { pinia } = setupFake()

@@ -1,4 +1,5 @@
 import type { EventPayload } from '@shared/contract'
+import type { ExportFormat } from '@shared/schemas'
 
 import { getBridge, onBridgeReconnect, type AppBridge } from '@renderer/bridge'
 
@@ -9,8 +10,8 @@ export function createRunsClient(bridge: AppBridge = getBridge()) {
     get: (runId: string) => bridge.invoke('runs.get', { runId }),
     rename: (runId: string, name: string) => bridge.invoke('runs.rename', { runId, name }),
     remove: (runId: string) => bridge.invoke('runs.delete', { runId }),
-    exportRun: (runId: string, destination: string) =>
-      bridge.invoke('runs.export', { runId, destination }),
+    exportRun: (runId: string, destination: string, formats: ExportFormat[]) =>
+      bridge.invoke('runs.export', { runId, destination, formats }),
     activate: (runId: string) => bridge.invoke('models.activate', { runId }),
     onTrainingState: (listener: (event: EventPayload<'training.state'>) => void) =>
       bridge.on('training.state', listener),

@@ -28,6 +28,14 @@ export function formatCount(value: number | null | undefined): string {
   return Math.round(value).toLocaleString('en-US')
 }
 
+/**
+ * A count with its noun, singular or plural and with thousands separators: "1 image",
+ * "12,000 images", "1 class" / "3 classes" (pass the plural when adding "s" is wrong).
+ */
+export function formatQuantity(count: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(count)} ${Math.round(count) === 1 ? singular : plural}`
+}
+
 /** Formats an ISO date as a short local date and time. */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—'

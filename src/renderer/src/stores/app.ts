@@ -24,11 +24,16 @@ export interface Toast {
   id: number
   kind: ToastKind
   message: string
+  /** How many times this message was shown; identical toasts merge into one. */
+  count: number
 }
 
 type EngineStatus = EventPayload<'engine.status'>
 
-const INFO_TOAST_MS = 5000
+/** How long an info or success toast stays; errors stay until dismissed. */
+export const INFO_TOAST_MS = 5000
+/** The most toasts shown at once (the newest); the rest wait behind a "more" line. */
+export const MAX_VISIBLE_TOASTS = 3
 
 /** App-wide facts (version, transport, backend), engine health, the current view and toasts. */
 export const useAppStore = defineStore('app', () => {
@@ -41,6 +46,7 @@ export const useAppStore = defineStore('app', () => {
   const view = ref<ViewName>('data')
   const toasts = ref<Toast[]>([])
   let nextToastId = 1
+  const toastTimers = new Map<number, ReturnType<typeof setTimeout>>()
 
   client.onEngineStatus((status) => {
     engineStatus.value = status
@@ -91,14 +97,28 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  /** Shows a toast; the same message twice (live classification failing, say) shows once. */
+  /** (Re)starts the expiry of an info or success toast. */
+  function scheduleExpiry(toast: Toast): void {
+    if (toast.kind === 'error') return
+    clearTimeout(toastTimers.get(toast.id))
+    toastTimers.set(
+      toast.id,
+      setTimeout(() => dismiss(toast.id), INFO_TOAST_MS),
+    )
+  }
+
+  /**
+   * Shows a toast. The same message again (live classification failing, say) merges into the one
+   * shown: its count goes up, it moves to the newest place and, unless an error, lives on.
+   */
   function notify(message: string, kind: ToastKind = 'info'): number {
     const same = toasts.value.find((t) => t.kind === kind && t.message === message)
-    if (same) return same.id
-    const id = nextToastId++
-    toasts.value = [...toasts.value, { id, kind, message }]
-    if (kind !== 'error') setTimeout(() => dismiss(id), INFO_TOAST_MS)
-    return id
+    const toast = same
+      ? { ...same, count: same.count + 1 }
+      : { id: nextToastId++, kind, message, count: 1 }
+    toasts.value = [...toasts.value.filter((t) => t.id !== toast.id), toast]
+    scheduleExpiry(toast)
+    return toast.id
   }
 
   /** Shows an error toast with the message (and the file it concerns); stays until dismissed. */
@@ -108,7 +128,15 @@ export const useAppStore = defineStore('app', () => {
   }
 
   function dismiss(id: number): void {
+    clearTimeout(toastTimers.get(id))
+    toastTimers.delete(id)
     toasts.value = toasts.value.filter((t) => t.id !== id)
+  }
+
+  function dismissAll(): void {
+    for (const timer of toastTimers.values()) clearTimeout(timer)
+    toastTimers.clear()
+    toasts.value = []
   }
 
   function navigate(name: ViewName): void {
@@ -143,6 +171,7 @@ export const useAppStore = defineStore('app', () => {
     notify,
     notifyError,
     dismiss,
+    dismissAll,
     navigate,
     choosePath,
   }

@@ -5,6 +5,7 @@ import { computed, ref, shallowRef } from 'vue'
 import { createDatasetClient } from '@renderer/api/dataset'
 import { pathForDroppedFile } from '@renderer/bridge'
 import { errorMessage } from '@renderer/lib/errors'
+import { formatQuantity } from '@renderer/lib/format'
 import { throttle } from '@renderer/lib/throttle'
 import { useAppStore } from './app'
 
@@ -95,7 +96,7 @@ export const useDatasetStore = defineStore('dataset', () => {
         select(summary.id)
       }
       app.notify(
-        `Loaded “${summary.name}”: ${summary.trainSize + summary.testSize} images`,
+        `Loaded “${summary.name}”: ${formatQuantity(summary.trainSize + summary.testSize, 'image')}`,
         'success',
       )
       return summary

@@ -71,7 +71,8 @@ export const useDrawStore = defineStore('draw', () => {
     void send(image, generation)
   }
 
-  async function classifyFile(path: string): Promise<void> {
+  /** Classifies an image file; true when its answer is the one shown (not failed or superseded). */
+  async function classifyFile(path: string): Promise<boolean> {
     // Bumping the generation also drops the answer of any drawing still in flight.
     const gen = ++generation
     fileGen = gen
@@ -79,16 +80,18 @@ export const useDrawStore = defineStore('draw', () => {
     classifying.value = true
     try {
       const result = await client.classifyFile(path.trim())
-      if (gen !== generation) return
+      if (gen !== generation) return false
       classification.value = result
       source.value = 'file'
       filePath.value = path.trim()
       error.value = null
+      return true
     } catch (e) {
       if (gen === generation) {
         error.value = errorMessage(e)
         app.notifyError(e, 'Could not classify the file')
       }
+      return false
     } finally {
       if (fileGen === gen) fileGen = null
       if (gen === generation) classifying.value = false

@@ -1,9 +1,15 @@
-import type { RunDetail, RunSummary } from '@shared/schemas'
+import {
+  ExportFormatSchema,
+  type ExportFormat,
+  type RunDetail,
+  type RunSummary,
+} from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createRunsClient } from '@renderer/api/runs'
 import { errorMessage } from '@renderer/lib/errors'
+import { formatQuantity } from '@renderer/lib/format'
 import { isActiveState } from '@renderer/lib/runState'
 import { useAppStore } from './app'
 
@@ -29,6 +35,8 @@ export const useModelsStore = defineStore('models', () => {
   const activating = ref(false)
   const exporting = ref(false)
   const exportResult = ref<ExportResult | null>(null)
+  /** The formats the next export writes: all three until the user unticks some. */
+  const exportFormats = ref<ExportFormat[]>([...ExportFormatSchema.options])
 
   // A run that ends has a new model (or none): keep the list current.
   client.onTrainingState((event) => {
@@ -142,13 +150,24 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
-  async function exportRun(id: string, destination: string): Promise<ExportResult | null> {
+  async function exportRun(
+    id: string,
+    destination: string,
+    formats: ExportFormat[] = exportFormats.value,
+  ): Promise<ExportResult | null> {
+    if (formats.length === 0) {
+      app.notify('Choose at least one format to export', 'error')
+      return null
+    }
     exporting.value = true
     exportResult.value = null
     try {
-      const result = await client.exportRun(id, destination.trim())
+      const result = await client.exportRun(id, destination.trim(), [...formats])
       exportResult.value = { runId: id, ...result }
-      app.notify(`Exported ${result.files.length} files to ${result.path}`, 'success')
+      app.notify(
+        `Exported ${formatQuantity(result.files.length, 'file')} to ${result.path}`,
+        'success',
+      )
       return exportResult.value
     } catch (error) {
       app.notifyError(error, 'Export failed')
@@ -187,6 +206,7 @@ export const useModelsStore = defineStore('models', () => {
     activating,
     exporting,
     exportResult,
+    exportFormats,
     usableRuns,
     selected,
     selectedDetail,

@@ -26,6 +26,15 @@ describe('ProtoWriter', () => {
     expect(new ProtoWriter().packedFloats(1, []).packedVarints(2, []).finish()).toHaveLength(0)
   })
 
+  it('writes unpacked repeated integers as one tagged varint each (proto2 without packed)', () => {
+    expect(hex(new ProtoWriter().repeatedVarints(1, [3, 270]).finish())).toBe('0803088e02')
+    const fields = readProtoFields(new ProtoWriter().repeatedVarints(8, [2, -1]).finish())
+    expect(fields.map((f) => [f.field, f.value])).toEqual([
+      [8, 2n],
+      [8, 2n ** 64n - 1n],
+    ])
+  })
+
   it('refuses field numbers that protobuf does not allow', () => {
     expect(() => new ProtoWriter().varint(0, 1)).toThrow(/field number 0/)
   })

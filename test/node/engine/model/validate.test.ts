@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
+import { ArchitectureError, buildModel } from '@engine/model/build'
 import { PRESETS } from '@engine/model/presets'
 import { MAX_PARAMS, validateArchitecture } from '@engine/model/validate'
 
@@ -99,6 +100,20 @@ describe('validateArchitecture', () => {
       10,
     )
     expect(report.errors[0]).toMatch(/^layer 2 \(conv2d 3x3\): input is a vector of 784/)
+  })
+
+  it('refuses flatten of a vector, which tfjs cannot build', () => {
+    const layers = [
+      { type: 'flatten' as const },
+      { type: 'dense' as const, units: 9 },
+      { type: 'flatten' as const },
+    ]
+    const report = validateArchitecture({ layers }, 10)
+    expect(report.errors).toEqual([
+      'layer 3 (flatten): input is already a vector of 9; remove this flatten',
+    ])
+    // buildModel refuses it with the same words instead of tfjs's "expected min_ndim=3".
+    expect(() => buildModel({ layers }, 10, 1)).toThrow(ArchitectureError)
   })
 
   it('refuses too many parameters', () => {

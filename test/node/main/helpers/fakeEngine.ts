@@ -1,7 +1,7 @@
 // A fake engine (no tfjs): datasets of synthetic pixels, a training loop that only sleeps and
 // reports, model folders with the real file names. Fast enough to test the services end to end.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 import type { EngineApi, TrainOptions, TrainOutput } from '@engine/host/engineApi'
 import type { Dataset, Split } from '@engine/data/types'
@@ -237,6 +237,19 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       }))
     },
     createModelMetadata,
+    async exportModel({ modelDir, format, out }) {
+      calls.push(`exportModel:${format}`)
+      const metadata = JSON.parse(
+        await readFile(join(modelDir, 'metadata.json'), 'utf8'),
+      ) as ModelMetadata
+      if (format === 'tfjs') {
+        await writeModelFolder(out, metadata)
+      } else {
+        await mkdir(dirname(out), { recursive: true })
+        await writeFile(out, `fake ${format} export of ${metadata.name}`)
+      }
+      return { format, path: out, bytes: 1, seconds: 0 }
+    },
   }
 }
 
