@@ -126,7 +126,7 @@ describe('TrainView', () => {
     expect(fake.callsTo('training.start')).toHaveLength(1)
   })
 
-  it.each(['classic', 'fast', 'accurate'] as const)(
+  it.each(['classic', 'fast', 'robust', 'accurate'] as const)(
     "the %s preset's augmentation sits on its sliders' steps, and the labels say the same",
     async (preset) => {
       const { pinia } = setupFake({ 'dataset.list': () => [makeDataset()] })
@@ -135,9 +135,16 @@ describe('TrainView', () => {
       await wrapper.get('[data-testid="preset-select"]').setValue(preset)
       await wrapper.get('[data-testid="augment-enabled"]').setValue(true)
       const sliders = wrapper.findAll('fieldset.augment input[type="range"]')
-      expect(sliders).toHaveLength(3)
+      expect(sliders).toHaveLength(6)
       const augmentation = PRESETS[preset].defaults.augmentation
-      const values = [augmentation.rotation, augmentation.zoom, augmentation.shift]
+      const values = [
+        augmentation.rotation,
+        augmentation.zoom,
+        augmentation.shift,
+        augmentation.shear,
+        augmentation.thickness,
+        augmentation.elastic,
+      ]
       sliders.forEach((slider, i) => {
         const input = slider.element as HTMLInputElement
         const [min, max, step] = [Number(input.min), Number(input.max), Number(input.step)]
@@ -155,6 +162,9 @@ describe('TrainView', () => {
         `Rotation ±${augmentation.rotation}°`,
         `Zoom ±${Math.round(augmentation.zoom * 100)}%`,
         `Shift ±${augmentation.shift} px`,
+        `Slant ±${augmentation.shear}°`,
+        `Stroke +${augmentation.thickness} px`,
+        `Wobble ${augmentation.elastic} px`,
       ])
     },
   )
