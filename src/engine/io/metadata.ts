@@ -4,7 +4,6 @@ import { publicDatasetSource, type ModelMetadata, type ModelMetrics } from '@sha
 import type { TrainConfig } from '@shared/schemas/training'
 
 import type { Dataset } from '../data/types'
-import type { TrainResult } from '../train/trainer'
 import { architectureOf } from '../model/config'
 
 /** Version written into metadata when the caller does not give one. */
