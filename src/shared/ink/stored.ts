@@ -1,10 +1,5 @@
-import type { Ink } from '@shared/schemas'
-
-/** A pad stroke as the pad records it (points in pad pixels, a width multiplier per point). */
-export interface PadStroke {
-  readonly points: readonly { readonly x: number; readonly y: number; readonly w: number }[]
-  readonly width: number
-}
+import type { Ink } from '../schemas/ink'
+import type { Stroke } from './strokes'
 
 /** Pad coordinates are kept to a tenth of a pixel, widths to a hundredth: ample, and compact. */
 const round = (value: number, places: number): number => {
@@ -16,7 +11,7 @@ const round = (value: number, places: number): number => {
  * The pad's strokes in the stored ink shape (`InkSchema`: `{ padSize, strokes: [{ width,
  * points: [[x, y, w]] }] }`), so a saved drawing keeps its raw ink.
  */
-export function inkOfStrokes(strokes: readonly PadStroke[], padSize: number): Ink {
+export function inkOfStrokes(strokes: readonly Stroke[], padSize: number): Ink {
   return {
     padSize,
     strokes: strokes.map((stroke) => ({
@@ -24,4 +19,12 @@ export function inkOfStrokes(strokes: readonly PadStroke[], padSize: number): In
       points: stroke.points.map((p) => [round(p.x, 1), round(p.y, 1), round(p.w, 2)]),
     })),
   }
+}
+
+/** Stored ink back as pad strokes, to render a saved drawing again (`rasterizeStrokes`). */
+export function strokesOfInk(ink: Ink): Stroke[] {
+  return ink.strokes.map((stroke) => ({
+    width: stroke.width,
+    points: stroke.points.map(([x, y, w]) => ({ x, y, w })),
+  }))
 }
