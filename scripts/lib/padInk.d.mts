@@ -10,11 +10,22 @@ export type ShapeName = keyof typeof SHAPES
 /** A seeded generator of numbers in [0, 1). */
 export declare function seededRandom(seed: number): () => number
 
+/** How a hand varies its drawings (see padInk.mjs). */
+export interface Hand {
+  size: [number, number]
+  slantDegrees: number
+  offset: number
+  wobble: number
+}
+export declare const FIRST_HAND: Hand
+export declare const SECOND_HAND: Hand
+
 /** One varied sample of `shape`, in pad pixels. */
 export declare function sampleStrokes(
   shape: string,
   random: () => number,
   padSize?: number,
+  hand?: Hand,
 ): Polyline[]
 
 /** How fast `drawStrokes` draws. */

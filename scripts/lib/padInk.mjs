@@ -81,17 +81,28 @@ export function seededRandom(seed) {
 }
 
 /**
- * One sample of `shape` in pad pixels: scaled to 55-85% of the pad, slanted up to 12 degrees,
- * moved off centre by up to 12% of the pad, each point wobbling by up to 2% of it.
+ * How a hand varies its drawings: size as a share of the pad, slant (up to +-`slantDegrees`/2),
+ * offset from the centre (up to +-`offset`/2 of the pad), wobble of each point (up to +-`wobble`/2
+ * of the pad).
  */
-export function sampleStrokes(shape, random, padSize = 280) {
+export const FIRST_HAND = { size: [0.55, 0.85], slantDegrees: 24, offset: 0.24, wobble: 0.02 }
+/** Another hand: smaller, more slanted and shakier drawings than FIRST_HAND's. */
+export const SECOND_HAND = { size: [0.4, 0.6], slantDegrees: 50, offset: 0.3, wobble: 0.05 }
+
+/**
+ * One sample of `shape` in pad pixels, varied as `hand` varies (by default FIRST_HAND: 55-85% of
+ * the pad, slanted up to 12 degrees, moved off centre by up to 12% of it, each point wobbling by
+ * up to 1%).
+ */
+export function sampleStrokes(shape, random, padSize = 280, hand = FIRST_HAND) {
   const strokes = SHAPES[shape]
   if (!strokes) throw new Error(`no shape "${shape}"`)
-  const size = padSize * (0.55 + 0.3 * random())
-  const slant = ((random() - 0.5) * 24 * Math.PI) / 180
-  const dx = (random() - 0.5) * 0.24 * padSize
-  const dy = (random() - 0.5) * 0.24 * padSize
-  const wobble = 0.02 * padSize
+  const [small, large] = hand.size
+  const size = padSize * (small + (large - small) * random())
+  const slant = ((random() - 0.5) * hand.slantDegrees * Math.PI) / 180
+  const dx = (random() - 0.5) * hand.offset * padSize
+  const dy = (random() - 0.5) * hand.offset * padSize
+  const wobble = hand.wobble * padSize
   return strokes.map((stroke) =>
     stroke.map(([x, y]) => {
       const u = (x - 0.5) * size

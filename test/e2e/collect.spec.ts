@@ -7,7 +7,7 @@ import { join } from 'node:path'
 
 import * as tf from '@tensorflow/tfjs'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 import { loadModel } from '@engine/io/modelFiles'
 import { predictProbabilities } from '@engine/io/predict'
@@ -21,11 +21,10 @@ import {
 import { prepareBuild } from './helpers/build'
 import {
   dismissToasts,
-  endTraceChunk,
   openApp,
   screenshot,
-  startTraceChunk,
   type AppSession,
+  traceEachTest,
 } from './helpers/browser'
 import { ensureDir, RESULTS_DIR, SCREENSHOTS_DIR } from './helpers/paths'
 import { LAYOUT_PROBLEMS, MODELS_TABLE_PROBLEMS } from './helpers/probes'
@@ -152,23 +151,7 @@ describe('collect by drawing, train, correct, fine-tune and export (serve mode)'
     console.log(`e2e collect metrics: ${JSON.stringify(metrics)}`)
   })
 
-  beforeEach(async ({ task }) => {
-    if (session) await startTraceChunk(session.context, task.name)
-  })
-
-  afterEach(async ({ task }) => {
-    if (!session) return
-    const problems = session.problems.take()
-    const failed = task.result?.state === 'fail' || problems.length > 0
-    const trace = await endTraceChunk(session.context, task.name, failed)
-    if (trace) console.warn(`trace of "${task.name}": ${trace}`)
-    if (problems.length) {
-      throw new Error(
-        `the page reported errors during "${task.name}":\n` +
-          problems.map((p) => `  [${p.kind}] ${p.text}`).join('\n'),
-      )
-    }
-  })
+  traceEachTest(() => session)
 
   test('a. collects three classes by drawing with the keyboard flow: key, draw, Enter; undo', async () => {
     await go('data')
