@@ -129,7 +129,7 @@ describe('serve mode HTTP server', () => {
     expect(
       (await invoke({ name: 'app.info', input: {} }, { Authorization: `Bearer ${prefix}` })).status,
     ).toBe(401)
-    // The query token is for the event stream only.
+    // A token in the URL opens nothing (URLs end up in logs and history).
     const query = await send(`/api/invoke?token=${server.token}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -137,7 +137,119 @@ describe('serve mode HTTP server', () => {
     })
     expect(query.status).toBe(401)
     expect((await send('/api/events')).status).toBe(401)
-    expect((await send('/api/events?token=nope')).status).toBe(401)
+    expect((await send(`/api/events?token=${server.token}`)).status).toBe(401)
+  })
+
+  it('exchanges the token once for an HttpOnly, SameSite=Strict session cookie', async () => {
+    const opened = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, Origin: server.origin },
+    })
+    expect(opened.status).toBe(204)
+    const [setCookie] = opened.headers['set-cookie'] ?? []
+    expect(setCookie).toBeDefined()
+    const attributes = setCookie!.split(';').map((part) => part.trim())
+    const [pair, ...flags] = attributes
+    const [name, value] = pair!.split('=')
+    expect(name, 'one cookie per port: cookies do not tell ports apart').toBe(
+      `inklab-session-${server.port}`,
+    )
+    expect(server.sessionCookie).toBe(name)
+    expect(value, 'the cookie carries its own secret, not the token').not.toBe(server.token)
+    expect(value!.length).toBeGreaterThanOrEqual(40)
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        'Path=/',
+        'HttpOnly',
+        'SameSite=Strict',
+        expect.stringMatching(/^Max-Age=\d{6,}$/),
+      ]),
+    )
+
+    // A reload: the same browser, no token, only the cookie.
+    const cookie = { Cookie: `other=1; ${name}=${value}` }
+    const call = await send('/api/invoke', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Origin: server.origin,
+        'Sec-Fetch-Site': 'same-origin',
+        ...cookie,
+      },
+      body: JSON.stringify({ name: 'app.info', input: {} }),
+    })
+    expect(call.status).toBe(200)
+    expect(JSON.parse(call.body)).toMatchObject({ ok: true })
+
+    // Asking again with the same link (pasted a second time) works too.
+    const again = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    expect(again.status).toBe(204)
+    expect(again.headers['set-cookie']?.[0]).toContain(`${name}=${value}`)
+
+    // Wrong cookies, cookies of another port, and a cookie trying to open a session are refused.
+    const post = (headers: Record<string, string>) =>
+      send('/api/invoke', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: server.origin, ...headers },
+        body: JSON.stringify({ name: 'app.info', input: {} }),
+      })
+    expect((await post({ Cookie: `${name}=${value}x` })).status).toBe(401)
+    expect((await post({ Cookie: `inklab-session-1=${value}` })).status).toBe(401)
+    const renew = await send('/api/session', {
+      method: 'POST',
+      headers: { ...cookie, Origin: server.origin },
+    })
+    expect(renew.status).toBe(401)
+    expect(renew.headers['set-cookie']).toBeUndefined()
+    // A wrong token buys nothing.
+    const wrong = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer no' },
+    })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers['set-cookie']).toBeUndefined()
+    expect(
+      (await send('/api/session', { headers: { Authorization: `Bearer ${server.token}` } })).status,
+    ).toBe(405)
+  })
+
+  it('accepts the session cookie from this origin only', async () => {
+    const opened = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    const cookie = opened.headers['set-cookie']![0]!.split(';')[0]!
+    const post = (headers: Record<string, string>) =>
+      send('/api/invoke', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie, ...headers },
+        body: JSON.stringify({ name: 'app.info', input: {} }),
+      })
+    expect((await post({ Origin: server.origin })).status).toBe(200)
+    expect((await post({ Origin: 'http://evil.example' })).status).toBe(403)
+    // A cookie-authenticated POST must say where it comes from.
+    expect((await post({})).status).toBe(401)
+    expect((await post({ Origin: server.origin, 'Sec-Fetch-Site': 'same-site' })).status).toBe(401)
+    expect((await post({ Origin: server.origin, 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403)
+    // The event stream (a GET) signs in with the cookie.
+    const events = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/events',
+          headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' },
+        },
+        resolve,
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(events.statusCode).toBe(200)
+    events.destroy()
   })
 
   it('answers routes with { ok, result } through the shared handlers', async () => {
@@ -214,11 +326,16 @@ describe('serve mode HTTP server', () => {
     expect(localhost.status).toBe(200)
   })
 
-  it('streams events over SSE with the query token', async () => {
+  it('streams events over SSE', async () => {
     const received: { name: string; payload: unknown }[] = []
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: server.port, path: `/api/events?token=${server.token}` },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/events',
+          headers: { Authorization: `Bearer ${server.token}` },
+        },
         resolve,
       )
       req.on('error', reject)

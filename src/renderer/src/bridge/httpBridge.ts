@@ -20,7 +20,10 @@ export interface HttpBridge extends Bridge {
 }
 
 export interface HttpBridgeOptions {
-  /** Access token handed to the page as `#token=...`. */
+  /**
+   * Access token handed to the page as `#token=...`, exchanged at once for the session cookie
+   * (and sent along with this page's calls); '' after a reload, when the cookie alone signs in.
+   */
   token: string
   /** Origin and path prefix of the server; '' means the page's own origin. */
   baseUrl?: string
@@ -29,7 +32,29 @@ export interface HttpBridgeOptions {
 }
 
 /**
- * The bridge for serve mode: routes over `POST /api/invoke`, events over one shared `EventSource`.
+ * Exchanges the access token for this server's session cookie (`POST /api/session`); resolves
+ * either way: a refused token shows up as the first call's "not signed in" error.
+ */
+export async function openSession(
+  token: string,
+  options: Pick<HttpBridgeOptions, 'baseUrl' | 'fetch'> = {},
+): Promise<boolean> {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  try {
+    const response = await doFetch(`${options.baseUrl ?? ''}/api/session`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    return response.ok
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The bridge for serve mode: routes over `POST /api/invoke`, events over one shared `EventSource`,
+ * both signed in by the session cookie (opened first with the page's token, when it has one).
  * Inputs are validated before anything is sent and outputs after they arrive, with the same zod
  * schemas the server and the preload use.
  */
@@ -41,15 +66,21 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
   const listeners = createEventListeners()
   const reconnectListeners = new Set<() => void>()
   let source: EventSourceLike | null = null
+  // Nothing is sent before the cookie is set: the event stream can only sign in with it.
+  const session: Promise<unknown> = options.token
+    ? openSession(options.token, { baseUrl, fetch: doFetch })
+    : Promise.resolve()
 
   const invoke = createInvoke(async (name, input) => {
+    await session
     let response: Response
     try {
       response = await doFetch(`${baseUrl}/api/invoke`, {
         method: 'POST',
+        credentials: 'same-origin',
         headers: {
           'Content-Type': 'application/json',
-          Authorization: `Bearer ${options.token}`,
+          ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
         },
         body: JSON.stringify({ name, input }),
       })
@@ -63,10 +94,19 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
     }
   })
 
+  let opening = false
   function ensureSource(): void {
-    if (source) return
-    const url = `${baseUrl}/api/events?token=${encodeURIComponent(options.token)}`
-    source = createEventSource(url)
+    if (source || opening) return
+    opening = true
+    void session.then(() => {
+      opening = false
+      // Every listener may have gone while the session opened.
+      if (!source && listeners.size > 0) startSource()
+    })
+  }
+
+  function startSource(): void {
+    source = createEventSource(`${baseUrl}/api/events`)
     source.onmessage = (event) => {
       let message: unknown
       try {
