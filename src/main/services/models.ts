@@ -75,9 +75,12 @@ export class ModelsService {
     return Promise.all(records.map((record) => this.summary(record, activeId)))
   }
 
-  /** The run in progress, whole (settings, full history, per-batch points), or null. */
+  /**
+   * The run in progress, whole (settings, full history, per-batch points), else the one that
+   * ended last since the services started; null when there is neither.
+   */
   async current(): Promise<RunDetail | null> {
-    const run = this.deps.training.current
+    const run = this.deps.training.latest
     if (!run) return null
     return {
       ...run.snapshot(),
@@ -121,6 +124,11 @@ export class ModelsService {
     await this.requireModelDir(runId)
     await writeJsonAtomic(this.settingsFile, { activeModel: runId } satisfies Settings)
     return this.summary(record)
+  }
+
+  /** The last evaluation of a run, as it was saved, or null. */
+  lastEvaluation(runId: string): Promise<EvaluationReport | null> {
+    return this.deps.runs.loadEvaluation(runId)
   }
 
   /** The dataset a run was trained on, and the split its evaluation uses. */

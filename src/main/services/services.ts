@@ -145,6 +145,7 @@ export function createServices(options: ServicesOptions): Services {
     'training.resume': ({ runId }) => training.resume(runId),
     'training.stop': async ({ runId }) => training.stop(runId),
     'training.current': () => models.current(),
+    'training.dismiss': async ({ runId }) => training.dismiss(runId),
 
     'runs.list': () => models.list(),
     'runs.get': ({ runId }) => models.get(runId),
@@ -153,6 +154,7 @@ export function createServices(options: ServicesOptions): Services {
     'runs.export': ({ runId, destination, formats }) => models.export(runId, destination, formats),
 
     'evaluation.run': ({ runId }, ctx) => models.evaluate(runId, ctx.signal),
+    'evaluation.last': ({ runId }) => models.lastEvaluation(runId),
     'evaluation.samples': ({ runId, indices }) => models.evaluationSamples(runId, indices),
 
     'models.activate': ({ runId }) => models.activate(runId),

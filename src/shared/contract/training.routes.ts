@@ -56,8 +56,17 @@ export const trainingRoutes = {
     z.object({ runId: RunId }),
     z.object({ ok: z.boolean() }),
   ),
-  /** The run in progress (to resubscribe after a reload), or null. */
+  /**
+   * The run in progress, whole, else the run that ended last since the services started (to
+   * redraw the Train view after a reload), or null.
+   */
   'training.current': defineRoute('training.current', z.object({}), RunDetailSchema.nullable()),
+  /** Forgets the ended run `training.current` serves (the Train view was cleared). */
+  'training.dismiss': defineRoute(
+    'training.dismiss',
+    z.object({ runId: RunId }),
+    z.object({ ok: z.boolean() }),
+  ),
 
   /** Saved runs and models, newest first; includes the bundled pretrained model. */
   'runs.list': defineRoute('runs.list', z.object({}), z.array(RunSummarySchema)),
@@ -92,6 +101,12 @@ export const trainingRoutes = {
     'evaluation.run',
     z.object({ runId: RunId }),
     EvaluationReportSchema,
+  ),
+  /** The last evaluation of a run, as saved, or null (to show it again after a reload). */
+  'evaluation.last': defineRoute(
+    'evaluation.last',
+    z.object({ runId: RunId }),
+    EvaluationReportSchema.nullable(),
   ),
   /** Images of evaluated samples by index (to open a confusion-matrix cell or a misclassification). */
   'evaluation.samples': defineRoute(

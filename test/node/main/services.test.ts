@@ -208,6 +208,14 @@ describe('services with an in-process engine host', () => {
     expect((await readFile(join(runDir, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(
       2,
     )
+    // After the run, a reloaded Train view still finds it whole, until it is dismissed.
+    const last = await call('training.current', {})
+    expect(last).toMatchObject({ id: runId, state: 'completed', hasModel: true })
+    expect(last?.config.epochs).toBe(2)
+    expect(last?.history).toHaveLength(2)
+    expect(last?.batches?.length).toBeGreaterThan(0)
+    expect(await call('training.dismiss', { runId: 'run-other' })).toEqual({ ok: false })
+    expect(await call('training.dismiss', { runId })).toEqual({ ok: true })
     expect(await call('training.current', {})).toBeNull()
 
     // A run without test metrics (trained before they were recorded) gets them from evaluation.
@@ -219,9 +227,12 @@ describe('services with an in-process engine host', () => {
     delete stored.metrics.testLoss
     await writeFile(runFile, JSON.stringify(stored))
     expect((await call('runs.get', { runId })).metrics?.testAccuracy).toBeUndefined()
+    expect(await call('evaluation.last', { runId })).toBeNull()
     const report = await call('evaluation.run', { runId })
     expect(report).toMatchObject({ count: 9, accuracy: 1, split: 'test' })
     expect(report.actuals).toHaveLength(9)
+    // A reload finds the last evaluation with the services.
+    expect(await call('evaluation.last', { runId })).toEqual(report)
     expect((await call('runs.list', {})).find((r) => r.id === runId)?.metrics).toMatchObject({
       testAccuracy: 1,
       testLoss: 0.01,
@@ -354,6 +365,34 @@ describe('services with an in-process engine host', () => {
     )
     const run = await call('runs.get', { runId })
     expect(run).toMatchObject({ state: 'cancelled', hasModel: true })
+    // The message says what was kept, and it is true: the best epoch's model loads.
+    expect(run.message).toMatch(/^Stopped after \d+ epochs?\. The best epoch's weights \(epoch \d+/)
+    expect(run.message).toMatch(/Test accuracy 100\.0% on 9 images of the held-out test split/)
+    expect(await call('models.activate', { runId })).toMatchObject({ id: runId, active: true })
+
+    // Stopped before an epoch ended: nothing was saved, and it says so.
+    const second = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 50 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.progress' && e.payload.runId === second.runId),
+    )
+    await call('training.stop', { runId: second.runId })
+    await until(() =>
+      events.some(
+        (e) =>
+          e.name === 'training.state' &&
+          e.payload.runId === second.runId &&
+          e.payload.state === 'cancelled',
+      ),
+    )
+    const early = await call('runs.get', { runId: second.runId })
+    expect(early).toMatchObject({
+      hasModel: false,
+      message: 'Stopped before the first epoch ended: nothing was saved.',
+    })
+    await expect(call('models.activate', { runId: second.runId })).rejects.toThrow(/no model/)
   })
 
   it('refuses the second of two concurrent starts; the first can be stopped and keeps its folder', async () => {
@@ -694,7 +733,7 @@ describe('services with an in-process engine host', () => {
     await until(() =>
       events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
     )
-    expect(await call('training.current', {})).toBeNull()
+    expect(await call('training.current', {})).toMatchObject({ id: runId, state: 'cancelled' })
     expect(quiet).toHaveBeenCalled()
   })
 

@@ -54,6 +54,7 @@ const DEFAULT_HANDLERS: Handlers = {
   'dataset.list': () => [],
   'runs.list': () => [],
   'training.current': () => null,
+  'evaluation.last': () => null,
   'dialog.open': () => ({ paths: null }),
 }
 

@@ -7,7 +7,7 @@ import { LAYER_LIMITS, TRAIN_LIMITS, type LayerSpec } from '@shared/schemas'
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
 import TrainView from '@renderer/views/TrainView.vue'
-import { makeDataset, makeEpoch } from '../helpers/fixtures'
+import { makeDataset, makeEpoch, makeReport } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('TrainView', () => {
@@ -57,6 +57,39 @@ describe('TrainView', () => {
     expect(wrapper.get('[data-testid="train-final-state"]').text()).toContain('Stopped early')
     expect(wrapper.find('[data-testid="loss-chart"]').exists()).toBe(true)
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)
+  })
+
+  it('"Evaluate →" on the completion banner evaluates the run on the Evaluate view', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [makeDataset()],
+      'training.start': () => ({ runId: 'run-1' }),
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': () => [],
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.state', { runId: 'run-1', state: 'completed', hasModel: true })
+    await settle()
+    await wrapper.get('[data-testid="evaluate-run"]').trigger('click')
+    await settle()
+    expect(useAppStore().view).toBe('evaluate')
+    expect(fake.callsTo('evaluation.run')).toEqual([{ runId: 'run-1' }])
+
+    // A run stopped before any epoch ended has nothing to evaluate.
+    fake.handle('training.start', () => ({ runId: 'run-2' }))
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.state', {
+      runId: 'run-2',
+      state: 'cancelled',
+      message: 'Stopped before the first epoch ended: nothing was saved.',
+      hasModel: false,
+    })
+    await settle()
+    expect(wrapper.get('[data-testid="train-final-state"]').text()).toContain('nothing was saved')
+    expect(wrapper.find('[data-testid="evaluate-run"]').exists()).toBe(false)
   })
 
   it('writes the batch counter and the dataset size with thousands separators', async () => {

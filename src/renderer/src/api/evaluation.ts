@@ -6,6 +6,7 @@ import { getBridge } from '@renderer/bridge'
 export function createEvaluationClient(bridge: Bridge = getBridge()) {
   return {
     run: (runId: string) => bridge.invoke('evaluation.run', { runId }),
+    last: (runId: string) => bridge.invoke('evaluation.last', { runId }),
     samples: (runId: string, indices: number[]) =>
       bridge.invoke('evaluation.samples', { runId, indices }),
   }

@@ -28,6 +28,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const runId = ref<string | null>(null)
   const reports = shallowRef<Record<string, EvaluationReport>>({})
   const running = ref(false)
+  const loadingLast = ref(false)
   const error = ref<string | null>(null)
   const cell = ref<SelectedCell | null>(null)
   const cellSamples = shallowRef<SampleImage[]>([])
@@ -47,6 +48,22 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     cellSamples.value = []
     gallery.value = {}
     if (id && reports.value[id]) void loadGallery()
+    else if (id) void loadLast(id)
+  }
+
+  /** The run's last evaluation as the services kept it (after a reload, it is shown again). */
+  async function loadLast(id: string): Promise<void> {
+    loadingLast.value = true
+    try {
+      const last = await client.last(id)
+      if (!last || reports.value[id] || running.value) return
+      reports.value = { ...reports.value, [id]: last }
+      if (runId.value === id) void loadGallery()
+    } catch {
+      // Nothing to show again: the run can still be evaluated.
+    } finally {
+      loadingLast.value = false
+    }
   }
 
   async function evaluate(id = runId.value): Promise<void> {
@@ -126,6 +143,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     reports,
     report,
     running,
+    loadingLast,
     error,
     cell,
     cellSamples,
