@@ -7,6 +7,7 @@ import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
+import { sourcePath } from '../data/sources'
 import { IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
 import type { EngineApi } from './engineApi'
 import type {
@@ -177,6 +178,7 @@ export class EngineHost {
       dataset = await this.engine.importFolder(p.path, {
         signal: call.signal,
         onProgress: (progress) => call.progress(progress),
+        ...(p.test ? { test: p.test } : {}),
       })
     } catch (error) {
       throw call.signal.aborted ? cancelled() : error
@@ -202,7 +204,7 @@ export class EngineHost {
         skipped++
         continue
       }
-      out.push({ index: i, label, pixels: toBase64(imageAt(split, i)) })
+      out.push(sampleAt(split, i))
     }
     return out
   }
@@ -374,11 +376,14 @@ export class EngineHost {
   }
 
   /** The labelled samples an evaluation runs on: the named split, as the run's training made it. */
-  private async evalSplit(ref: DatasetRef, spec: EvalSplit): Promise<Split> {
+  private async evalSplit(
+    ref: DatasetRef,
+    spec: EvalSplit,
+  ): Promise<{ dataset: Dataset; split: Split }> {
     const dataset = await this.dataset(ref)
     const split = this.engine.namedSplit(dataset, spec.split, spec.settings)
     if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
-    return split
+    return { dataset, split }
   }
 
   private async evaluate(
@@ -388,7 +393,10 @@ export class EngineHost {
     const lease = this.acquireModel(p.modelDir)
     let held: ModelLease | null = null
     try {
-      const [leased, split] = await Promise.all([lease, this.evalSplit(p.dataset, p.split)])
+      const [leased, { dataset, split }] = await Promise.all([
+        lease,
+        this.evalSplit(p.dataset, p.split),
+      ])
       held = leased
       // Abandoned while the model and the data loaded: skip the work.
       call.signal.throwIfAborted()
@@ -396,6 +404,11 @@ export class EngineHost {
       const report = this.engine.evaluateModel(held.model, split, held.metadata.labels)
       return {
         ...report,
+        // Each mistake names its file, and where it is, to be opened in its folder.
+        misclassified: report.misclassified.map((m) => {
+          const path = m.file === undefined ? null : sourcePath(dataset.source, m.file)
+          return path ? { ...m, path } : m
+        }),
         actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
       }
     } finally {
@@ -410,10 +423,8 @@ export class EngineHost {
   }
 
   private async evaluationSamples(p: HostParams<'evaluation.samples'>): Promise<SampleImage[]> {
-    const split = await this.evalSplit(p.dataset, p.split)
-    return p.indices
-      .filter((i) => i < split.count)
-      .map((i) => ({ index: i, label: split.labels[i], pixels: toBase64(imageAt(split, i)) }))
+    const { split } = await this.evalSplit(p.dataset, p.split)
+    return p.indices.filter((i) => i < split.count).map((i) => sampleAt(split, i))
   }
 
   private async classifyPixels(
@@ -449,6 +460,17 @@ export class EngineHost {
     }
     this.models.clear()
     this.datasets.clear()
+  }
+}
+
+/** Sample `index` of a split as the routes send it: its pixels, label and file. */
+function sampleAt(split: Split, index: number): SampleImage {
+  const file = split.files?.[index]
+  return {
+    index,
+    label: split.labels[index],
+    pixels: toBase64(imageAt(split, index)),
+    ...(file !== undefined ? { file } : {}),
   }
 }
 

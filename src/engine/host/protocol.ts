@@ -5,6 +5,7 @@ import type {
   GrayImagePayload,
   ImportProgress,
   SampleImage,
+  TestSplit,
 } from '@shared/schemas/dataset'
 import type { EvaluationReport, EvaluationSummary, SplitName } from '@shared/schemas/evaluation'
 import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
@@ -79,6 +80,8 @@ export interface ImportJob {
   path: string
   name?: string
   saveDir: string
+  /** Folder imports: how the held-out test split is made (default: see `importFolder`). */
+  test?: TestSplit
 }
 
 /** What a host method gets beside its params: the call's cancellation and its progress channel. */

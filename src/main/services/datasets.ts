@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { basename, isAbsolute } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
-import type { DatasetSummary, SampleImage } from '@shared/schemas/dataset'
+import type { DatasetSummary, SampleImage, TestSplit } from '@shared/schemas/dataset'
 
 import type { DatasetStore } from './datasetStore'
 import type { EngineClient } from './engineClient'
@@ -10,6 +10,13 @@ import { UserError } from './errors'
 import type { EventHub } from './events'
 import { newId, slugify } from './fsUtil'
 import { BUILTIN_DATASET_ID } from './runStore'
+
+/** Refuses a path that is not an absolute path to a folder, saying which it is not. */
+async function requireFolder(path: string): Promise<void> {
+  if (!isAbsolute(path)) throw new UserError(`"${path}" is not an absolute path`)
+  const info = await stat(path).catch(() => null)
+  if (!info?.isDirectory()) throw new UserError(`"${path}" is not a folder`)
+}
 
 /** The built-in MNIST as the engine host finds it. */
 const BUILTIN_REF: DatasetRef = { id: BUILTIN_DATASET_ID, kind: 'builtin', name: 'mnist' }
@@ -75,15 +82,14 @@ export class DatasetService {
   /** Imports a folder (IDX files, or one subfolder per class) into the data folder. */
   async import(
     method: 'dataset.openIdx' | 'dataset.importFolder',
-    input: { path: string; name?: string },
+    input: { path: string; name?: string; test?: TestSplit },
   ): Promise<DatasetSummary> {
     if (this.importing) throw new UserError('another import is in progress; cancel it first')
     const controller = new AbortController()
     this.importing = controller
     try {
-      if (!isAbsolute(input.path)) throw new UserError(`"${input.path}" is not an absolute path`)
-      const info = await stat(input.path).catch(() => null)
-      if (!info?.isDirectory()) throw new UserError(`"${input.path}" is not a folder`)
+      await requireFolder(input.path)
+      if (input.test && 'folder' in input.test) await requireFolder(input.test.folder)
       const id = newId(`${slugify(input.name ?? basename(input.path), 'dataset')}-`)
       try {
         const summary = await this.deps.engine.call(
@@ -92,6 +98,7 @@ export class DatasetService {
             id,
             path: input.path,
             ...(input.name ? { name: input.name } : {}),
+            ...(input.test ? { test: input.test } : {}),
             saveDir: this.deps.store.dataDir(id),
           },
           {

@@ -153,9 +153,10 @@ export function createServices(options: ServicesOptions): Services {
     'runs.delete': ({ runId }) => models.delete(runId),
     'runs.export': ({ runId, destination, formats }) => models.export(runId, destination, formats),
 
-    'evaluation.run': ({ runId }, ctx) => models.evaluate(runId, ctx.signal),
+    'evaluation.run': ({ runId, datasetId }, ctx) => models.evaluate(runId, datasetId, ctx.signal),
     'evaluation.last': ({ runId }) => models.lastEvaluation(runId),
-    'evaluation.samples': ({ runId, indices }) => models.evaluationSamples(runId, indices),
+    'evaluation.samples': ({ runId, datasetId, indices }) =>
+      models.evaluationSamples(runId, indices, datasetId),
 
     'models.activate': ({ runId }) => models.activate(runId),
     'draw.classify': (image) => models.classifyImage(image),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-import { DatasetSummarySchema, SampleImageSchema } from '../schemas'
+import { DatasetSummarySchema, SampleImageSchema, TestSplitSchema } from '../schemas'
 import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
 
 export const datasetRoutes = {
@@ -18,10 +18,18 @@ export const datasetRoutes = {
     z.object({ path: PathSchema, name: NameSchema.optional() }),
     DatasetSummarySchema,
   ),
-  /** Imports a folder with one subfolder per class; emits `dataset.progress`. */
+  /**
+   * Imports a folder with one subfolder per class, holding out a test split (`test`: a share of
+   * each class, or a folder with the same classes; default: its `test` folder beside `train`,
+   * else 15%); emits `dataset.progress`.
+   */
   'dataset.importFolder': defineRoute(
     'dataset.importFolder',
-    z.object({ path: PathSchema, name: NameSchema.optional() }),
+    z.object({
+      path: PathSchema,
+      name: NameSchema.optional(),
+      test: TestSplitSchema.optional(),
+    }),
     DatasetSummarySchema,
   ),
   /** Cancels the import in progress, if any. */

@@ -96,10 +96,14 @@ export const trainingRoutes = {
     z.object({ path: z.string(), files: z.array(z.string()) }),
   ),
 
-  /** Evaluates a run's model on its dataset's test split (or validation split if it has none). */
+  /**
+   * Evaluates a run's model on held-out data: its dataset's test split (or, without one, the
+   * validation split the run held out); or on another dataset with the same classes (its test
+   * split, or all its images when it has none). The report names the dataset and the split.
+   */
   'evaluation.run': defineRoute(
     'evaluation.run',
-    z.object({ runId: RunId }),
+    z.object({ runId: RunId, datasetId: IdSchema.optional() }),
     EvaluationReportSchema,
   ),
   /** The last evaluation of a run, as saved, or null (to show it again after a reload). */
@@ -111,7 +115,11 @@ export const trainingRoutes = {
   /** Images of evaluated samples by index (to open a confusion-matrix cell or a misclassification). */
   'evaluation.samples': defineRoute(
     'evaluation.samples',
-    z.object({ runId: RunId, indices: z.array(z.number().int().nonnegative()).max(500) }),
+    z.object({
+      runId: RunId,
+      datasetId: IdSchema.optional(),
+      indices: z.array(z.number().int().nonnegative()).max(500),
+    }),
     z.array(SampleImageSchema),
   ),
 

@@ -1,10 +1,45 @@
 import { z } from 'zod'
 
+import { limitedNumber, type Limit } from './model'
+
+/** Bounds of the import settings (the import form, the routes and the CLI use these). */
+export const IMPORT_LIMITS = {
+  /** Fraction of each class held out as the test split of a folder import. */
+  testSplit: { min: 0, max: 0.5 },
+} as const satisfies Record<string, Limit>
+
+/** The share of each class a folder import holds out as its test split, unless told otherwise. */
+export const DEFAULT_TEST_SPLIT = 0.15
+
+/**
+ * Seed of the held-out test split of a folder: fixed, so the app and `inklab train`/`eval` hold
+ * out the very same images of a folder, and a re-import holds out what the last one did.
+ */
+export const TEST_SPLIT_SEED = 20_240_615
+
+/** How a folder import makes its test split: a share of each class, or a folder of its own. */
+export const TestSplitSchema = z.union([
+  z.object({ fraction: limitedNumber(IMPORT_LIMITS.testSplit) }),
+  z.object({ folder: z.string().min(1).max(4096) }),
+])
+export type TestSplit = z.infer<typeof TestSplitSchema>
+
 /** Where a dataset comes from. */
 export const DatasetSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin'), name: z.enum(['mnist']) }),
   z.object({ kind: z.literal('idx'), path: z.string().min(1) }),
-  z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
+  z.object({
+    kind: z.literal('folder'),
+    path: z.string().min(1),
+    /**
+     * How its test split was made: the share of each class held out (0: none), or the folder
+     * the test images came from (a `test` folder beside `train`, or one given). Absent in
+     * datasets imported before test splits existed (they have none).
+     */
+    test: TestSplitSchema.optional(),
+    /** Files uploaded from a browser: what they were called there (the folder's name). */
+    uploadedAs: z.string().optional(),
+  }),
 ])
 export type DatasetSource = z.infer<typeof DatasetSourceSchema>
 
@@ -42,6 +77,8 @@ export const SampleImageSchema = z.object({
   index: z.number().int().nonnegative(),
   label: z.number().int().nonnegative(),
   pixels: z.string(),
+  /** The file it was imported from, relative to the imported folder (folder datasets). */
+  file: z.string().optional(),
 })
 export type SampleImage = z.infer<typeof SampleImageSchema>
 

@@ -32,6 +32,10 @@ export const MisclassifiedSchema = z.object({
   actual: z.number().int().nonnegative(),
   predicted: z.number().int().nonnegative(),
   top: z.array(z.object({ index: z.number().int().nonnegative(), p: z.number() })),
+  /** The file it was imported from, relative to the imported folder (folder datasets). */
+  file: z.string().optional(),
+  /** That file on this machine (to show it in its folder), when it is known. */
+  path: z.string().optional(),
 })
 export type Misclassified = z.infer<typeof MisclassifiedSchema>
 
@@ -39,6 +43,8 @@ export type Misclassified = z.infer<typeof MisclassifiedSchema>
 export const EvaluationReportSchema = z.object({
   /** Which split was evaluated: a dataset without a test split is evaluated on its validation split. */
   split: SplitNameSchema.optional(),
+  /** The dataset the split belongs to (absent in reports older than the choice of dataset). */
+  dataset: z.object({ id: z.string(), name: z.string() }).optional(),
   accuracy: z.number(),
   loss: z.number(),
   count: z.number().int().nonnegative(),

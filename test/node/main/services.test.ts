@@ -340,6 +340,56 @@ describe('services with an in-process engine host', () => {
     expect(metrics.evaluation.split).toBe('validation')
   })
 
+  it('evaluates a model on another dataset with the same classes, saying which data it was', async () => {
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { runId, datasetId } = await completedRun(session)
+    const before = (await call('runs.get', { runId })).metrics
+    // The same classes in another folder.
+    const other = join(workDir, 'other-digits')
+    for (const label of ['a', 'b', 'c']) {
+      await mkdir(join(other, label), { recursive: true })
+      await writeFile(join(other, label, '1.png'), 'x')
+    }
+    const second = await call('dataset.importFolder', { path: other, name: 'Other' })
+    const report = await call('evaluation.run', { runId, datasetId: second.id })
+    expect(report).toMatchObject({ split: 'test', dataset: { id: second.id, name: 'Other' } })
+    // The run's own figures stay those of its own dataset.
+    expect((await call('runs.get', { runId })).metrics).toEqual(before)
+    expect(await call('evaluation.last', { runId })).toMatchObject({ dataset: { id: second.id } })
+    const own = await call('evaluation.run', { runId })
+    expect(own.dataset).toEqual({ id: datasetId, name: 'folder' })
+    // The samples behind the figures come from the dataset that was evaluated.
+    expect(
+      await call('evaluation.samples', { runId, datasetId: second.id, indices: [0] }),
+    ).toHaveLength(1)
+
+    // Other classes: refused, naming both.
+    const letters = join(workDir, 'letters')
+    for (const label of ['x', 'y', 'z']) {
+      await mkdir(join(letters, label), { recursive: true })
+      await writeFile(join(letters, label, '1.png'), 'x')
+    }
+    const third = await call('dataset.importFolder', { path: letters })
+    await expect(call('evaluation.run', { runId, datasetId: third.id })).rejects.toThrow(
+      /other classes \(x y z\) than the model \(a b c\)/,
+    )
+  })
+
+  it('evaluates on all images of another dataset without a test split, named as such', async () => {
+    const session = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const { runId } = await completedRun(session)
+    const other = join(workDir, 'again')
+    for (const label of ['a', 'b', 'c']) {
+      await mkdir(join(other, label), { recursive: true })
+      await writeFile(join(other, label, '1.png'), 'x')
+    }
+    const second = await session.call('dataset.importFolder', { path: other })
+    expect(second.testSize).toBe(0)
+    const report = await session.call('evaluation.run', { runId, datasetId: second.id })
+    expect(report).toMatchObject({ split: 'train', count: 30 })
+  })
+
   it('allows one training at a time and stops a run keeping its model', async () => {
     const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 200 })))
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
