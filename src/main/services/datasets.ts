@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { basename, isAbsolute } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
 import type { DatasetSummary, SampleImage, TestSplit } from '@shared/schemas/dataset'
@@ -11,11 +11,15 @@ import type { EventHub } from './events'
 import { newId, slugify } from './fsUtil'
 import { BUILTIN_DATASET_ID } from './runStore'
 
-/** Refuses a path that is not an absolute path to a folder, saying which it is not. */
-async function requireFolder(path: string): Promise<void> {
+/**
+ * The folder `path` names, normalised (`/a/b/` and `/a/./b` are `/a/b`); refuses a path that is
+ * not absolute or not a folder, saying which.
+ */
+async function requireFolder(path: string): Promise<string> {
   if (!isAbsolute(path)) throw new UserError(`"${path}" is not an absolute path`)
   const info = await stat(path).catch(() => null)
   if (!info?.isDirectory()) throw new UserError(`"${path}" is not a folder`)
+  return resolve(path)
 }
 
 /** The built-in MNIST as the engine host finds it. */
@@ -79,26 +83,62 @@ export class DatasetService {
     return stored
   }
 
-  /** Imports a folder (IDX files, or one subfolder per class) into the data folder. */
+  /**
+   * The dataset already imported from folder `path` (the same IDX or image folder, or the same
+   * upload), so the UI can offer to use it or refresh it instead of making a copy; null if none.
+   */
+  async find(path: string): Promise<DatasetSummary | null> {
+    if (!isAbsolute(path)) return null
+    path = resolve(path)
+    const all = await this.deps.store.list()
+    return (
+      all.find(
+        (d) => (d.source.kind === 'folder' || d.source.kind === 'idx') && d.source.path === path,
+      ) ?? null
+    )
+  }
+
+  /** Renames a dataset (runs keep the name they were trained under). */
+  async rename(datasetId: string, name: string): Promise<DatasetSummary> {
+    if (datasetId === BUILTIN_DATASET_ID) throw new UserError('built-in MNIST cannot be renamed')
+    const trimmed = name.trim()
+    if (!trimmed) throw new UserError('a dataset needs a name')
+    return this.deps.store.rename(datasetId, trimmed)
+  }
+
+  /**
+   * Imports a folder (IDX files, or one subfolder per class) into the data folder; with
+   * `replace`, in the place of that dataset (a refresh: its id, and the runs naming it, stay).
+   */
   async import(
     method: 'dataset.openIdx' | 'dataset.importFolder',
-    input: { path: string; name?: string; test?: TestSplit },
+    input: { path: string; name?: string; test?: TestSplit; replace?: string },
   ): Promise<DatasetSummary> {
     if (this.importing) throw new UserError('another import is in progress; cancel it first')
     const controller = new AbortController()
     this.importing = controller
     try {
-      await requireFolder(input.path)
-      if (input.test && 'folder' in input.test) await requireFolder(input.test.folder)
-      const id = newId(`${slugify(input.name ?? basename(input.path), 'dataset')}-`)
+      const path = await requireFolder(input.path)
+      const test =
+        input.test && 'folder' in input.test
+          ? { folder: await requireFolder(input.test.folder) }
+          : input.test
+      const replaced = input.replace ? await this.deps.store.get(input.replace) : null
+      if (replaced && this.deps.inUse(replaced.id)) {
+        throw new UserError(
+          `a run is training on "${replaced.name}"; stop it before refreshing the dataset`,
+        )
+      }
+      const name = input.name ?? replaced?.name
+      const id = newId(`${slugify(name ?? basename(path), 'dataset')}-`)
       try {
         const summary = await this.deps.engine.call(
           method,
           {
             id,
-            path: input.path,
-            ...(input.name ? { name: input.name } : {}),
-            ...(input.test ? { test: input.test } : {}),
+            path,
+            ...(name ? { name } : {}),
+            ...(test ? { test } : {}),
             saveDir: this.deps.store.dataDir(id),
           },
           {
@@ -107,7 +147,11 @@ export class DatasetService {
           },
         )
         await this.deps.store.save({ ...summary, id })
-        return { ...summary, id }
+        if (!replaced) return { ...summary, id }
+        const refreshed = await this.deps.store.replace(replaced.id, id)
+        await this.forget(id)
+        await this.forget(replaced.id)
+        return refreshed
       } catch (error) {
         await this.deps.store.remove(id).catch(() => undefined)
         throw error
@@ -146,9 +190,14 @@ export class DatasetService {
       throw new UserError('a run is training on this dataset; stop it before deleting the dataset')
     }
     await this.deps.store.remove(summary.id)
-    if (this.deps.engine.started) {
-      await this.deps.engine.call('dataset.forget', { id: summary.id }).catch(() => undefined)
-    }
+    await this.forget(summary.id)
     return { ok: true }
+  }
+
+  /** Drops a dataset from the engine host's cache (its files changed or went). */
+  private async forget(id: string): Promise<void> {
+    if (this.deps.engine.started) {
+      await this.deps.engine.call('dataset.forget', { id }).catch(() => undefined)
+    }
   }
 }

@@ -139,6 +139,8 @@ export function createServices(options: ServicesOptions): Services {
     'dataset.cancelImport': async () => datasets.cancelImport(),
     'dataset.samples': (input) => datasets.samples(input),
     'dataset.delete': ({ datasetId }) => datasets.delete(datasetId),
+    'dataset.find': ({ path }) => datasets.find(path),
+    'dataset.rename': ({ datasetId, name }) => datasets.rename(datasetId, name),
 
     'training.start': (input) => training.start(input),
     'training.pause': ({ runId }) => training.pause(runId),

@@ -12,16 +12,20 @@ export const datasetRoutes = {
     z.object({ name: z.literal('mnist') }),
     DatasetSummarySchema,
   ),
-  /** Opens a folder of IDX files (MNIST family, EMNIST with its mapping). */
+  /**
+   * Opens a folder of IDX files (MNIST family, EMNIST with its mapping); with `replace`, in the
+   * place of that dataset (a refresh).
+   */
   'dataset.openIdx': defineRoute(
     'dataset.openIdx',
-    z.object({ path: PathSchema, name: NameSchema.optional() }),
+    z.object({ path: PathSchema, name: NameSchema.optional(), replace: IdSchema.optional() }),
     DatasetSummarySchema,
   ),
   /**
    * Imports a folder with one subfolder per class, holding out a test split (`test`: a share of
    * each class, or a folder with the same classes; default: its `test` folder beside `train`,
-   * else 15%); emits `dataset.progress`.
+   * else 15%); emits `dataset.progress`. With `replace`, it takes the place of that dataset (a
+   * refresh: the id, and the runs that name it, stay).
    */
   'dataset.importFolder': defineRoute(
     'dataset.importFolder',
@@ -29,7 +33,20 @@ export const datasetRoutes = {
       path: PathSchema,
       name: NameSchema.optional(),
       test: TestSplitSchema.optional(),
+      replace: IdSchema.optional(),
     }),
+    DatasetSummarySchema,
+  ),
+  /** The dataset already imported from this folder, or null (to offer reuse or refresh). */
+  'dataset.find': defineRoute(
+    'dataset.find',
+    z.object({ path: PathSchema }),
+    DatasetSummarySchema.nullable(),
+  ),
+  /** Gives a dataset a new name. */
+  'dataset.rename': defineRoute(
+    'dataset.rename',
+    z.object({ datasetId: IdSchema, name: NameSchema.min(1) }),
     DatasetSummarySchema,
   ),
   /** Cancels the import in progress, if any. */

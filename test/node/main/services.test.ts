@@ -170,6 +170,47 @@ describe('services with an in-process engine host', () => {
     expect(more.map((s) => s.index)).toEqual([1, 2])
   })
 
+  it('renames, finds, refreshes in place and deletes datasets', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine()))
+    const path = await folderDataset()
+    expect(await call('dataset.find', { path })).toBeNull()
+    const first = await call('dataset.importFolder', { path })
+    // The same folder, however it is written, is found: the UI offers to reuse or refresh it.
+    expect((await call('dataset.find', { path: `${path}/` }))?.id).toBe(first.id)
+    expect((await call('dataset.find', { path: join(path, '..', 'digits') }))?.id).toBe(first.id)
+    expect(await call('dataset.find', { path: 'relative' })).toBeNull()
+
+    const renamed = await call('dataset.rename', { datasetId: first.id, name: '  Digits  ' })
+    expect(renamed).toMatchObject({ id: first.id, name: 'Digits' })
+    expect((await call('dataset.list', {})).map((d) => d.name)).toEqual(['Digits'])
+    await expect(call('dataset.rename', { datasetId: first.id, name: '   ' })).rejects.toThrow(
+      /needs a name/,
+    )
+    await expect(
+      call('dataset.rename', { datasetId: 'builtin-mnist', name: 'Mine' }),
+    ).rejects.toThrow(/cannot be renamed/)
+
+    // A refresh re-reads the folder into the same id, keeping the name, and leaves no copy.
+    await writeFile(join(path, 'a', '2.png'), 'y')
+    const refreshed = await call('dataset.importFolder', {
+      path,
+      test: { fraction: 0.3 },
+      replace: first.id,
+    })
+    expect(refreshed).toMatchObject({ id: first.id, name: 'Digits' })
+    expect((await call('dataset.list', {})).map((d) => d.id)).toEqual([first.id])
+    expect(await call('dataset.samples', { datasetId: first.id, count: 1 })).toHaveLength(1)
+    const { readdir } = await import('node:fs/promises')
+    expect(await readdir(join(dataDir, 'datasets'))).toEqual([first.id])
+    await expect(
+      call('dataset.importFolder', { path, replace: 'no-such-dataset' }),
+    ).rejects.toThrow(/no dataset/)
+
+    expect(await call('dataset.delete', { datasetId: first.id })).toEqual({ ok: true })
+    expect(await call('dataset.list', {})).toEqual([])
+    expect(await call('dataset.find', { path })).toBeNull()
+  })
+
   it('rejects relative and missing paths, unknown datasets and path-like ids', async () => {
     const { call } = open(inProcessHosts(createFakeEngine()))
     await expect(call('dataset.importFolder', { path: 'relative/dir' })).rejects.toThrow(/absolute/)
