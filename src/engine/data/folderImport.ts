@@ -5,6 +5,8 @@ import { basename, extname, join } from 'node:path'
 import { errorMessage } from '@shared/errors'
 import {
   DEFAULT_TEST_SPLIT,
+  IMAGE_EXTENSIONS,
+  isImageFileName,
   TEST_SPLIT_SEED,
   type DatasetSource,
   type ImportProgress,
@@ -19,8 +21,7 @@ import { TEST_FOLDER_PREFIX } from './sources'
 import { stratifiedSplit } from './split'
 import { DatasetError, IMAGE_PIXELS, type Dataset, type Split } from './types'
 
-/** File extensions (lower case) that folder import decodes. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff']
+export { IMAGE_EXTENSIONS }
 /** Images decoded in parallel by default (each one is a sharp/libvips job). */
 export const DEFAULT_IMPORT_CONCURRENCY = 4
 /** Minimum time between two 'decoding' progress events. */
@@ -125,7 +126,7 @@ async function scanClass(
       skipped.push({ file: `${entryRel}/`, reason: LINKED_FOLDER_REASON })
     } else {
       const ext = extname(entry.name).toLowerCase()
-      if (!IMAGE_EXTENSIONS.includes(ext)) {
+      if (!isImageFileName(entry.name)) {
         skipped.push({ file: entryRel, reason: `unsupported file type (${ext || 'no extension'})` })
       } else if (
         entry.isFIFO() ||

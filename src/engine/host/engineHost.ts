@@ -112,6 +112,11 @@ export class EngineHost {
     'evaluation.samples': (p) => this.evaluationSamples(p),
     'classify.image': (p) => this.classifyImage(p),
     'classify.file': (p) => this.classifyFile(p),
+    'classify.bytes': async (p) =>
+      this.classifyPixels(
+        p.modelDir,
+        await this.engine.decodeImageBuffer(new Uint8Array(Buffer.from(p.data, 'base64')), p.name),
+      ),
     'model.export': (p) => this.engine.exportModel(p),
   }
 

@@ -122,6 +122,12 @@ export interface EngineHostApi {
     image: GrayImagePayload
   }): Promise<HostClassification>
   'classify.file'(params: { modelDir: string; path: string }): Promise<HostClassification>
+  /** Classifies the bytes of an image file (base64) sent from a browser; `name` is for errors. */
+  'classify.bytes'(params: {
+    modelDir: string
+    name: string
+    data: string
+  }): Promise<HostClassification>
   /** Writes a model folder as Keras .h5, ONNX or a TF.js folder at `out`. */
   'model.export'(params: {
     modelDir: string

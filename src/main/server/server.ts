@@ -4,11 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 
-import type { SerializedError } from '@shared/errors'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
+import { serializeError, type SerializedError } from '@shared/errors'
+import { toFileSystemError } from '@shared/node/files'
 import type { BackendRequest } from '@shared/schemas/backend'
 
 import { dispatch } from '../services/dispatch'
+import { UploadError } from '../services/uploads'
 import { resolveStaticFile } from '../staticFiles'
 import { forkTransport } from '../services/forkTransport'
 import { createServices, type Services } from '../services/services'
@@ -79,6 +81,9 @@ const API_ROUTES = new Map<string, { name: 'session' | 'invoke' | 'events'; meth
   ['/api/invoke', { name: 'invoke', method: 'POST' }],
   ['/api/events', { name: 'events', method: 'GET' }],
 ])
+
+/** Where the files of browser uploads go: `PUT /api/upload/<uploadId>/<path>`. */
+const UPLOAD_PREFIX = '/api/upload/'
 
 /** Where the built engine host sits next to the bundle this code was built into. */
 function defaultHostEntry(): string {
@@ -198,6 +203,8 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
  *   browser on this machine stays signed in for as long as the server runs.
  * - `POST /api/invoke` `{ name, input }` -> `{ ok: true, result }` | `{ ok: false, error }`.
  * - `GET /api/events`: Server-Sent Events, each `data:` a JSON `{ name, payload }`.
+ * - `PUT /api/upload/<uploadId>/<class>/<file>`: one file of a folder uploaded from the browser
+ *   (opened with the route `dataset.uploadStart`), streamed to disk within `UPLOAD_LIMITS`.
  *
  * Every API request is authenticated: by the bearer token, or by the session cookie from this
  * origin only (a cookie-authenticated request must say it is same-origin, and a POST must carry
@@ -259,6 +266,42 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.writeHead(204, { ...SECURITY_HEADERS, 'Set-Cookie': cookie, 'Cache-Control': 'no-store' })
     res.end()
     req.resume()
+  }
+
+  /** `PUT /api/upload/<id>/<path>`: streams one uploaded file to its upload's folder. */
+  async function upload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const [id = '', ...segments] = url.pathname.slice(UPLOAD_PREFIX.length).split('/')
+    let rel: string
+    try {
+      rel = segments.map((segment) => decodeURIComponent(segment)).join('/')
+    } catch {
+      refuse(req, res, 400, { name: 'UploadError', message: 'the file path is not valid' })
+      return
+    }
+    try {
+      await services.ready
+      const result = await services.uploads.receive(
+        id,
+        rel,
+        req,
+        Number(req.headers['content-length'] ?? Number.NaN),
+      )
+      sendJson(res, 200, { ok: true, result })
+    } catch (thrown) {
+      const error = serializeError(toFileSystemError(thrown))
+      const status =
+        thrown instanceof UploadError
+          ? thrown.status
+          : error.name === 'NotFoundError'
+            ? 404
+            : error.name === 'FileSystemError'
+              ? 507
+              : 500
+      if (status === 500) console.error('InkLab server: an upload failed:', thrown)
+      // The rest of a refused body is not read: the connection closes instead.
+      if (req.readableEnded) sendError(res, status, error)
+      else refuse(req, res, status, error)
+    }
   }
 
   async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -382,6 +425,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           message:
             'this browser is not signed in to this InkLab server: open the address ' +
             '`inklab serve` printed (with its #token=...) once',
+        })
+        return
+      }
+      if (url.pathname.startsWith(UPLOAD_PREFIX)) {
+        if (req.method === 'PUT') return upload(req, res, url)
+        refuse(req, res, 405, {
+          name: 'MethodNotAllowed',
+          message: `${req.method} is not allowed here`,
         })
         return
       }

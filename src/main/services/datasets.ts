@@ -2,7 +2,12 @@ import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
-import type { DatasetSummary, SampleImage, TestSplit } from '@shared/schemas/dataset'
+import type {
+  DatasetSummary,
+  SampleImage,
+  TestSplit,
+  UploadDescription,
+} from '@shared/schemas/dataset'
 
 import type { DatasetStore } from './datasetStore'
 import type { EngineClient } from './engineClient'
@@ -10,6 +15,7 @@ import { UserError } from './errors'
 import type { EventHub } from './events'
 import { newId, slugify } from './fsUtil'
 import { BUILTIN_DATASET_ID } from './runStore'
+import type { UploadService } from './uploads'
 
 /**
  * The folder `path` names, normalised (`/a/b/` and `/a/./b` are `/a/b`); refuses a path that is
@@ -37,6 +43,7 @@ export interface DatasetInfo {
 /** What `DatasetService` works with. */
 export interface DatasetServiceDeps {
   store: DatasetStore
+  uploads: UploadService
   engine: EngineClient
   events: EventHub
   /** True while a run trains on the dataset (it may not be deleted then). */
@@ -87,15 +94,50 @@ export class DatasetService {
    * The dataset already imported from folder `path` (the same IDX or image folder, or the same
    * upload), so the UI can offer to use it or refresh it instead of making a copy; null if none.
    */
-  async find(path: string): Promise<DatasetSummary | null> {
-    if (!isAbsolute(path)) return null
-    path = resolve(path)
+  async find(
+    input: { path: string } | { upload: UploadDescription },
+  ): Promise<DatasetSummary | null> {
     const all = await this.deps.store.list()
+    if ('upload' in input) {
+      const { name } = input.upload
+      return all.find((d) => d.source.kind === 'folder' && d.source.upload?.name === name) ?? null
+    }
+    if (!isAbsolute(input.path)) return null
+    const path = resolve(input.path)
     return (
       all.find(
-        (d) => (d.source.kind === 'folder' || d.source.kind === 'idx') && d.source.path === path,
+        (d) =>
+          (d.source.kind === 'folder' && !d.source.upload && d.source.path === path) ||
+          (d.source.kind === 'idx' && d.source.path === path),
       ) ?? null
     )
+  }
+
+  /**
+   * Imports a folder uploaded from a browser through the folder import, then removes the
+   * uploaded files (the dataset keeps its images and their names). The upload is gone either way.
+   */
+  async importUpload(input: {
+    uploadId: string
+    name?: string
+    testFraction?: number
+    replace?: string
+  }): Promise<DatasetSummary> {
+    try {
+      const { dir, description } = await this.deps.uploads.finish(input.uploadId)
+      return await this.import(
+        'dataset.importFolder',
+        {
+          path: dir,
+          name: input.name ?? description.name,
+          ...(input.testFraction !== undefined ? { test: { fraction: input.testFraction } } : {}),
+          ...(input.replace ? { replace: input.replace } : {}),
+        },
+        { name: description.name, fingerprint: description.fingerprint },
+      )
+    } finally {
+      await this.deps.uploads.discard(input.uploadId)
+    }
   }
 
   /** Renames a dataset (runs keep the name they were trained under). */
@@ -113,6 +155,7 @@ export class DatasetService {
   async import(
     method: 'dataset.openIdx' | 'dataset.importFolder',
     input: { path: string; name?: string; test?: TestSplit; replace?: string },
+    upload?: { name: string; fingerprint: string },
   ): Promise<DatasetSummary> {
     if (this.importing) throw new UserError('another import is in progress; cancel it first')
     const controller = new AbortController()
@@ -146,8 +189,13 @@ export class DatasetService {
             onProgress: (progress) => this.deps.events.emit('dataset.progress', progress),
           },
         )
-        await this.deps.store.save({ ...summary, id })
-        if (!replaced) return { ...summary, id }
+        // An upload's files go once imported: the dataset says where it came from instead.
+        const source =
+          upload && summary.source.kind === 'folder'
+            ? { ...summary.source, upload }
+            : summary.source
+        await this.deps.store.save({ ...summary, id, source })
+        if (!replaced) return { ...summary, id, source }
         const refreshed = await this.deps.store.replace(replaced.id, id)
         await this.forget(id)
         await this.forget(replaced.id)

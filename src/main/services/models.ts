@@ -260,6 +260,18 @@ export class ModelsService {
     return { ...(await this.deps.engine.call('classify.image', { modelDir, image })), modelId }
   }
 
+  /** Classifies an image file a browser sent (its bytes, base64) with the active model. */
+  async classifyUpload(
+    name: string,
+    data: string,
+  ): Promise<HostClassification & { modelId: string }> {
+    const { modelId, modelDir } = await this.activeModelDir()
+    return {
+      ...(await this.deps.engine.call('classify.bytes', { modelDir, name, data })),
+      modelId,
+    }
+  }
+
   async classifyFile(path: string): Promise<HostClassification & { modelId: string }> {
     if (!isAbsolute(path)) throw new UserError(`"${path}" is not an absolute path`)
     const { modelId, modelDir } = await this.activeModelDir()

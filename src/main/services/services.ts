@@ -12,6 +12,7 @@ import type { HostTransportFactory } from './hostTransport'
 import { ModelsService } from './models'
 import { RunStore } from './runStore'
 import { TrainingService } from './training'
+import { UploadService } from './uploads'
 
 /** Who is calling, and how the call is abandoned. */
 export interface RequestContext {
@@ -55,6 +56,8 @@ export interface Services {
   handlers: Handlers
   events: EventHub
   engine: EngineClient
+  /** Folders uploaded from a browser (serve mode streams their files here). */
+  uploads: UploadService
   /** Resolves when the data folder is ready (runs recovered); rejects when it is unusable. */
   ready: Promise<void>
   /** Stops the engine host and waits for pending writes. */
@@ -82,18 +85,20 @@ export function createServices(options: ServicesOptions): Services {
   const events = new EventHub()
   const runs = new RunStore(options.dataDir, options.resourcesDir)
   const datasetStore = new DatasetStore(options.dataDir)
+  const uploads = new UploadService(options.dataDir)
   const engine = new EngineClient({
     createTransport: options.transport,
     onStatus: (status) => events.emit('engine.status', status),
   })
   const ready = (async () => {
     await makeDirs(options.dataDir)
-    await Promise.all([runs.init(), datasetStore.init()])
+    await Promise.all([runs.init(), datasetStore.init(), uploads.init()])
   })()
   ready.catch(() => undefined)
 
   const datasets: DatasetService = new DatasetService({
     store: datasetStore,
+    uploads,
     engine,
     events,
     inUse: (datasetId) => training.usesDataset(datasetId),
@@ -139,7 +144,10 @@ export function createServices(options: ServicesOptions): Services {
     'dataset.cancelImport': async () => datasets.cancelImport(),
     'dataset.samples': (input) => datasets.samples(input),
     'dataset.delete': ({ datasetId }) => datasets.delete(datasetId),
-    'dataset.find': ({ path }) => datasets.find(path),
+    'dataset.find': (input) => datasets.find(input),
+    'dataset.uploadStart': (description) => uploads.start(description),
+    'dataset.uploadDiscard': ({ uploadId }) => uploads.discard(uploadId),
+    'dataset.importUpload': (input) => datasets.importUpload(input),
     'dataset.rename': ({ datasetId, name }) => datasets.rename(datasetId, name),
 
     'training.start': (input) => training.start(input),
@@ -163,12 +171,14 @@ export function createServices(options: ServicesOptions): Services {
     'models.activate': ({ runId }) => models.activate(runId),
     'draw.classify': (image) => models.classifyImage(image),
     'draw.classifyFile': ({ path }) => models.classifyFile(path),
+    'draw.classifyUpload': ({ name, data }) => models.classifyUpload(name, data),
   }
 
   return {
     handlers,
     events,
     engine,
+    uploads,
     ready,
     async close() {
       await engine.close()

@@ -9,6 +9,7 @@ import {
   RunSummarySchema,
   SampleImageSchema,
   TrainConfigSchema,
+  UPLOAD_LIMITS,
 } from '../schemas'
 import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
 
@@ -131,6 +132,15 @@ export const trainingRoutes = {
   'draw.classifyFile': defineRoute(
     'draw.classifyFile',
     z.object({ path: PathSchema }),
+    ClassificationSchema,
+  ),
+  /** Classifies an image file sent from a browser (its bytes, base64) with the active model. */
+  'draw.classifyUpload': defineRoute(
+    'draw.classifyUpload',
+    z.object({
+      name: z.string().min(1).max(255),
+      data: z.string().max(Math.ceil(UPLOAD_LIMITS.fileBytes / 3) * 4),
+    }),
     ClassificationSchema,
   ),
 } as const

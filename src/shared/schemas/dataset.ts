@@ -8,6 +8,48 @@ export const IMPORT_LIMITS = {
   testSplit: { min: 0, max: 0.5 },
 } as const satisfies Record<string, Limit>
 
+/** File extensions (lower case) that folder import decodes; uploads accept these only. */
+export const IMAGE_EXTENSIONS = [
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.bmp',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff',
+] as const
+
+/** True when a file name ends in one of `IMAGE_EXTENSIONS` (any case). */
+export function isImageFileName(name: string): boolean {
+  const dot = name.lastIndexOf('.')
+  return dot >= 0 && (IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase())
+}
+
+/**
+ * Bounds of a folder uploaded from a browser (serve mode): handwriting images are small, and a
+ * bigger folder on this machine is better imported by its path.
+ */
+export const UPLOAD_LIMITS = {
+  /** Bytes of one image file. */
+  fileBytes: 32 * 1024 * 1024,
+  /** Bytes of one upload in all. */
+  totalBytes: 2 * 1024 * 1024 * 1024,
+  /** Files in one upload. */
+  files: 500_000,
+} as const
+
+/** A folder chosen or dropped in a browser, as the upload describes it before sending. */
+export const UploadDescriptionSchema = z.object({
+  /** The folder's name (the dataset's default name). */
+  name: z.string().min(1).max(255),
+  files: z.number().int().min(1),
+  bytes: z.number().int().nonnegative(),
+  /** Identifies the same folder chosen again (its file names, sizes and dates, hashed). */
+  fingerprint: z.string().min(1).max(100),
+})
+export type UploadDescription = z.infer<typeof UploadDescriptionSchema>
+
 /** The share of each class a folder import holds out as its test split, unless told otherwise. */
 export const DEFAULT_TEST_SPLIT = 0.15
 
@@ -37,8 +79,8 @@ export const DatasetSourceSchema = z.discriminatedUnion('kind', [
      * datasets imported before test splits existed (they have none).
      */
     test: TestSplitSchema.optional(),
-    /** Files uploaded from a browser: what they were called there (the folder's name). */
-    uploadedAs: z.string().optional(),
+    /** Uploaded from a browser: the folder's name and fingerprint there (to know it again). */
+    upload: z.object({ name: z.string(), fingerprint: z.string() }).optional(),
   }),
 ])
 export type DatasetSource = z.infer<typeof DatasetSourceSchema>
