@@ -1,5 +1,6 @@
 import type { Bridge, EventName, EventPayload } from '@shared/contract'
-import { createEventListeners, createInvoke } from '@shared/contract/client'
+import { createEventListeners, createInvoke, isCallResult } from '@shared/contract/client'
+import { RemoteError } from '@shared/errors'
 
 /** The subset of `EventSource` the bridge uses (injectable for tests). */
 export interface EventSourceLike {
@@ -17,6 +18,11 @@ export interface EventSourceLike {
 export interface HttpBridge extends Bridge {
   /** Calls `listener` each time the event stream comes back after an error; returns the unsubscribe. */
   onReconnect(listener: () => void): () => void
+  /**
+   * Sends one file of an upload opened with `dataset.uploadStart` (`PUT /api/upload/...`), its
+   * bytes streamed as they are; rejects with the server's reason (too big, not an image...).
+   */
+  upload(uploadId: string, rel: string, file: Blob, signal?: AbortSignal): Promise<void>
 }
 
 export interface HttpBridgeOptions {
@@ -143,5 +149,33 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
     return () => reconnectListeners.delete(listener)
   }
 
-  return { invoke, on, onReconnect }
+  async function upload(
+    uploadId: string,
+    rel: string,
+    file: Blob,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await session
+    const path = [uploadId, ...rel.split('/')].map(encodeURIComponent).join('/')
+    let response: Response
+    try {
+      response = await doFetch(`${baseUrl}/api/upload/${path}`, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
+        body: file,
+        ...(signal ? { signal } : {}),
+      })
+    } catch (cause) {
+      if (signal?.aborted) throw cause
+      throw new Error(`Cannot reach the InkLab server: ${(cause as Error).message}`)
+    }
+    const answer = (await response.json().catch(() => null)) as unknown
+    if (!isCallResult(answer)) {
+      throw new Error(`The InkLab server answered ${response.status} ${response.statusText}`.trim())
+    }
+    if (!answer.ok) throw new RemoteError(answer.error)
+  }
+
+  return { invoke, on, onReconnect, upload }
 }

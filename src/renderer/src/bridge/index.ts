@@ -4,8 +4,11 @@ import { createHttpBridge, openSession, type HttpBridge } from './httpBridge'
 import { findPreloadApi } from './preloadApi'
 import { signInOnPastedLink, takeTokenFromUrl } from './token'
 
-/** The contract's bridge; transports whose event stream can drop (HTTP) also offer `onReconnect`. */
-export type AppBridge = Bridge & Partial<Pick<HttpBridge, 'onReconnect'>>
+/**
+ * The contract's bridge; transports whose event stream can drop (HTTP) also offer `onReconnect`,
+ * and the one of a browser `upload` (files it cannot name by path).
+ */
+export type AppBridge = Bridge & Partial<Pick<HttpBridge, 'onReconnect' | 'upload'>>
 
 let current: AppBridge | null = null
 

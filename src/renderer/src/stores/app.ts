@@ -57,6 +57,8 @@ export const useAppStore = defineStore('app', () => {
     engineStatus.value ? engineStatus.value.backend : (info.value?.backend ?? null),
   )
   const nativeDialogs = computed(() => info.value?.nativeDialogs ?? false)
+  /** Files picked or dropped in the page can be sent (a browser, which cannot name their paths). */
+  const canUpload = client.canUpload()
 
   /** Non-null when the engine host is down, with what is known about why. */
   const engineError = computed<string | null>(() => {
@@ -165,6 +167,7 @@ export const useAppStore = defineStore('app', () => {
     backendLabel,
     backendShortLabel,
     nativeDialogs,
+    canUpload,
     view,
     toasts,
     init,
