@@ -10,6 +10,7 @@ import {
   loadIdxDirectory,
   type Dataset,
 } from '@engine/index'
+import { defaultPresetFor, type BuiltinPresetName } from '@shared/presets'
 import { IMPORT_LIMITS, type ImportProgress, type TestSplit } from '@shared/schemas'
 
 import { numberOption } from './args'
@@ -59,6 +60,17 @@ export interface DatasetArgOptions {
   signal?: AbortSignal
   /** Image folders: the held-out test split (default: as `importFolder` decides). */
   test?: TestSplit
+}
+
+/**
+ * The preset `--dataset` starts with when `--preset` is not given: `robust` for a folder with one
+ * subfolder per class (a person's own images), `classic` for MNIST and IDX files.
+ */
+export function defaultPresetForArg(arg: string): BuiltinPresetName {
+  if (arg === 'mnist' || arg === 'fashion-mnist') return defaultPresetFor({ kind: 'builtin' })
+  const dir = resolve(arg)
+  const folder = existsSync(dir) && statSync(dir).isDirectory() && !looksLikeIdxDirectory(dir)
+  return defaultPresetFor({ kind: folder ? 'folder' : 'idx' })
 }
 
 /**

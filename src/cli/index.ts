@@ -4,8 +4,10 @@ import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
 import { exportCommand, EXPORT_HELP } from './commands/export'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
+import { realInkCommand, REAL_INK_HELP } from './commands/realInk'
 import { serveCommand, SERVE_HELP } from './commands/serve'
 import { trainCommand, TRAIN_HELP } from './commands/train'
+import { trainBundledCommand, TRAIN_BUNDLED_HELP } from './commands/trainBundled'
 import { describeError, EXIT, UsageError } from './errors'
 import { createOutput, type Output } from './output'
 import { VERSION } from './version'
@@ -18,6 +20,8 @@ Usage:
   ${PREDICT_HELP}
   ${EXPORT_HELP}
   ${BENCH_HELP}
+  ${REAL_INK_HELP}
+  ${TRAIN_BUNDLED_HELP}
   ${SERVE_HELP}
   inklab backends        which compute backends load here, and why not
   inklab --version | --help
@@ -32,6 +36,8 @@ const COMMANDS: Record<string, Command> = {
   predict: predictCommand,
   export: exportCommand,
   bench: benchCommand,
+  realink: realInkCommand,
+  'train-bundled': trainBundledCommand,
   serve: serveCommand,
   backends: async (_argv, out) => {
     const probes = await probeBackends()

@@ -1,6 +1,7 @@
 import {
   architectureOf,
   checkModelDestination,
+  classCounts,
   describeBackend,
   initBackend,
   resolveTrainConfig,
@@ -9,6 +10,7 @@ import {
   type Dataset,
 } from '@engine/index'
 import { describeArchitectureIssues, parseArchitectureJson } from '@shared/architecture'
+import { sparseClassWarning } from '@shared/presets'
 import {
   AugmentationSchema,
   BackendRequestSchema,
@@ -28,6 +30,7 @@ import { resolve } from 'node:path'
 
 import { choiceOption, intOption, numberOption, parseCommandArgs, required } from '../args'
 import {
+  defaultPresetForArg,
   loadDatasetArg,
   TEST_SPLIT_HELP,
   TEST_SPLIT_OPTIONS,
@@ -38,7 +41,7 @@ import { describeError, EXIT, UsageError } from '../errors'
 import { bar, formatDuration, percent, type Output } from '../output'
 import { VERSION } from '../version'
 
-export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate> --out DIR
+export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate|robust> --out DIR
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--limit N] [--seed N]
@@ -74,7 +77,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const architecture = values.architecture ? readArchitecture(values.architecture) : undefined
   const preset = choiceOption(
     'preset',
-    values.preset ?? (architecture ? 'custom' : 'classic'),
+    values.preset ?? (architecture ? 'custom' : defaultPresetForArg(datasetArg)),
     PresetNameSchema.options,
   )!
   if (preset === 'custom' && !architecture) {
@@ -139,6 +142,11 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       out.emitJson({ stopReason: 'cancelled', saved: false })
       return EXIT.cancelled
     }
+    const sparse = sparseClassWarning(
+      dataset.labels,
+      classCounts(dataset.train, dataset.labels.length),
+    )
+    if (sparse) out.info(`warning: ${sparse}`)
     const check = validateArchitecture(architectureOf(config), dataset.labels.length)
     if (!check.ok) {
       throw new UsageError(`invalid architecture: ${describeArchitectureIssues(check.errors)}`)

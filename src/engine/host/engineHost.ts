@@ -441,7 +441,9 @@ export class EngineHost {
     if (empty) return { prediction: null, input, empty: true }
     const { model, metadata, release } = await this.acquireModel(modelDir)
     try {
-      const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels)
+      const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels, {
+        tta: true,
+      })
       return { prediction: prediction ?? null, input, empty: false }
     } finally {
       release()

@@ -4,7 +4,7 @@ import { BackendNameSchema } from './backend'
 import { EvaluationSummarySchema } from './evaluation'
 
 /** Built-in architecture presets. */
-export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'custom'])
+export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'robust', 'custom'])
 export type PresetName = z.infer<typeof PresetNameSchema>
 
 /** A numeric setting's bounds; `int` when only whole numbers are accepted. */
@@ -102,6 +102,30 @@ export const ModelMetricsSchema = z.object({
 })
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>
 
+/** Data a model trained on beyond its dataset, with the credit its licence asks for. */
+export const ExtraTrainingDataSchema = z.object({
+  name: z.string(),
+  /** Which part of the source: writers, classes, renderings. */
+  detail: z.string(),
+  count: z.number().int().nonnegative(),
+  credit: z.string(),
+})
+export type ExtraTrainingData = z.infer<typeof ExtraTrainingDataSchema>
+
+/** Real-ink benchmark figures recorded with a model (`inklab realink`). */
+export const RealInkFiguresSchema = z.object({
+  set: z.string(),
+  /** Writers scored: none of them was in the model's training data. */
+  writers: z.array(z.string()),
+  seed: z.number().int(),
+  count: z.number().int().nonnegative(),
+  /** Accuracy per rendering (pad drawing, scan), over all scored writers. */
+  accuracy: z.record(z.string(), z.number()),
+  /** The lowest per-writer accuracy per rendering. */
+  worstWriter: z.record(z.string(), z.number()),
+})
+export type RealInkFigures = z.infer<typeof RealInkFiguresSchema>
+
 /**
  * A dataset source as model metadata records it: its kind and the folder's name only
  * ("folder:digits"), never where the folder sits on the machine that trained (it would leak when
@@ -135,6 +159,8 @@ export const ModelMetadataSchema = z.object({
   preset: PresetNameSchema,
   architecture: ArchitectureSchema.optional(),
   metrics: ModelMetricsSchema,
+  extraTraining: z.array(ExtraTrainingDataSchema).optional(),
+  realInk: RealInkFiguresSchema.optional(),
   backend: BackendNameSchema,
   createdAt: z.string(),
   inklabVersion: z.string(),

@@ -26,10 +26,24 @@ export const AUGMENTATION_LIMITS = {
   zoom: { min: 0, max: 0.5 },
   /** Pixels. */
   shift: { min: 0, max: 8 },
+  /** Degrees of horizontal shear (slant). */
+  shear: { min: 0, max: 30 },
+  /** Pixels of stroke dilation (erosion is at most one pixel). */
+  thickness: { min: 0, max: 3 },
+  /** Pixels of elastic displacement. */
+  elastic: { min: 0, max: 4 },
 } as const satisfies Record<string, Limit>
 
 /** Augmentation off, with the ranges used when a user turns it on. */
-export const DEFAULT_AUGMENTATION = { enabled: false, rotation: 10, zoom: 0.1, shift: 2 } as const
+export const DEFAULT_AUGMENTATION = {
+  enabled: false,
+  rotation: 10,
+  zoom: 0.1,
+  shift: 2,
+  shear: 0,
+  thickness: 0,
+  elastic: 0,
+} as const
 
 /** Defaults of the settings no preset fixes. */
 export const TRAIN_DEFAULTS = {
@@ -50,6 +64,15 @@ export const AugmentationSchema = z.object({
   zoom: limitedNumber(AUGMENTATION_LIMITS.zoom).default(DEFAULT_AUGMENTATION.zoom),
   /** Max shift in pixels. */
   shift: limitedNumber(AUGMENTATION_LIMITS.shift).default(DEFAULT_AUGMENTATION.shift),
+  /** Max horizontal shear in degrees (slant, uniform in [-s, s]). */
+  shear: limitedNumber(AUGMENTATION_LIMITS.shear).default(DEFAULT_AUGMENTATION.shear),
+  /**
+   * Stroke thickness change in pixels: grayscale dilation by up to this much, or erosion by up to
+   * one pixel (thin strokes do not survive more), as pens, markers and the pad's widths differ.
+   */
+  thickness: limitedNumber(AUGMENTATION_LIMITS.thickness).default(DEFAULT_AUGMENTATION.thickness),
+  /** Elastic distortion: max displacement in pixels of a smooth random field (wobbly handwriting). */
+  elastic: limitedNumber(AUGMENTATION_LIMITS.elastic).default(DEFAULT_AUGMENTATION.elastic),
 })
 export type Augmentation = z.infer<typeof AugmentationSchema>
 

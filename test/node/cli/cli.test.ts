@@ -21,7 +21,11 @@ interface CliResult {
 }
 
 /** Runs the real `inklab` command the way a user does. */
-function inklab(args: string[], timeoutMs = 240_000): Promise<CliResult> {
+function inklab(
+  args: string[],
+  timeoutMs = 240_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -30,7 +34,7 @@ function inklab(args: string[], timeoutMs = 240_000): Promise<CliResult> {
         cwd: ROOT,
         timeout: timeoutMs,
         maxBuffer: 32 * 1024 * 1024,
-        env: { ...process.env, INKLAB_DEBUG: '' },
+        env: { ...process.env, INKLAB_DEBUG: '', ...env },
       },
       (error, stdout, stderr) => {
         const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0
@@ -58,6 +62,39 @@ const modelDir = join(work, 'model')
 beforeAll(async () => {
   await ensureBuilt()
 }, 300_000)
+
+describe('inklab realink and train-bundled', () => {
+  it('reads held-out pen digits per writer with the bundled model', async () => {
+    const r = await inklab(['realink', '--per-writer', '3', '--rendering', 'pad', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const json = lastJson(r.stdout) as {
+      writers: string
+      subjects: { results: { rendering: string; writers: { writer: string; count: number }[] }[] }[]
+    }
+    expect(json.writers).toBe('held-out')
+    const [pad] = json.subjects[0]!.results
+    expect(pad!.rendering).toBe('pad')
+    expect(pad!.writers.map((w) => w.writer)).toEqual(
+      [3, 6, 9, 12, 15, 18, 21, 24, 27, 30].map((n) => `pendigits:${n}`),
+    )
+    expect(pad!.writers.every((w) => w.count === 3)).toBe(true)
+  })
+
+  it('says where the pen data should be when it is missing, and what a set needs', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'inklab-nodata-'))
+    const missing = await inklab(['realink', '--per-writer', '1'], 60_000, {
+      INKLAB_DATASETS: empty,
+    })
+    expect(missing.code).toBe(1)
+    expectOneLineError(missing, /pendigits-orig\.tra: cannot read the pendigits file/)
+    const letters = await inklab(['realink', '--set', 'letters'])
+    expect(letters.code).toBe(2)
+    expectOneLineError(letters, /--set letters needs --model DIR or --train-preset P/)
+    const out = await inklab(['train-bundled'])
+    expect(out.code).toBe(2)
+    expectOneLineError(out, /--out is required/)
+  })
+})
 
 describe('inklab CLI: arguments and errors', () => {
   it('prints usage with --help and exits 0', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import type { HostMethod, HostParams } from '@engine/host/protocol'
 import type { ExportFormat } from '@shared/schemas/export'
+import { DEFAULT_AUGMENTATION } from '@shared/schemas/training'
 import { exportRun, type ExportInput } from '../../../src/main/services/exportRun'
 import { makeTmpDir } from '../helpers/tmpDir'
 import { testMetadata } from '../helpers/modelFixtures'
@@ -64,7 +65,7 @@ async function input(
         learningRate: 0.01,
         lrSchedule: 'constant',
         validationSplit: 0.1,
-        augmentation: { enabled: false, rotation: 10, zoom: 0.1, shift: 2 },
+        augmentation: { ...DEFAULT_AUGMENTATION },
         earlyStoppingPatience: 0,
         seed: 1,
         limit: 0,

@@ -1,9 +1,12 @@
 import { TrainRequestSchema, type EventPayload, type TrainRequest } from '@shared/contract'
+import { defaultPresetFor } from '@shared/presets'
 import {
   AUGMENTATION_LIMITS,
   TRAIN_DEFAULTS,
   TRAIN_LIMITS,
+  type Augmentation,
   type BackendInfo,
+  type DatasetSource,
   type EpochRecord,
   type LayerSpec,
   type Limit,
@@ -76,7 +79,7 @@ export interface TrainForm {
   learningRate: number
   lrSchedule: LrSchedule
   validationSplit: number
-  augmentation: { enabled: boolean; rotation: number; zoom: number; shift: number }
+  augmentation: Augmentation
   earlyStoppingPatience: number
   seed: number
 }
@@ -115,6 +118,18 @@ const FIELD_RULES: Record<string, { label: string; rule: string }> = {
   'augmentation.shift': {
     label: 'Shift',
     rule: limitRule(AUGMENTATION_LIMITS.shift, { suffix: ' pixels' }),
+  },
+  'augmentation.shear': {
+    label: 'Slant',
+    rule: limitRule(AUGMENTATION_LIMITS.shear, { suffix: ' degrees' }),
+  },
+  'augmentation.thickness': {
+    label: 'Stroke width',
+    rule: limitRule(AUGMENTATION_LIMITS.thickness, { suffix: ' pixels' }),
+  },
+  'augmentation.elastic': {
+    label: 'Wobble',
+    rule: limitRule(AUGMENTATION_LIMITS.elastic, { suffix: ' pixels' }),
   },
 }
 
@@ -347,8 +362,25 @@ export const useTrainingStore = defineStore('training', () => {
   // Events sent while the stream was down are lost: ask for the run's state again.
   client.onReconnect(() => void restore())
 
+  /** True once the user picked a preset: selecting another dataset no longer changes it. */
+  let presetChosen = false
+
   function applyPreset(preset: TrainForm['preset']): void {
+    presetChosen = true
     Object.assign(form, formForPreset(preset, { name: form.name, seed: form.seed }))
+  }
+
+  /**
+   * Starts the form at the dataset's default preset (`robust` for a folder of one's own images),
+   * unless the user chose a preset or changed a setting, or a run is going on.
+   */
+  function suggestPresetFor(source: DatasetSource): void {
+    if (presetChosen || isActive.value) return
+    const keep = { name: form.name, seed: form.seed }
+    const untouched =
+      JSON.stringify({ ...form }) === JSON.stringify(formForPreset(form.preset, keep))
+    const preset = defaultPresetFor(source)
+    if (untouched && form.preset !== preset) Object.assign(form, formForPreset(preset, keep))
   }
 
   /** The request the form describes. */
@@ -542,6 +574,7 @@ export const useTrainingStore = defineStore('training', () => {
     isActive,
     statusText,
     applyPreset,
+    suggestPresetFor,
     buildRequest,
     checkForm,
     start,

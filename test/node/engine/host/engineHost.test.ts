@@ -197,3 +197,37 @@ describe('EngineHost model cache', () => {
     host.dispose()
   })
 })
+
+describe('EngineHost classification', () => {
+  it('reads drawings and files with test-time augmentation', async () => {
+    const base = createFakeEngine()
+    const options: unknown[] = []
+    const engine: EngineApi = {
+      ...base,
+      predictPixels(model, pixels, labels, opts) {
+        options.push(opts)
+        return base.predictPixels(model, pixels, labels, opts)
+      },
+    }
+    const host = new EngineHost({ engine })
+    const dir = join(workDir, 'model')
+    await writeModelFolder(
+      dir,
+      testMetadata({
+        labels: ['0', '1', '2'],
+        dataset: { name: 'MNIST', source: 'builtin:mnist', trainSize: 30, testSize: 9 },
+        preset: 'fast',
+        metrics: { epochs: 1, seconds: 1, samplesPerSecond: 1 },
+      }),
+    )
+    // A dark bar on white paper, as the pad sends it.
+    const data = Buffer.alloc(28 * 28, 255)
+    for (let y = 6; y < 22; y++) data[y * 28 + 13] = 0
+    await host.api['classify.image']({
+      modelDir: dir,
+      image: { width: 28, height: 28, data: data.toString('base64') },
+    })
+    expect(options).toEqual([{ tta: true }])
+    host.dispose()
+  })
+})
