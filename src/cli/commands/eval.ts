@@ -1,5 +1,5 @@
 import { describeBackend, evaluateModel, initBackend, loadModel } from '@engine/index'
-import { BackendRequestSchema, type SplitName } from '@shared/schemas'
+import { BackendRequestSchema, SPLIT_LABELS, type SplitName } from '@shared/schemas'
 import { resolve } from 'node:path'
 
 import { choiceOption, parseCommandArgs, required } from '../args'
@@ -50,8 +50,9 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
     const report = evaluateModel(model, split, dataset.labels)
     const seconds = (Date.now() - started) / 1000
     out.result(
-      `${dataset.test ? 'held-out test' : 'all-images (the dataset has no held-out test split)'} ` +
-        `accuracy ${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} on ${report.count} images`,
+      `${SPLIT_LABELS[splitName].title.toLowerCase()} accuracy ${percent(report.accuracy)}, ` +
+        `loss ${report.loss.toFixed(4)} on ${report.count} images` +
+        (dataset.test ? '' : ` (${SPLIT_LABELS[splitName].meaning})`),
     )
     const trainedOn = metadata.dataset
     if (

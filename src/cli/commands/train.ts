@@ -23,7 +23,7 @@ import {
 } from '@shared/schemas'
 import { toFileSystemError } from '@shared/node/files'
 import { tidyModelFolder } from '@shared/node/modelFolder'
-import type { SplitName } from '@shared/schemas/evaluation'
+import { SPLIT_LABELS } from '@shared/schemas/evaluation'
 import { presetDefaults } from '@shared/trainConfig'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -215,8 +215,9 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     const evaluation = result.evaluation
     out.result(
       (evaluation
-        ? `${SPLIT_WORDS[evaluation.split]} accuracy ${percent(evaluation.accuracy)}, loss ` +
-          `${evaluation.loss.toFixed(4)} (${evaluation.count} images); `
+        ? `${SPLIT_LABELS[evaluation.split].title.toLowerCase()} accuracy ` +
+          `${percent(evaluation.accuracy)}, loss ${evaluation.loss.toFixed(4)} ` +
+          `(${evaluation.count} images, ${SPLIT_LABELS[evaluation.split].meaning}); `
         : 'not evaluated (the dataset has no test split and the run kept no validation split); ') +
         `trained ${result.history.length} epochs in ${formatDuration(result.metrics.seconds)} ` +
         `at ${Math.round(result.metrics.samplesPerSecond)} samples/s on ${backend.name}`,
@@ -242,13 +243,6 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   } finally {
     process.off('SIGINT', onSigint)
   }
-}
-
-/** How a result line names the split a figure comes from. */
-export const SPLIT_WORDS: Record<SplitName, string> = {
-  test: 'held-out test',
-  validation: 'validation (held out of training; the dataset has no test split)',
-  train: 'training',
 }
 
 /**

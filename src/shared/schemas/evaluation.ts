@@ -7,6 +7,20 @@ import { z } from 'zod'
 export const SplitNameSchema = z.enum(['train', 'validation', 'test'])
 export type SplitName = z.infer<typeof SplitNameSchema>
 
+/**
+ * How every figure names the split it comes from, in the app, the CLI and report.html alike:
+ * a title ("Held-out test accuracy") and what it means. `train` is only ever evaluated as a
+ * whole dataset without a test split ("all images").
+ */
+export const SPLIT_LABELS: Record<SplitName, { title: string; meaning: string }> = {
+  test: { title: 'Held-out test', meaning: 'images training never saw' },
+  validation: {
+    title: 'Validation',
+    meaning: 'held out of training to pick the best epoch; the dataset has no test split',
+  },
+  train: { title: 'All images', meaning: 'the whole dataset; it has no held-out test split' },
+}
+
 /** A model's accuracy and loss on one named split. */
 export const EvaluationSummarySchema = z.object({
   split: SplitNameSchema,

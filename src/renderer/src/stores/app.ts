@@ -157,6 +157,16 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
+  /** Shows a file in its folder in the system file manager (the desktop app only). */
+  async function reveal(path: string): Promise<void> {
+    try {
+      const { ok } = await client.reveal(path)
+      if (!ok) notify(`Could not show ${path}: it is no longer there`, 'error')
+    } catch (error) {
+      notifyError(error, 'Could not show the file')
+    }
+  }
+
   return {
     info,
     loadingInfo,
@@ -177,5 +187,6 @@ export const useAppStore = defineStore('app', () => {
     dismissAll,
     navigate,
     choosePath,
+    reveal,
   }
 })
