@@ -64,7 +64,7 @@ export interface DatasetArgOptions {
 
 /**
  * The preset `--dataset` starts with when `--preset` is not given: `robust` for a folder with one
- * subfolder per class (a person's own images), `classic` for MNIST and IDX files.
+ * subfolder per class (a person's own images), `fast` for MNIST and IDX files (`defaultPresetFor`).
  */
 export function defaultPresetForArg(arg: string): BuiltinPresetName {
   if (arg === 'mnist' || arg === 'fashion-mnist') return defaultPresetFor({ kind: 'builtin' })

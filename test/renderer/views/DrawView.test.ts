@@ -200,6 +200,7 @@ describe('DrawView', () => {
       'runs.list': () => [
         makeRun({ id: 'run-1', name: 'Mine', active: true }),
         makeRun({ id: 'builtin-mnist', name: 'MNIST fast', builtin: true }),
+        makeRun({ id: 'run-2', name: 'Folder', metrics: { valAccuracy: 0.95 } }),
       ],
     })
     await useModelsStore().refresh()
@@ -209,7 +210,13 @@ describe('DrawView', () => {
     const select = wrapper.get('[data-testid="model-select"]')
     expect((select.element as HTMLSelectElement).value).toBe('run-1')
     const options = select.findAll('option').map((o) => o.text().replace(/\s+/g, ' '))
-    expect(options).toEqual(['Choose…', 'Mine · 99.1% · in use', 'MNIST fast · 99.1% · built-in'])
+    // A figure from the validation split (a dataset without a test split) says so.
+    expect(options).toEqual([
+      'Choose…',
+      'Mine · 99.1% · in use',
+      'MNIST fast · 99.1% · built-in',
+      'Folder · 95.0% val',
+    ])
     wrapper.unmount()
   })
 })

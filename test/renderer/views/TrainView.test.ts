@@ -476,7 +476,7 @@ describe('TrainView defaults for folders', () => {
     })
   })
 
-  it('MNIST keeps the classic preset, and a preset the user chose stays chosen', async () => {
+  it('MNIST starts at the fast preset, and a preset the user chose stays chosen', async () => {
     const { pinia } = setupFake({
       'dataset.list': () => [
         makeDataset({
@@ -493,11 +493,41 @@ describe('TrainView defaults for folders', () => {
     await settle()
     const select = () =>
       (wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value
-    expect(select()).toBe('classic')
+    expect(select()).toBe('fast')
     expect(wrapper.find('[data-testid="sparse-classes"]').exists()).toBe(false)
-    await wrapper.get('[data-testid="preset-select"]').setValue('fast')
+    await wrapper.get('[data-testid="preset-select"]').setValue('classic')
     datasets.select('letters')
     await settle()
-    expect(select()).toBe('fast')
+    expect(select()).toBe('classic')
+  })
+})
+
+describe('TrainView expected time', () => {
+  it('says how long the form’s training should take before Start, as an estimate', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'mnist',
+          name: 'MNIST',
+          source: { kind: 'builtin', name: 'mnist' },
+          labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+          trainCounts: new Array(10).fill(6_000),
+          trainSize: 60_000,
+        }),
+      ],
+    })
+    await useAppStore().init()
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+    const estimate = () => wrapper.get('[data-testid="train-estimate"]').text()
+    // Fast on MNIST on WebAssembly: about two minutes (the README measured 114 s).
+    expect(estimate()).toMatch(/^training takes about 1m \d\ds on wasm \(estimate\)$/)
+    expect(wrapper.get('[data-testid="stat-eta"]').text()).toMatch(/^about 1m \d\ds$/)
+    await wrapper.get('[data-testid="epochs-input"]').setValue('6')
+    expect(estimate()).toMatch(/about 3m \d\ds/)
+    await wrapper.get('[data-testid="preset-select"]').setValue('classic')
+    // Classic's 15 epochs: the better part of an hour on WebAssembly.
+    expect(estimate()).toMatch(/about 2\dm \d\ds|about [3-5]\dm \d\ds/)
   })
 })

@@ -223,7 +223,7 @@ export const useTrainingStore = defineStore('training', () => {
   const client = createTrainingClient()
   const app = useAppStore()
 
-  const form = reactive<TrainForm>(formForPreset('classic'))
+  const form = reactive<TrainForm>(formForPreset(defaultPresetFor({ kind: 'builtin' })))
   /** The custom architecture's hidden layers; kept while another preset is chosen. */
   const layers = ref<LayerSpec[]>(presetLayers(CUSTOM_DEFAULTS_FROM))
   const runId = ref<string | null>(null)
