@@ -307,6 +307,8 @@ export function applyEdits(
     const images: Uint8Array[] = []
     const classes: number[] = []
     const keys: string[] = []
+    // Source files, when the stored samples have them; a drawing has none ('').
+    const files: string[] | null = from?.files ? [] : null
     if (from) {
       for (let i = 0; i < from.count; i++) {
         const key = `${split}:${i}`
@@ -315,6 +317,7 @@ export function applyEdits(
         images.push(from.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS))
         classes.push(relabel !== undefined ? index.get(relabel)! : from.labels[i]!)
         keys.push(key)
+        files?.push(from.files![i]!)
       }
     }
     if (withDrawings) {
@@ -323,6 +326,7 @@ export function applyEdits(
         images.push(new Uint8Array(Buffer.from(sample.pixels, 'base64')))
         classes.push(index.get(labelOf(key, sample.label))!)
         keys.push(key)
+        files?.push('')
       }
     }
     const count = images.length
@@ -332,6 +336,7 @@ export function applyEdits(
       images: pixels,
       labels: labels.length > 256 ? Uint16Array.from(classes) : Uint8Array.from(classes),
       count,
+      ...(files ? { files } : {}),
     }
     return { split: out, keys }
   }

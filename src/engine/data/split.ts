@@ -17,8 +17,8 @@ export function classCounts(split: Split, numClasses: number): number[] {
 }
 
 /**
- * A new split made of the given samples, in the given order (images and labels are copied). Its
- * `origin` traces each sample back to the dataset split `split` came from.
+ * A new split made of the given samples, in the given order (images, labels and the source file
+ * names are copied). Its `origin` traces each sample back to the dataset split `split` came from.
  */
 export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
   const count = indices.length
@@ -38,7 +38,10 @@ export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
     labels[i] = split.labels[src]
     origin[i] = split.origin ? split.origin[src]! : src
   }
-  return { images, labels, count, origin }
+  const files = split.files
+  return files
+    ? { images, labels, count, origin, files: Array.from(indices, (src) => files[src]!) }
+    : { images, labels, count, origin }
 }
 
 /**
@@ -57,8 +60,11 @@ export function sampleKey(
 
 /** `dataset` with splits that trace back to nothing: how a dataset enters a cache as a root. */
 export function asRoot<D extends Pick<Dataset, 'train' | 'test'>>(dataset: D): D {
-  const strip = (split: Split): Split =>
-    split.origin ? { images: split.images, labels: split.labels, count: split.count } : split
+  const strip = (split: Split): Split => {
+    if (!split.origin) return split
+    const { images, labels, count, files } = split
+    return files ? { images, labels, count, files } : { images, labels, count }
+  }
   return {
     ...dataset,
     train: strip(dataset.train),

@@ -26,6 +26,11 @@ export interface Split {
    * back to the stored one. The splits a `Dataset` holds have none.
    */
   origin?: Uint32Array
+  /**
+   * The file each sample came from, relative to the imported folder with forward slashes
+   * (folder imports; absent for IDX and built-in data); '' for a drawing added to the dataset.
+   */
+  files?: string[]
 }
 
 /** A loaded dataset: class names, a training split and an optional own test split. */

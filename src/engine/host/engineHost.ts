@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs'
 
 import { KeyedQueue } from '@shared/node/keyedQueue'
 
+import { sourcePath } from '../data/sources'
 import { asRoot, sampleKey } from '../data/split'
 import { DatasetError, IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
 import type { EngineApi } from './engineApi'
@@ -125,6 +126,11 @@ export class EngineHost {
     'evaluation.samples': (p) => this.evaluationSamples(p),
     'classify.image': (p) => this.classifyImage(p),
     'classify.file': (p) => this.classifyFile(p),
+    'classify.bytes': async (p) =>
+      this.classifyPixels(
+        p.modelDir,
+        await this.engine.decodeImageBuffer(new Uint8Array(Buffer.from(p.data, 'base64')), p.name),
+      ),
     'model.export': (p) => this.engine.exportModel(p),
   }
 
@@ -218,6 +224,7 @@ export class EngineHost {
       dataset = await this.engine.importFolder(p.path, {
         signal: call.signal,
         onProgress: (progress) => call.progress(progress),
+        ...(p.test ? { test: p.test } : {}),
       })
     } catch (error) {
       throw call.signal.aborted ? cancelled() : error
@@ -243,12 +250,7 @@ export class EngineHost {
         skipped++
         continue
       }
-      out.push({
-        index: i,
-        label,
-        pixels: toBase64(imageAt(split, i)),
-        key: sampleKey(dataset, p.split, split, i),
-      })
+      out.push(sampleAt(split, i, sampleKey(dataset, p.split, split, i)))
     }
     return out
   }
@@ -476,12 +478,15 @@ export class EngineHost {
   }
 
   /** The labelled samples an evaluation runs on: the named split, as the run's training made it. */
-  private async evalSplit(ref: DatasetRef, spec: EvalSplit): Promise<Split> {
+  private async evalSplit(
+    ref: DatasetRef,
+    spec: EvalSplit,
+  ): Promise<{ dataset: Dataset; split: Split }> {
     const dataset = await this.dataset(ref)
     const heldOut = spec.heldOut ? new Set(spec.heldOut) : undefined
     const split = this.engine.namedSplit(dataset, spec.split, spec.settings, heldOut)
     if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
-    return split
+    return { dataset, split }
   }
 
   private async evaluate(
@@ -491,7 +496,10 @@ export class EngineHost {
     const lease = this.acquireModel(p.modelDir)
     let held: ModelLease | null = null
     try {
-      const [leased, split] = await Promise.all([lease, this.evalSplit(p.dataset, p.split)])
+      const [leased, { dataset, split }] = await Promise.all([
+        lease,
+        this.evalSplit(p.dataset, p.split),
+      ])
       held = leased
       // Abandoned while the model and the data loaded: skip the work.
       call.signal.throwIfAborted()
@@ -499,6 +507,11 @@ export class EngineHost {
       const report = this.engine.evaluateModel(held.model, split, held.metadata.labels)
       return {
         ...report,
+        // Each mistake names its file, and where it is, to be opened in its folder.
+        misclassified: report.misclassified.map((m) => {
+          const path = m.file === undefined ? null : sourcePath(dataset.source, m.file)
+          return path ? { ...m, path } : m
+        }),
         actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
       }
     } finally {
@@ -513,19 +526,11 @@ export class EngineHost {
   }
 
   private async evaluationSamples(p: HostParams<'evaluation.samples'>): Promise<SampleImage[]> {
-    const [dataset, split] = await Promise.all([
-      this.dataset(p.dataset),
-      this.evalSplit(p.dataset, p.split),
-    ])
+    const { dataset, split } = await this.evalSplit(p.dataset, p.split)
     const from = p.split.split === 'test' ? 'test' : 'train'
     return p.indices
       .filter((i) => i < split.count)
-      .map((i) => ({
-        index: i,
-        label: split.labels[i],
-        pixels: toBase64(imageAt(split, i)),
-        key: sampleKey(dataset, from, split, i),
-      }))
+      .map((i) => sampleAt(split, i, sampleKey(dataset, from, split, i)))
   }
 
   private async classifyPixels(
@@ -564,6 +569,18 @@ export class EngineHost {
     this.models.clear()
     this.datasets.clear()
     this.bases.clear()
+  }
+}
+
+/** Sample `index` of a split as the routes send it: its pixels, label, lasting key and file. */
+function sampleAt(split: Split, index: number, key: string): SampleImage {
+  const file = split.files?.[index]
+  return {
+    index,
+    label: split.labels[index],
+    pixels: toBase64(imageAt(split, index)),
+    key,
+    ...(file ? { file } : {}),
   }
 }
 
