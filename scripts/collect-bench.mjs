@@ -8,6 +8,7 @@
 //
 //   node scripts/collect-bench.mjs [--classes 10] [--per-class 20] [--epochs 30]
 //     [--held-out 10] [--pool 5] [--pace human|brisk] [--keras-python PYTHON] [--out DIR]
+//     [--fine-tune-epochs N] [--fine-tune-learning-rate R]
 //
 // Needs the built app (`npm install` builds it) and Chromium (CHROMIUM_PATH, by default
 // /usr/bin/chromium). Writes its figures to OUT/collect-bench.json (test-results/collect-bench).
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     'held-out': { type: 'string', default: '10' },
     pool: { type: 'string', default: '5' },
     pace: { type: 'string', default: 'human' },
+    'fine-tune-epochs': { type: 'string' },
+    'fine-tune-learning-rate': { type: 'string' },
     'keras-python': { type: 'string' },
     out: { type: 'string', default: join(REPO_ROOT, 'test-results', 'collect-bench') },
   },
@@ -238,6 +241,13 @@ try {
   await go('models')
   await byTestId('runs-table').getByRole('button', { name: RUN, exact: true }).click()
   await byTestId('fine-tune-card').waitFor()
+  // The short schedule the card proposes, unless asked otherwise.
+  if (values['fine-tune-epochs']) {
+    await byTestId('fine-tune-epochs').fill(values['fine-tune-epochs'])
+  }
+  if (values['fine-tune-learning-rate']) {
+    await byTestId('fine-tune-learning-rate').fill(values['fine-tune-learning-rate'])
+  }
   const fineTuneStarted = performance.now()
   await byTestId('fine-tune-start').click()
   await page.locator('#train-title').waitFor()
