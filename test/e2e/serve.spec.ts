@@ -349,6 +349,7 @@ describe('serve mode in Chromium (real engine)', () => {
       pointsBefore.some((n) => n > 1),
       'the chart had a history before the reload',
     ).toBe(true)
+    await screenshot(page(), 'train-reloaded')
 
     const final = byTestId('train-final-state')
     await final.waitFor({ state: 'visible', timeout: 150_000 })
@@ -755,6 +756,18 @@ describe('serve mode in Chromium (real engine)', () => {
       expect(counts.reduce((a, b) => a + b, 0)).toBe(9)
       await dismissToasts(page())
       await screenshot(page(), 'evaluate-upload')
+      // The mistakes name their files (a browser shows the path, with no reveal button).
+      const mistakes = byTestId('misclassified-gallery')
+      if (await mistakes.count()) {
+        await mistakes.scrollIntoViewIfNeeded()
+        expect(await byTestId('misclassified-file').first().textContent()).toMatch(
+          /^\s*(circle|cross|line)\/\S+\.(png|jpe?g)\s*$/,
+        )
+        expect(await mistakes.getByRole('button', { name: /Show .* in its folder/ }).count()).toBe(
+          0,
+        )
+        await screenshot(page(), 'evaluate-mistakes')
+      }
     } finally {
       rmSync(upload.dir, { recursive: true, force: true })
     }
