@@ -692,9 +692,7 @@ describe('serve mode in Chromium (real engine)', () => {
           await go(view)
           // The import options (test split) open, so their controls are checked too.
           if (view === 'data')
-            await byTestId('import-options').evaluate(
-              (d) => ((d as HTMLDetailsElement).open = true),
-            )
+            await byTestId('import-options').evaluate((d) => d.setAttribute('open', ''))
           // Charts and grids settle on the new size within a frame or two.
           await page().waitForTimeout(150)
           const where = `${viewport.width}x${viewport.height} ${colorScheme} ${view}`
