@@ -11,9 +11,33 @@ import {
   type Dataset,
 } from '@engine/index'
 import { defaultPresetFor, type BuiltinPresetName } from '@shared/presets'
-import type { ImportProgress } from '@shared/schemas'
+import { IMPORT_LIMITS, type ImportProgress, type TestSplit } from '@shared/schemas'
 
+import { numberOption } from './args'
 import { UsageError } from './errors'
+
+/** The options of `train` and `eval` that choose a folder's held-out test split. */
+export const TEST_SPLIT_OPTIONS = {
+  'test-split': { type: 'string' },
+  'test-dir': { type: 'string' },
+} as const
+
+/** Help text of those options. */
+export const TEST_SPLIT_HELP =
+  '[--test-split F | --test-dir DIR]   (image folders: held-out test share, default 0.15, or test images)'
+
+/** The test split `--test-split` / `--test-dir` ask for; undefined for the default. */
+export function testSplitOption(values: {
+  'test-split'?: string
+  'test-dir'?: string
+}): TestSplit | undefined {
+  if (values['test-split'] !== undefined && values['test-dir'] !== undefined) {
+    throw new UsageError('--test-split and --test-dir cannot be used together')
+  }
+  if (values['test-dir'] !== undefined) return { folder: resolve(values['test-dir']) }
+  const fraction = numberOption('test-split', values['test-split'], IMPORT_LIMITS.testSplit)
+  return fraction === undefined ? undefined : { fraction }
+}
 
 /** Where `--dataset fashion-mnist` looks for the four official IDX files. */
 export function fashionMnistDirs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -30,9 +54,17 @@ export function looksLikeIdxDirectory(dir: string): boolean {
   return readdirSync(dir).some((name) => IDX_NAME.test(name))
 }
 
+/** How `loadDatasetArg` reads a dataset. */
+export interface DatasetArgOptions {
+  onProgress?: (p: ImportProgress) => void
+  signal?: AbortSignal
+  /** Image folders: the held-out test split (default: as `importFolder` decides). */
+  test?: TestSplit
+}
+
 /**
  * The preset `--dataset` starts with when `--preset` is not given: `robust` for a folder with one
- * subfolder per class (a person's own images), `classic` for MNIST and IDX files.
+ * subfolder per class (a person's own images), `fast` for MNIST and IDX files (`defaultPresetFor`).
  */
 export function defaultPresetForArg(arg: string): BuiltinPresetName {
   if (arg === 'mnist' || arg === 'fashion-mnist') return defaultPresetFor({ kind: 'builtin' })
@@ -43,15 +75,23 @@ export function defaultPresetForArg(arg: string): BuiltinPresetName {
 
 /**
  * Resolves the `--dataset` argument: `mnist` (built in), `fashion-mnist` (IDX files in a known
- * folder), a folder of IDX files, or a folder with one subfolder per class.
+ * folder), a folder of IDX files, or a folder with one subfolder per class (with a held-out
+ * test split, the same images the app holds out).
  */
 export async function loadDatasetArg(
   arg: string,
-  onProgress?: (p: ImportProgress) => void,
-  signal?: AbortSignal,
+  options: DatasetArgOptions = {},
 ): Promise<Dataset> {
-  if (arg === 'mnist') return loadBuiltinMnist()
+  const { onProgress, signal, test } = options
+  const folderOnly = (): void => {
+    if (test) throw new UsageError('--test-split and --test-dir apply to image folders only')
+  }
+  if (arg === 'mnist') {
+    folderOnly()
+    return loadBuiltinMnist()
+  }
   if (arg === 'fashion-mnist') {
+    folderOnly()
     const dir = fashionMnistDirs().find((d) => existsSync(d))
     if (!dir) {
       throw new UsageError(
@@ -75,8 +115,9 @@ export async function loadDatasetArg(
     )
   }
   if (looksLikeIdxDirectory(dir)) {
+    folderOnly()
     const fashion = /fashion/i.test(dir)
     return loadIdxDirectory(dir, fashion ? { labelNames: [...FASHION_MNIST_LABELS] } : undefined)
   }
-  return importFolder(dir, { onProgress, signal })
+  return importFolder(dir, { onProgress, signal, ...(test ? { test } : {}) })
 }

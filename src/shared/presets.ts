@@ -274,9 +274,14 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
   },
 }
 
-/** The preset a dataset starts with: `robust` for a person's own folder, `classic` otherwise. */
+/**
+ * The preset a dataset starts with: the one that gives a good model soonest. `robust` for a
+ * person's own folder (small, real ink: it needs the augmentation and the epochs, and stops early);
+ * `fast` for MNIST and IDX sets (tens of thousands of images: 99.2% on MNIST in 3 epochs, where
+ * classic takes 15 epochs for 99.1%).
+ */
 export function defaultPresetFor(source: { kind: string }): BuiltinPresetName {
-  return source.kind === 'folder' ? 'robust' : 'classic'
+  return source.kind === 'folder' ? 'robust' : 'fast'
 }
 
 /** Below this many training images a class is too small to learn reliably. */

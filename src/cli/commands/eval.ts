@@ -1,26 +1,35 @@
 import { describeBackend, evaluateModel, initBackend, loadModel } from '@engine/index'
-import { BackendRequestSchema, type SplitName } from '@shared/schemas'
+import { BackendRequestSchema, SPLIT_LABELS, type SplitName } from '@shared/schemas'
 import { resolve } from 'node:path'
 
 import { choiceOption, parseCommandArgs, required } from '../args'
+import { TEST_SPLIT_HELP, TEST_SPLIT_OPTIONS, testSplitOption } from '../datasetArg'
 import { UsageError } from '../errors'
 import { percent, type Output } from '../output'
 import { loadDataset } from './train'
 
-export const EVAL_HELP = `inklab eval --model DIR --dataset <mnist|fashion-mnist|DIR|IDX-DIR> [--backend B] [--json]`
+export const EVAL_HELP = `inklab eval --model DIR --dataset <mnist|fashion-mnist|DIR|IDX-DIR>
+  ${TEST_SPLIT_HELP}
+  [--backend B] [--json]`
 
 const OPTIONS = {
   model: { type: 'string' },
   dataset: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
+  ...TEST_SPLIT_OPTIONS,
 } as const
 
-/** `inklab eval`: accuracy, loss, per-class report and confusion matrix of a saved model. */
+/**
+ * `inklab eval`: accuracy, loss, per-class report and confusion matrix of a saved model on the
+ * held-out test split of a dataset (an image folder's is the one `inklab train` and the app hold
+ * out); `testAccuracy` is reported for held-out test data only.
+ */
 export async function evalCommand(argv: string[], out: Output): Promise<number> {
   const { values } = parseCommandArgs('eval', argv, OPTIONS)
   const modelDir = resolve(required('model', values.model))
   const datasetArg = required('dataset', values.dataset)
+  const test = testSplitOption(values)
   const backend = await initBackend(
     choiceOption('backend', values.backend ?? 'auto', BackendRequestSchema.options)!,
   )
@@ -28,7 +37,7 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
   const { model, metadata } = await loadModel(modelDir)
   try {
     const started = Date.now()
-    const dataset = await loadDataset(datasetArg, out)
+    const dataset = await loadDataset(datasetArg, out, test ? { test } : {})
     if (dataset.labels.join('\u0000') !== metadata.labels.join('\u0000')) {
       throw new UsageError(
         `the model's classes (${metadata.labels.join(' ')}) differ from the dataset's ` +
@@ -41,9 +50,23 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
     const report = evaluateModel(model, split, dataset.labels)
     const seconds = (Date.now() - started) / 1000
     out.result(
-      `${dataset.test ? 'test' : 'all-images (the dataset has no test split)'} accuracy ` +
-        `${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} on ${report.count} images`,
+      `${SPLIT_LABELS[splitName].title.toLowerCase()} accuracy ${percent(report.accuracy)}, ` +
+        `loss ${report.loss.toFixed(4)} on ${report.count} images` +
+        (dataset.test ? '' : ` (${SPLIT_LABELS[splitName].meaning})`),
     )
+    const trainedOn = metadata.dataset
+    if (
+      dataset.test &&
+      trainedOn.name === dataset.name &&
+      trainedOn.testSize > 0 &&
+      trainedOn.testSize !== dataset.test.count
+    ) {
+      out.info(
+        `note: the model held out ${trainedOn.testSize} test images of "${trainedOn.name}" when it ` +
+          `was trained, this test split has ${dataset.test.count}: if it is larger, it holds ` +
+          'images the model trained on (pass the --test-split it was trained with)',
+      )
+    }
     if (!out.json) {
       out.result('class        precision  recall     f1         support')
       for (const c of report.perClass) {

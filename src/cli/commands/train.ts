@@ -23,13 +23,20 @@ import {
 } from '@shared/schemas'
 import { toFileSystemError } from '@shared/node/files'
 import { tidyModelFolder } from '@shared/node/modelFolder'
-import type { SplitName } from '@shared/schemas/evaluation'
+import { SPLIT_LABELS } from '@shared/schemas/evaluation'
 import { presetDefaults } from '@shared/trainConfig'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { choiceOption, intOption, numberOption, parseCommandArgs, required } from '../args'
-import { defaultPresetForArg, loadDatasetArg } from '../datasetArg'
+import {
+  defaultPresetForArg,
+  loadDatasetArg,
+  TEST_SPLIT_HELP,
+  TEST_SPLIT_OPTIONS,
+  testSplitOption,
+  type DatasetArgOptions,
+} from '../datasetArg'
 import { describeError, EXIT, UsageError } from '../errors'
 import { bar, formatDuration, percent, type Output } from '../output'
 import { VERSION } from '../version'
@@ -38,6 +45,7 @@ export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-D
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--limit N] [--seed N]
+  ${TEST_SPLIT_HELP}
   [--backend auto|native|wasm|cpu] [--json]`
 
 const OPTIONS = {
@@ -57,12 +65,14 @@ const OPTIONS = {
   seed: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
+  ...TEST_SPLIT_OPTIONS,
 } as const
 
 /** `inklab train`: trains a preset on a dataset, evaluates it and writes the model folder. */
 export async function trainCommand(argv: string[], out: Output): Promise<number> {
   const { values } = parseCommandArgs('train', argv, OPTIONS)
   const datasetArg = required('dataset', values.dataset)
+  const test = testSplitOption(values)
   const outDir = resolve(required('out', values.out))
   const architecture = values.architecture ? readArchitecture(values.architecture) : undefined
   const preset = choiceOption(
@@ -122,7 +132,10 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     const started = Date.now()
     let dataset: Dataset
     try {
-      dataset = await loadDataset(datasetArg, out, controller.signal)
+      dataset = await loadDataset(datasetArg, out, {
+        signal: controller.signal,
+        ...(test ? { test } : {}),
+      })
     } catch (error) {
       if (!controller.signal.aborted) throw error
       out.info('cancelled while loading the dataset; nothing was trained or written')
@@ -140,7 +153,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     }
     out.info(
       `dataset: ${dataset.name}, ${dataset.labels.length} classes, ${dataset.train.count} training` +
-        ` and ${dataset.test?.count ?? 0} test images`,
+        ` and ${dataset.test?.count ?? 0} held-out test images`,
     )
     out.info(
       `training ${preset}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate}` +
@@ -202,8 +215,9 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     const evaluation = result.evaluation
     out.result(
       (evaluation
-        ? `${SPLIT_WORDS[evaluation.split]} accuracy ${percent(evaluation.accuracy)}, loss ` +
-          `${evaluation.loss.toFixed(4)} (${evaluation.count} images); `
+        ? `${SPLIT_LABELS[evaluation.split].title.toLowerCase()} accuracy ` +
+          `${percent(evaluation.accuracy)}, loss ${evaluation.loss.toFixed(4)} ` +
+          `(${evaluation.count} images, ${SPLIT_LABELS[evaluation.split].meaning}); `
         : 'not evaluated (the dataset has no test split and the run kept no validation split); ') +
         `trained ${result.history.length} epochs in ${formatDuration(result.metrics.seconds)} ` +
         `at ${Math.round(result.metrics.samplesPerSecond)} samples/s on ${backend.name}`,
@@ -229,13 +243,6 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   } finally {
     process.off('SIGINT', onSigint)
   }
-}
-
-/** How a result line names the split a figure comes from. */
-const SPLIT_WORDS: Record<SplitName, string> = {
-  test: 'test',
-  validation: 'validation (held out of training; the dataset has no test split)',
-  train: 'training',
 }
 
 /**
@@ -279,17 +286,16 @@ function augmentationOverride(
 export async function loadDataset(
   arg: string,
   out: Output,
-  signal?: AbortSignal,
+  options: Omit<DatasetArgOptions, 'onProgress'> = {},
 ): Promise<Dataset> {
-  const dataset = await loadDatasetArg(
-    arg,
-    (p) => {
+  const dataset = await loadDatasetArg(arg, {
+    ...options,
+    onProgress: (p) => {
       if (p.phase === 'decoding' && p.total > 0) {
         out.progress(`importing ${bar(p.done / p.total)} ${p.done}/${p.total} images`)
       }
     },
-    signal,
-  )
+  })
   out.endProgress()
   if (dataset.skipped.length > 0) {
     out.info(`skipped ${dataset.skipped.length} file(s):`)

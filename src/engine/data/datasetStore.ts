@@ -39,7 +39,15 @@ const SavedDatasetSchema = z.object({
     trainLabels: FileNameSchema,
     testImages: FileNameSchema.optional(),
     testLabels: FileNameSchema.optional(),
+    /** JSON `{ train: string[], test?: string[] }`: the file each sample was imported from. */
+    sources: FileNameSchema.optional(),
   }),
+})
+
+/** The source files of a dataset's samples, split by split (`sources.json`). */
+const SourcesSchema = z.object({
+  train: z.array(z.string()),
+  test: z.array(z.string()).optional(),
 })
 type SavedDataset = z.infer<typeof SavedDatasetSchema>
 
@@ -53,6 +61,11 @@ function checkSplit(split: Split, numClasses: number, what: string): void {
   if (split.images.length !== split.count * IMAGE_PIXELS || split.labels.length !== split.count) {
     throw new DatasetError(
       `${what} split is inconsistent: ${split.count} samples but ${split.images.length} image bytes and ${split.labels.length} labels`,
+    )
+  }
+  if (split.files && split.files.length !== split.count) {
+    throw new DatasetError(
+      `${what} split is inconsistent: ${split.count} samples but ${split.files.length} source files`,
     )
   }
   classCounts(split, numClasses)
@@ -80,6 +93,7 @@ export async function saveDataset(
           testLabels: `test-labels-idx1-ubyte${suffix}`,
         }
       : {}),
+    ...(dataset.train.files ? { sources: 'sources.json' } : {}),
   }
   const meta: SavedDataset = {
     format: 'inklab-dataset',
@@ -108,6 +122,13 @@ export async function saveDataset(
     await writeSplit(dataset.train, files.trainImages, files.trainLabels)
     if (dataset.test && files.testImages && files.testLabels) {
       await writeSplit(dataset.test, files.testImages, files.testLabels)
+    }
+    if (files.sources) {
+      const sources = {
+        train: dataset.train.files,
+        ...(dataset.test?.files ? { test: dataset.test.files } : {}),
+      }
+      await writeFile(join(tmp, files.sources), JSON.stringify(sources))
     }
     await writeFile(join(tmp, DATASET_JSON), JSON.stringify(meta, null, 2) + '\n')
     if (await exists(dir)) {
@@ -197,6 +218,19 @@ async function readSplit(
   return { images: new Uint8Array(images.data), labels, count }
 }
 
+/** The source file names of a saved dataset, or null when they cannot be read (they are optional). */
+async function readSources(
+  dir: string,
+  file: string,
+): Promise<z.infer<typeof SourcesSchema> | null> {
+  try {
+    const parsed = SourcesSchema.safeParse(JSON.parse(await readFile(join(dir, file), 'utf8')))
+    return parsed.success ? parsed.data : null
+  } catch {
+    return null
+  }
+}
+
 /** Loads a dataset written by saveDataset, checking every file against `dataset.json`. */
 export async function loadSavedDataset(dir: string): Promise<Dataset> {
   const meta = await readMeta(dir)
@@ -217,6 +251,12 @@ export async function loadSavedDataset(dir: string): Promise<Dataset> {
       meta.testCount ?? 0,
       k,
     )
+  }
+  if (meta.files.sources) {
+    const sources = await readSources(dir, meta.files.sources)
+    // Names that do not match their split are dropped, never misattributed.
+    if (sources?.train.length === train.count) train.files = sources.train
+    if (test && sources?.test?.length === test.count) test.files = sources.test
   }
   return {
     name: meta.name,

@@ -20,6 +20,7 @@ export {
   type ImportFolderOptions,
 } from './folderImport'
 export * from './split'
+export { sourcePath, TEST_FOLDER_PREFIX } from './sources'
 export {
   saveDataset,
   loadSavedDataset,

@@ -16,7 +16,10 @@ export function classCounts(split: Split, numClasses: number): number[] {
   return counts
 }
 
-/** A new split made of the given samples, in the given order (images and labels are copied). */
+/**
+ * A new split made of the given samples, in the given order (images, labels and the source file
+ * names are copied).
+ */
 export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
   const count = indices.length
   const images = new Uint8Array(count * IMAGE_PIXELS)
@@ -33,7 +36,10 @@ export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
     )
     labels[i] = split.labels[src]
   }
-  return { images, labels, count }
+  const files = split.files
+  return files
+    ? { images, labels, count, files: Array.from(indices, (src) => files[src]!) }
+    : { images, labels, count }
 }
 
 /** Sample indices grouped by label value. */

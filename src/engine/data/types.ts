@@ -20,6 +20,11 @@ export interface Split {
   /** One class index per sample (Uint16Array when there are more than 256 classes). */
   labels: Uint8Array | Uint16Array
   count: number
+  /**
+   * The file each sample came from, relative to the imported folder with forward slashes
+   * (folder imports; absent for IDX and built-in data).
+   */
+  files?: string[]
 }
 
 /** A loaded dataset: class names, a training split and an optional own test split. */

@@ -12,14 +12,15 @@ const PROBABILITY_FLOOR = 1e-7
 export interface EvaluateOptions {
   /** Images per predict call (default 256). */
   batchSize?: number
-  /** At most this many misclassified samples are listed, in index order (default 200). */
+  /** At most this many misclassified samples are listed, in index order (default: all). */
   maxMisclassified?: number
 }
 
 /**
  * Evaluates a softmax classifier on a labelled split: accuracy, mean cross-entropy loss, confusion
- * matrix, per-class precision/recall/F1, macro F1, the first misclassified samples with their top-3
- * probabilities, and the predicted and actual class of every sample.
+ * matrix, per-class precision/recall/F1, macro F1, every misclassified sample (with its top-3
+ * probabilities and, for imported folders, its file), and the predicted and actual class of every
+ * sample.
  */
 export function evaluateModel(
   model: tf.LayersModel,
@@ -27,7 +28,7 @@ export function evaluateModel(
   labels: string[],
   options: EvaluateOptions = {},
 ): EvaluationReport {
-  const { batchSize = 256, maxMisclassified = 200 } = options
+  const { batchSize = 256, maxMisclassified = Number.POSITIVE_INFINITY } = options
   const k = labels.length
   const probs = predictProbabilities(model, split.images, split.count, batchSize)
   if (split.count > 0 && probs.length !== split.count * k) {
@@ -46,7 +47,14 @@ export function evaluateModel(
     predictions[i] = best
     lossSum -= Math.log(Math.min(1, Math.max(PROBABILITY_FLOOR, row[actual])))
     if (best !== actual && misclassified.length < maxMisclassified) {
-      misclassified.push({ index: i, actual, predicted: best, top: topK(row, Math.min(3, k)) })
+      const file = split.files?.[i]
+      misclassified.push({
+        index: i,
+        actual,
+        predicted: best,
+        top: topK(row, Math.min(3, k)),
+        ...(file !== undefined ? { file } : {}),
+      })
     }
   }
   const actualLabels = split.labels.subarray(0, split.count)

@@ -11,6 +11,7 @@ export type EngineApi = Pick<
   | 'loadIdxDirectory'
   | 'importFolder'
   | 'decodeImageFile'
+  | 'decodeImageBuffer'
   | 'preprocess'
   | 'saveDataset'
   | 'loadSavedDataset'

@@ -7,6 +7,7 @@ import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
+import { sourcePath } from '../data/sources'
 import { IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
 import type { EngineApi } from './engineApi'
 import type {
@@ -111,6 +112,11 @@ export class EngineHost {
     'evaluation.samples': (p) => this.evaluationSamples(p),
     'classify.image': (p) => this.classifyImage(p),
     'classify.file': (p) => this.classifyFile(p),
+    'classify.bytes': async (p) =>
+      this.classifyPixels(
+        p.modelDir,
+        await this.engine.decodeImageBuffer(new Uint8Array(Buffer.from(p.data, 'base64')), p.name),
+      ),
     'model.export': (p) => this.engine.exportModel(p),
   }
 
@@ -177,6 +183,7 @@ export class EngineHost {
       dataset = await this.engine.importFolder(p.path, {
         signal: call.signal,
         onProgress: (progress) => call.progress(progress),
+        ...(p.test ? { test: p.test } : {}),
       })
     } catch (error) {
       throw call.signal.aborted ? cancelled() : error
@@ -202,7 +209,7 @@ export class EngineHost {
         skipped++
         continue
       }
-      out.push({ index: i, label, pixels: toBase64(imageAt(split, i)) })
+      out.push(sampleAt(split, i))
     }
     return out
   }
@@ -374,11 +381,14 @@ export class EngineHost {
   }
 
   /** The labelled samples an evaluation runs on: the named split, as the run's training made it. */
-  private async evalSplit(ref: DatasetRef, spec: EvalSplit): Promise<Split> {
+  private async evalSplit(
+    ref: DatasetRef,
+    spec: EvalSplit,
+  ): Promise<{ dataset: Dataset; split: Split }> {
     const dataset = await this.dataset(ref)
     const split = this.engine.namedSplit(dataset, spec.split, spec.settings)
     if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
-    return split
+    return { dataset, split }
   }
 
   private async evaluate(
@@ -388,7 +398,10 @@ export class EngineHost {
     const lease = this.acquireModel(p.modelDir)
     let held: ModelLease | null = null
     try {
-      const [leased, split] = await Promise.all([lease, this.evalSplit(p.dataset, p.split)])
+      const [leased, { dataset, split }] = await Promise.all([
+        lease,
+        this.evalSplit(p.dataset, p.split),
+      ])
       held = leased
       // Abandoned while the model and the data loaded: skip the work.
       call.signal.throwIfAborted()
@@ -396,6 +409,11 @@ export class EngineHost {
       const report = this.engine.evaluateModel(held.model, split, held.metadata.labels)
       return {
         ...report,
+        // Each mistake names its file, and where it is, to be opened in its folder.
+        misclassified: report.misclassified.map((m) => {
+          const path = m.file === undefined ? null : sourcePath(dataset.source, m.file)
+          return path ? { ...m, path } : m
+        }),
         actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
       }
     } finally {
@@ -410,10 +428,8 @@ export class EngineHost {
   }
 
   private async evaluationSamples(p: HostParams<'evaluation.samples'>): Promise<SampleImage[]> {
-    const split = await this.evalSplit(p.dataset, p.split)
-    return p.indices
-      .filter((i) => i < split.count)
-      .map((i) => ({ index: i, label: split.labels[i], pixels: toBase64(imageAt(split, i)) }))
+    const { split } = await this.evalSplit(p.dataset, p.split)
+    return p.indices.filter((i) => i < split.count).map((i) => sampleAt(split, i))
   }
 
   private async classifyPixels(
@@ -451,6 +467,17 @@ export class EngineHost {
     }
     this.models.clear()
     this.datasets.clear()
+  }
+}
+
+/** Sample `index` of a split as the routes send it: its pixels, label and file. */
+function sampleAt(split: Split, index: number): SampleImage {
+  const file = split.files?.[index]
+  return {
+    index,
+    label: split.labels[index],
+    pixels: toBase64(imageAt(split, index)),
+    ...(file !== undefined ? { file } : {}),
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   GrayImagePayload,
   ImportProgress,
   SampleImage,
+  TestSplit,
 } from '@shared/schemas/dataset'
 import type { EvaluationReport, EvaluationSummary, SplitName } from '@shared/schemas/evaluation'
 import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
@@ -79,6 +80,8 @@ export interface ImportJob {
   path: string
   name?: string
   saveDir: string
+  /** Folder imports: how the held-out test split is made (default: see `importFolder`). */
+  test?: TestSplit
 }
 
 /** What a host method gets beside its params: the call's cancellation and its progress channel. */
@@ -119,6 +122,12 @@ export interface EngineHostApi {
     image: GrayImagePayload
   }): Promise<HostClassification>
   'classify.file'(params: { modelDir: string; path: string }): Promise<HostClassification>
+  /** Classifies the bytes of an image file (base64) sent from a browser; `name` is for errors. */
+  'classify.bytes'(params: {
+    modelDir: string
+    name: string
+    data: string
+  }): Promise<HostClassification>
   /** Writes a model folder as Keras .h5, ONNX or a TF.js folder at `out`. */
   'model.export'(params: {
     modelDir: string

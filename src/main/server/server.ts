@@ -4,11 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 
-import type { SerializedError } from '@shared/errors'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
+import { serializeError, type SerializedError } from '@shared/errors'
+import { toFileSystemError } from '@shared/node/files'
 import type { BackendRequest } from '@shared/schemas/backend'
 
 import { dispatch } from '../services/dispatch'
+import { UploadError } from '../services/uploads'
 import { resolveStaticFile } from '../staticFiles'
 import { forkTransport } from '../services/forkTransport'
 import { createServices, type Services } from '../services/services'
@@ -19,6 +21,11 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024
 export const REQUEST_TIMEOUT_MS = 120_000
 /** Comment lines sent on idle event streams so proxies and browsers keep them open. */
 const HEARTBEAT_MS = 15_000
+/**
+ * How long the browser keeps the session cookie: past a browser restart, and far longer than a
+ * server usually runs (the secret it carries dies with the server anyway).
+ */
+export const SESSION_COOKIE_MAX_AGE_S = 30 * 24 * 3600
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -48,8 +55,13 @@ export interface RunningServer {
   /** `http://127.0.0.1:PORT` */
   origin: string
   port: number
-  /** Required on every API request (`Authorization: Bearer`, or `?token=` for the event stream). */
+  /**
+   * Opens every API route (`Authorization: Bearer`); the page exchanges it once, at
+   * `POST /api/session`, for the session cookie that authenticates it from then on.
+   */
   token: string
+  /** Name of this server's session cookie (`inklab-session-PORT`: cookies do not tell ports apart). */
+  sessionCookie: string
   services: Services
   close(): Promise<void>
 }
@@ -62,6 +74,16 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 }
+
+/** The API's paths, each with its one method. */
+const API_ROUTES = new Map<string, { name: 'session' | 'invoke' | 'events'; method: string }>([
+  ['/api/session', { name: 'session', method: 'POST' }],
+  ['/api/invoke', { name: 'invoke', method: 'POST' }],
+  ['/api/events', { name: 'events', method: 'GET' }],
+])
+
+/** Where the files of browser uploads go: `PUT /api/upload/<uploadId>/<path>`. */
+const UPLOAD_PREFIX = '/api/upload/'
 
 /** Where the built engine host sits next to the bundle this code was built into. */
 function defaultHostEntry(): string {
@@ -84,6 +106,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'Cache-Control': 'no-store',
   })
   res.end(text)
+}
+
+/** The value of cookie `name` in a `Cookie` header, or null. */
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return null
 }
 
 function sendError(res: ServerResponse, status: number, error: SerializedError): void {
@@ -166,15 +198,24 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
  *
  * - `GET /` and the renderer's files: static, with a strict CSP. The page reads its token from the
  *   URL fragment it was opened with (`#token=...`, never sent to the server or in a Referer).
- * - `POST /api/invoke` `{ name, input }` -> `{ ok: true, result }` | `{ ok: false, error }`, with
- *   `Authorization: Bearer <token>`.
- * - `GET /api/events?token=<token>`: Server-Sent Events, each `data:` a JSON `{ name, payload }`.
+ * - `POST /api/session` with `Authorization: Bearer <token>`: answers with an HttpOnly,
+ *   SameSite=Strict session cookie (as Jupyter does), so a reload, a second tab or a restarted
+ *   browser on this machine stays signed in for as long as the server runs.
+ * - `POST /api/invoke` `{ name, input }` -> `{ ok: true, result }` | `{ ok: false, error }`.
+ * - `GET /api/events`: Server-Sent Events, each `data:` a JSON `{ name, payload }`.
+ * - `PUT /api/upload/<uploadId>/<class>/<file>`: one file of a folder uploaded from the browser
+ *   (opened with the route `dataset.uploadStart`), streamed to disk within `UPLOAD_LIMITS`.
  *
- * Every request must name this server in `Host` (127.0.0.1:PORT or localhost:PORT: DNS-rebinding
- * protection) and, when it has an `Origin`, come from this server's origin.
+ * Every API request is authenticated: by the bearer token, or by the session cookie from this
+ * origin only (a cookie-authenticated request must say it is same-origin, and a POST must carry
+ * this server's `Origin`). Every request must name this server in `Host` (127.0.0.1:PORT or
+ * localhost:PORT: DNS-rebinding protection) and, when it has an `Origin`, come from this server's
+ * origin.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const token = randomBytes(24).toString('base64url')
+  // What the session cookie carries: a second secret, so the token itself never sits in a cookie.
+  const sessionSecret = randomBytes(32).toString('base64url')
   const ownsServices = options.services === undefined
   const services =
     options.services ??
@@ -195,13 +236,72 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const allowedHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`]
   const allowedOrigins = (): string[] => allowedHosts().map((host) => `http://${host}`)
 
-  function authorized(req: IncomingMessage, url: URL, allowQuery: boolean): boolean {
+  const cookieName = (): string => `inklab-session-${port}`
+
+  /**
+   * How the request proves it may use the API, or null: the bearer token (the CLI, tests, the
+   * page's first call), or the session cookie from a same-origin page.
+   */
+  function authentication(req: IncomingMessage): 'token' | 'cookie' | null {
     const header = req.headers.authorization
     if (typeof header === 'string' && header.startsWith('Bearer ')) {
-      return safeEqual(header.slice('Bearer '.length).trim(), token)
+      return safeEqual(header.slice('Bearer '.length).trim(), token) ? 'token' : null
     }
-    const query = url.searchParams.get('token')
-    return allowQuery && query !== null && safeEqual(query, token)
+    const cookie = cookieValue(req.headers.cookie, cookieName())
+    if (cookie === null || !safeEqual(cookie, sessionSecret)) return null
+    // SameSite=Strict keeps the cookie off other sites' requests; these checks do not rely on it.
+    const site = req.headers['sec-fetch-site']
+    if (site !== undefined && site !== 'same-origin') return null
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin === undefined) {
+      return null
+    }
+    return 'cookie'
+  }
+
+  /** `POST /api/session`: the token (checked already) buys this browser a session cookie. */
+  function openSession(req: IncomingMessage, res: ServerResponse): void {
+    const cookie =
+      `${cookieName()}=${sessionSecret}; Path=/; HttpOnly; SameSite=Strict; ` +
+      `Max-Age=${SESSION_COOKIE_MAX_AGE_S}`
+    res.writeHead(204, { ...SECURITY_HEADERS, 'Set-Cookie': cookie, 'Cache-Control': 'no-store' })
+    res.end()
+    req.resume()
+  }
+
+  /** `PUT /api/upload/<id>/<path>`: streams one uploaded file to its upload's folder. */
+  async function upload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const [id = '', ...segments] = url.pathname.slice(UPLOAD_PREFIX.length).split('/')
+    let rel: string
+    try {
+      rel = segments.map((segment) => decodeURIComponent(segment)).join('/')
+    } catch {
+      refuse(req, res, 400, { name: 'UploadError', message: 'the file path is not valid' })
+      return
+    }
+    try {
+      await services.ready
+      const result = await services.uploads.receive(
+        id,
+        rel,
+        req,
+        Number(req.headers['content-length'] ?? Number.NaN),
+      )
+      sendJson(res, 200, { ok: true, result })
+    } catch (thrown) {
+      const error = serializeError(toFileSystemError(thrown))
+      const status =
+        thrown instanceof UploadError
+          ? thrown.status
+          : error.name === 'NotFoundError'
+            ? 404
+            : error.name === 'FileSystemError'
+              ? 507
+              : 500
+      if (status === 500) console.error('InkLab server: an upload failed:', thrown)
+      // The rest of a refused body is not read: the connection closes instead.
+      if (req.readableEnded) sendError(res, status, error)
+      else refuse(req, res, status, error)
+    }
   }
 
   async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -317,18 +417,41 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         refuse(req, res, 403, { name: 'Forbidden', message: 'cross-site requests are refused' })
         return
       }
-      const isEvents = url.pathname === '/api/events'
-      if (!authorized(req, url, isEvents)) {
+      const auth = authentication(req)
+      if (!auth) {
         res.setHeader('WWW-Authenticate', 'Bearer')
-        refuse(req, res, 401, { name: 'Unauthorized', message: 'missing or wrong access token' })
+        refuse(req, res, 401, {
+          name: 'Unauthorized',
+          message:
+            'this browser is not signed in to this InkLab server: open the address ' +
+            '`inklab serve` printed (with its #token=...) once',
+        })
         return
       }
-      if (url.pathname === '/api/invoke' && req.method === 'POST') return invoke(req, res)
-      if (isEvents && req.method === 'GET') return openEventStream(req, res)
-      const known = url.pathname === '/api/invoke' || isEvents
-      refuse(req, res, known ? 405 : 404, {
-        name: known ? 'MethodNotAllowed' : 'NotFound',
-        message: known ? `${req.method} is not allowed here` : `no API at ${url.pathname}`,
+      if (url.pathname.startsWith(UPLOAD_PREFIX)) {
+        if (req.method === 'PUT') return upload(req, res, url)
+        refuse(req, res, 405, {
+          name: 'MethodNotAllowed',
+          message: `${req.method} is not allowed here`,
+        })
+        return
+      }
+      const route = API_ROUTES.get(url.pathname)
+      if (route && req.method === route.method) {
+        if (route.name === 'session') {
+          // Only the token opens a session: a cookie cannot renew itself.
+          if (auth !== 'token') {
+            refuse(req, res, 401, { name: 'Unauthorized', message: 'send the access token' })
+            return
+          }
+          return openSession(req, res)
+        }
+        if (route.name === 'invoke') return invoke(req, res)
+        return openEventStream(req, res)
+      }
+      refuse(req, res, route ? 405 : 404, {
+        name: route ? 'MethodNotAllowed' : 'NotFound',
+        message: route ? `${req.method} is not allowed here` : `no API at ${url.pathname}`,
       })
       return
     }
@@ -386,6 +509,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     origin,
     port,
     token,
+    sessionCookie: cookieName(),
     services,
     close() {
       closed ??= (async () => {

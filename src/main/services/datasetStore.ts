@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
@@ -30,6 +30,11 @@ export class DatasetStore {
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true })
     for (const name of await readdir(this.root)) {
+      // What a refresh interrupted between its two renames left aside.
+      if (/\.old-[a-z0-9]+$/.test(name) && isSafeId(name.replace(/\.old-[a-z0-9]+$/, ''))) {
+        await rm(join(this.root, name), { recursive: true, force: true })
+        continue
+      }
       if (!isSafeId(name)) continue
       const stored = StoredSummarySchema.safeParse(
         await readJsonOrNull(join(this.root, name, 'summary.json')),
@@ -102,6 +107,46 @@ export class DatasetStore {
   remove(id: string): Promise<void> {
     const dir = this.dir(id)
     return this.queue.run(id, () => rm(dir, { recursive: true, force: true }))
+  }
+
+  /** Gives dataset `id` a new name (its summary is rewritten atomically). */
+  rename(id: string, name: string): Promise<DatasetSummary> {
+    const file = join(this.dir(id), 'summary.json')
+    return this.queue.run(id, async () => {
+      const stored = StoredSummarySchema.safeParse(await readJsonOrNull(file))
+      if (!stored.success) throw new NotFoundError(`no dataset with id "${id}"`)
+      const summary = { ...stored.data.summary, id, name }
+      await writeJsonAtomic(file, { ...stored.data, summary })
+      return summary
+    })
+  }
+
+  /**
+   * Puts the dataset imported as `fresh` in the place of `id` (a refresh): runs keep naming `id`.
+   * The old folder is moved aside first and removed last, so a failure leaves one of the two.
+   */
+  replace(id: string, fresh: string): Promise<DatasetSummary> {
+    const dir = this.dir(id)
+    const freshDir = this.dir(fresh)
+    return this.queue.run(id, () =>
+      this.queue.run(fresh, async () => {
+        const stored = StoredSummarySchema.parse(
+          await readJsonOrNull(join(freshDir, 'summary.json')),
+        )
+        const aside = `${dir}.old-${Date.now().toString(36)}`
+        await rename(dir, aside)
+        try {
+          await rename(freshDir, dir)
+        } catch (error) {
+          await rename(aside, dir)
+          throw error
+        }
+        const summary = { ...stored.summary, id }
+        await writeJsonAtomic(join(dir, 'summary.json'), { ...stored, summary })
+        await rm(aside, { recursive: true, force: true })
+        return summary
+      }),
+    )
   }
 
   /** How the engine host finds the dataset's pixels. */

@@ -1,8 +1,13 @@
 import { stat } from 'node:fs/promises'
-import { basename, isAbsolute } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
-import type { DatasetSummary, SampleImage } from '@shared/schemas/dataset'
+import type {
+  DatasetSummary,
+  SampleImage,
+  TestSplit,
+  UploadDescription,
+} from '@shared/schemas/dataset'
 
 import type { DatasetStore } from './datasetStore'
 import type { EngineClient } from './engineClient'
@@ -10,6 +15,18 @@ import { UserError } from './errors'
 import type { EventHub } from './events'
 import { newId, slugify } from './fsUtil'
 import { BUILTIN_DATASET_ID } from './runStore'
+import type { UploadService } from './uploads'
+
+/**
+ * The folder `path` names, normalised (`/a/b/` and `/a/./b` are `/a/b`); refuses a path that is
+ * not absolute or not a folder, saying which.
+ */
+async function requireFolder(path: string): Promise<string> {
+  if (!isAbsolute(path)) throw new UserError(`"${path}" is not an absolute path`)
+  const info = await stat(path).catch(() => null)
+  if (!info?.isDirectory()) throw new UserError(`"${path}" is not a folder`)
+  return resolve(path)
+}
 
 /** The built-in MNIST as the engine host finds it. */
 const BUILTIN_REF: DatasetRef = { id: BUILTIN_DATASET_ID, kind: 'builtin', name: 'mnist' }
@@ -26,6 +43,7 @@ export interface DatasetInfo {
 /** What `DatasetService` works with. */
 export interface DatasetServiceDeps {
   store: DatasetStore
+  uploads: UploadService
   engine: EngineClient
   events: EventHub
   /** True while a run trains on the dataset (it may not be deleted then). */
@@ -72,26 +90,98 @@ export class DatasetService {
     return stored
   }
 
-  /** Imports a folder (IDX files, or one subfolder per class) into the data folder. */
+  /**
+   * The dataset already imported from folder `path` (the same IDX or image folder, or the same
+   * upload), so the UI can offer to use it or refresh it instead of making a copy; null if none.
+   */
+  async find(
+    input: { path: string } | { upload: UploadDescription },
+  ): Promise<DatasetSummary | null> {
+    const all = await this.deps.store.list()
+    if ('upload' in input) {
+      const { name } = input.upload
+      return all.find((d) => d.source.kind === 'folder' && d.source.upload?.name === name) ?? null
+    }
+    if (!isAbsolute(input.path)) return null
+    const path = resolve(input.path)
+    return (
+      all.find(
+        (d) =>
+          (d.source.kind === 'folder' && !d.source.upload && d.source.path === path) ||
+          (d.source.kind === 'idx' && d.source.path === path),
+      ) ?? null
+    )
+  }
+
+  /**
+   * Imports a folder uploaded from a browser through the folder import, then removes the
+   * uploaded files (the dataset keeps its images and their names). The upload is gone either way.
+   */
+  async importUpload(input: {
+    uploadId: string
+    name?: string
+    testFraction?: number
+    replace?: string
+  }): Promise<DatasetSummary> {
+    try {
+      const { dir, description } = await this.deps.uploads.finish(input.uploadId)
+      return await this.import(
+        'dataset.importFolder',
+        {
+          path: dir,
+          name: input.name ?? description.name,
+          ...(input.testFraction !== undefined ? { test: { fraction: input.testFraction } } : {}),
+          ...(input.replace ? { replace: input.replace } : {}),
+        },
+        { name: description.name, fingerprint: description.fingerprint },
+      )
+    } finally {
+      await this.deps.uploads.discard(input.uploadId)
+    }
+  }
+
+  /** Renames a dataset (runs keep the name they were trained under). */
+  async rename(datasetId: string, name: string): Promise<DatasetSummary> {
+    if (datasetId === BUILTIN_DATASET_ID) throw new UserError('built-in MNIST cannot be renamed')
+    const trimmed = name.trim()
+    if (!trimmed) throw new UserError('a dataset needs a name')
+    return this.deps.store.rename(datasetId, trimmed)
+  }
+
+  /**
+   * Imports a folder (IDX files, or one subfolder per class) into the data folder; with
+   * `replace`, in the place of that dataset (a refresh: its id, and the runs naming it, stay).
+   */
   async import(
     method: 'dataset.openIdx' | 'dataset.importFolder',
-    input: { path: string; name?: string },
+    input: { path: string; name?: string; test?: TestSplit; replace?: string },
+    upload?: { name: string; fingerprint: string },
   ): Promise<DatasetSummary> {
     if (this.importing) throw new UserError('another import is in progress; cancel it first')
     const controller = new AbortController()
     this.importing = controller
     try {
-      if (!isAbsolute(input.path)) throw new UserError(`"${input.path}" is not an absolute path`)
-      const info = await stat(input.path).catch(() => null)
-      if (!info?.isDirectory()) throw new UserError(`"${input.path}" is not a folder`)
-      const id = newId(`${slugify(input.name ?? basename(input.path), 'dataset')}-`)
+      const path = await requireFolder(input.path)
+      const test =
+        input.test && 'folder' in input.test
+          ? { folder: await requireFolder(input.test.folder) }
+          : input.test
+      const replaced = input.replace ? await this.deps.store.get(input.replace) : null
+      if (replaced && this.deps.inUse(replaced.id)) {
+        throw new UserError(
+          `a run is training on "${replaced.name}"; stop it before refreshing the dataset`,
+        )
+      }
+      const name = input.name ?? replaced?.name
+      const id = newId(`${slugify(name ?? basename(path), 'dataset')}-`)
       try {
         const summary = await this.deps.engine.call(
           method,
           {
             id,
-            path: input.path,
-            ...(input.name ? { name: input.name } : {}),
+            path,
+            ...(name ? { name } : {}),
+            ...(test ? { test } : {}),
             saveDir: this.deps.store.dataDir(id),
           },
           {
@@ -99,8 +189,17 @@ export class DatasetService {
             onProgress: (progress) => this.deps.events.emit('dataset.progress', progress),
           },
         )
-        await this.deps.store.save({ ...summary, id })
-        return { ...summary, id }
+        // An upload's files go once imported: the dataset says where it came from instead.
+        const source =
+          upload && summary.source.kind === 'folder'
+            ? { ...summary.source, upload }
+            : summary.source
+        await this.deps.store.save({ ...summary, id, source })
+        if (!replaced) return { ...summary, id, source }
+        const refreshed = await this.deps.store.replace(replaced.id, id)
+        await this.forget(id)
+        await this.forget(replaced.id)
+        return refreshed
       } catch (error) {
         await this.deps.store.remove(id).catch(() => undefined)
         throw error
@@ -139,9 +238,14 @@ export class DatasetService {
       throw new UserError('a run is training on this dataset; stop it before deleting the dataset')
     }
     await this.deps.store.remove(summary.id)
-    if (this.deps.engine.started) {
-      await this.deps.engine.call('dataset.forget', { id: summary.id }).catch(() => undefined)
-    }
+    await this.forget(summary.id)
     return { ok: true }
+  }
+
+  /** Drops a dataset from the engine host's cache (its files changed or went). */
+  private async forget(id: string): Promise<void> {
+    if (this.deps.engine.started) {
+      await this.deps.engine.call('dataset.forget', { id }).catch(() => undefined)
+    }
   }
 }

@@ -24,6 +24,7 @@ const EXPECTED_ERRORS = new Set([
   'EngineStopped',
   'ValidationError',
   'FileSystemError',
+  'UploadError',
   // A call its caller abandoned: nobody is waiting for the answer.
   'AbortError',
 ])

@@ -75,9 +75,12 @@ export class ModelsService {
     return Promise.all(records.map((record) => this.summary(record, activeId)))
   }
 
-  /** The run in progress, whole (settings, full history, per-batch points), or null. */
+  /**
+   * The run in progress, whole (settings, full history, per-batch points), else the one that
+   * ended last since the services started; null when there is neither.
+   */
   async current(): Promise<RunDetail | null> {
-    const run = this.deps.training.current
+    const run = this.deps.training.latest
     if (!run) return null
     return {
       ...run.snapshot(),
@@ -123,52 +126,84 @@ export class ModelsService {
     return this.summary(record)
   }
 
-  /** The dataset a run was trained on, and the split its evaluation uses. */
-  private async evaluationData(run: RunRecord): Promise<{ dataset: DatasetRef; split: EvalSplit }> {
+  /** The last evaluation of a run, as it was saved, or null. */
+  lastEvaluation(runId: string): Promise<EvaluationReport | null> {
+    return this.deps.runs.loadEvaluation(runId)
+  }
+
+  /**
+   * The data an evaluation of `run` uses, named: its own dataset's test split, else the
+   * validation split it held out; or another dataset with the same classes (its test split, else
+   * all its images, which the run never trained on).
+   */
+  private async evaluationData(
+    run: RunRecord,
+    datasetId?: string,
+  ): Promise<{ dataset: DatasetRef; split: EvalSplit; name: { id: string; name: string } }> {
     const settings = {
       limit: run.config.limit,
       validationSplit: run.config.validationSplit,
       seed: run.config.seed,
     }
-    if (run.datasetId === BUILTIN_DATASET_ID || run.builtin) {
-      return {
-        dataset: (await this.deps.datasets.describe(BUILTIN_DATASET_ID)).ref,
-        split: { split: 'test', settings },
-      }
-    }
-    const info = await this.deps.datasets.describe(run.datasetId).catch((error: unknown) => {
+    const ownId = run.builtin ? BUILTIN_DATASET_ID : run.datasetId
+    const id = datasetId ?? ownId
+    const info = await this.deps.datasets.describe(id).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error
       throw new UserError(
-        `the dataset "${run.datasetName}" of this run was deleted; re-import it to evaluate`,
+        id === ownId
+          ? `the dataset "${run.datasetName}" of this run was deleted; re-import it to evaluate`
+          : `no dataset with id "${id}"`,
       )
     })
+    const name = { id, name: info.name }
+    if (id !== ownId) {
+      if (info.labels.join('\u0000') !== run.labels.join('\u0000')) {
+        throw new UserError(
+          `"${info.name}" has other classes (${info.labels.join(' ')}) than the model ` +
+            `(${run.labels.join(' ')}); evaluate it on a dataset with the same classes`,
+        )
+      }
+      const whole = { limit: 0, validationSplit: 0, seed: settings.seed }
+      return !info.summary || info.summary.testSize > 0
+        ? { dataset: info.ref, split: { split: 'test', settings: whole }, name }
+        : { dataset: info.ref, split: { split: 'train', settings: whole }, name }
+    }
     // Held-out data: the test split, else the validation split the run held out (said so).
-    if (!info.summary || info.summary.testSize > 0) {
-      return { dataset: info.ref, split: { split: 'test', settings } }
+    if (id === BUILTIN_DATASET_ID || !info.summary || info.summary.testSize > 0) {
+      return { dataset: info.ref, split: { split: 'test', settings }, name }
     }
     if (run.config.validationSplit <= 0) {
       throw new UserError(
         'this dataset has no test split and the run kept no validation split to evaluate on',
       )
     }
-    return { dataset: info.ref, split: { split: 'validation', settings } }
+    return { dataset: info.ref, split: { split: 'validation', settings }, name }
   }
 
-  /** Evaluates a run's model on its held-out data; abandoned when `signal` aborts. */
-  async evaluate(runId: string, signal?: AbortSignal): Promise<EvaluationReport> {
+  /**
+   * Evaluates a run's model on held-out data (of its own dataset, or of `datasetId`); abandoned
+   * when `signal` aborts.
+   */
+  async evaluate(
+    runId: string,
+    datasetId?: string,
+    signal?: AbortSignal,
+  ): Promise<EvaluationReport> {
     const { runs } = this.deps
     const run = await runs.get(runId)
     const modelDir = await this.requireModelDir(runId)
-    const { dataset, split } = await this.evaluationData(run)
+    const { dataset, split, name } = await this.evaluationData(run, datasetId)
     const evaluated = await this.deps.engine.call(
       'evaluation.run',
       { modelDir, dataset, split },
       signal ? { signal } : {},
     )
-    const report: EvaluationReport = { ...evaluated, split: split.split }
+    const report: EvaluationReport = { ...evaluated, split: split.split, dataset: name }
     await runs.saveEvaluation(runId, report)
-    // The bundled model is read-only, and a run still training records its own metrics.
-    if (runId !== BUILTIN_RUN_ID && !this.deps.training.owns(runId)) {
+    // The run's own figures come from its own dataset only. The bundled model is read-only, and
+    // a run still training records its own metrics.
+    const own = name.id === (run.builtin ? BUILTIN_DATASET_ID : run.datasetId)
+    if (own && runId !== BUILTIN_RUN_ID && !this.deps.training.owns(runId)) {
       const summary = {
         split: split.split,
         accuracy: report.accuracy,
@@ -185,8 +220,13 @@ export class ModelsService {
     return report
   }
 
-  async evaluationSamples(runId: string, indices: number[]): Promise<SampleImage[]> {
-    const { dataset, split } = await this.evaluationData(await this.deps.runs.get(runId))
+  async evaluationSamples(
+    runId: string,
+    indices: number[],
+    datasetId?: string,
+  ): Promise<SampleImage[]> {
+    const run = await this.deps.runs.get(runId)
+    const { dataset, split } = await this.evaluationData(run, datasetId)
     return this.deps.engine.call('evaluation.samples', { dataset, split, indices })
   }
 
@@ -218,6 +258,18 @@ export class ModelsService {
   async classifyImage(image: GrayImagePayload): Promise<HostClassification & { modelId: string }> {
     const { modelId, modelDir } = await this.activeModelDir()
     return { ...(await this.deps.engine.call('classify.image', { modelDir, image })), modelId }
+  }
+
+  /** Classifies an image file a browser sent (its bytes, base64) with the active model. */
+  async classifyUpload(
+    name: string,
+    data: string,
+  ): Promise<HostClassification & { modelId: string }> {
+    const { modelId, modelDir } = await this.activeModelDir()
+    return {
+      ...(await this.deps.engine.call('classify.bytes', { modelDir, name, data })),
+      modelId,
+    }
   }
 
   async classifyFile(path: string): Promise<HostClassification & { modelId: string }> {

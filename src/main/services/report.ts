@@ -1,5 +1,5 @@
 import { describeLayer } from '@shared/architecture'
-import type { EvaluationReport } from '@shared/schemas/evaluation'
+import { SPLIT_LABELS, type EvaluationReport } from '@shared/schemas/evaluation'
 import type { LayerSpec } from '@shared/schemas/model'
 import type { EpochRecord, RunDetail } from '@shared/schemas/run'
 import { LR_SCHEDULE_LABELS, type TrainConfig } from '@shared/schemas/training'
@@ -321,12 +321,12 @@ export function reportHtml(
       : []),
     ['Epochs', count(run.history.length)],
     ['Backend', run.backend ? `${run.backend.name} (${run.backend.detail})` : 'n/a'],
-    ['Test accuracy', percent(run.metrics?.testAccuracy)],
+    [`${SPLIT_LABELS.test.title} accuracy`, percent(run.metrics?.testAccuracy)],
     ['Validation accuracy', percent(run.metrics?.valAccuracy)],
   ]
   if (evaluation) {
     rows.push(
-      ['Evaluated split', evaluation.split ?? 'test'],
+      ['Evaluated on', evaluatedOn(evaluation)],
       ['Evaluated samples', count(evaluation.count)],
       ['Evaluation accuracy', percent(evaluation.accuracy)],
       ['Evaluation loss', evaluation.loss.toFixed(4)],
@@ -390,4 +390,11 @@ ${confusion}
 </body>
 </html>
 `
+}
+
+/** "Held-out test split of digits (images training never saw)": what an evaluation measured. */
+function evaluatedOn(evaluation: EvaluationReport): string {
+  const label = SPLIT_LABELS[evaluation.split ?? 'test']
+  const of = evaluation.dataset ? ` of ${evaluation.dataset.name}` : ''
+  return `${label.title}${evaluation.split === 'train' ? '' : ' split'}${of} (${label.meaning})`
 }

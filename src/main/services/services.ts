@@ -12,6 +12,7 @@ import type { HostTransportFactory } from './hostTransport'
 import { ModelsService } from './models'
 import { RunStore } from './runStore'
 import { TrainingService } from './training'
+import { UploadService } from './uploads'
 
 /** Who is calling, and how the call is abandoned. */
 export interface RequestContext {
@@ -55,6 +56,8 @@ export interface Services {
   handlers: Handlers
   events: EventHub
   engine: EngineClient
+  /** Folders uploaded from a browser (serve mode streams their files here). */
+  uploads: UploadService
   /** Resolves when the data folder is ready (runs recovered); rejects when it is unusable. */
   ready: Promise<void>
   /** Stops the engine host and waits for pending writes. */
@@ -82,18 +85,20 @@ export function createServices(options: ServicesOptions): Services {
   const events = new EventHub()
   const runs = new RunStore(options.dataDir, options.resourcesDir)
   const datasetStore = new DatasetStore(options.dataDir)
+  const uploads = new UploadService(options.dataDir)
   const engine = new EngineClient({
     createTransport: options.transport,
     onStatus: (status) => events.emit('engine.status', status),
   })
   const ready = (async () => {
     await makeDirs(options.dataDir)
-    await Promise.all([runs.init(), datasetStore.init()])
+    await Promise.all([runs.init(), datasetStore.init(), uploads.init()])
   })()
   ready.catch(() => undefined)
 
   const datasets: DatasetService = new DatasetService({
     store: datasetStore,
+    uploads,
     engine,
     events,
     inUse: (datasetId) => training.usesDataset(datasetId),
@@ -139,12 +144,18 @@ export function createServices(options: ServicesOptions): Services {
     'dataset.cancelImport': async () => datasets.cancelImport(),
     'dataset.samples': (input) => datasets.samples(input),
     'dataset.delete': ({ datasetId }) => datasets.delete(datasetId),
+    'dataset.find': (input) => datasets.find(input),
+    'dataset.uploadStart': (description) => uploads.start(description),
+    'dataset.uploadDiscard': ({ uploadId }) => uploads.discard(uploadId),
+    'dataset.importUpload': (input) => datasets.importUpload(input),
+    'dataset.rename': ({ datasetId, name }) => datasets.rename(datasetId, name),
 
     'training.start': (input) => training.start(input),
     'training.pause': ({ runId }) => training.pause(runId),
     'training.resume': ({ runId }) => training.resume(runId),
     'training.stop': async ({ runId }) => training.stop(runId),
     'training.current': () => models.current(),
+    'training.dismiss': async ({ runId }) => training.dismiss(runId),
 
     'runs.list': () => models.list(),
     'runs.get': ({ runId }) => models.get(runId),
@@ -152,18 +163,22 @@ export function createServices(options: ServicesOptions): Services {
     'runs.delete': ({ runId }) => models.delete(runId),
     'runs.export': ({ runId, destination, formats }) => models.export(runId, destination, formats),
 
-    'evaluation.run': ({ runId }, ctx) => models.evaluate(runId, ctx.signal),
-    'evaluation.samples': ({ runId, indices }) => models.evaluationSamples(runId, indices),
+    'evaluation.run': ({ runId, datasetId }, ctx) => models.evaluate(runId, datasetId, ctx.signal),
+    'evaluation.last': ({ runId }) => models.lastEvaluation(runId),
+    'evaluation.samples': ({ runId, datasetId, indices }) =>
+      models.evaluationSamples(runId, indices, datasetId),
 
     'models.activate': ({ runId }) => models.activate(runId),
     'draw.classify': (image) => models.classifyImage(image),
     'draw.classifyFile': ({ path }) => models.classifyFile(path),
+    'draw.classifyUpload': ({ name, data }) => models.classifyUpload(name, data),
   }
 
   return {
     handlers,
     events,
     engine,
+    uploads,
     ready,
     async close() {
       await engine.close()

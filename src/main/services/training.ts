@@ -46,6 +46,8 @@ function resolveConfig(config: TrainRequest['config']): TrainConfig {
  */
 export class TrainingService {
   private live: LiveRun | null = null
+  /** The run that ended last since the services started, until dismissed or another starts. */
+  private ended: LiveRun | null = null
   /** A start between its check and its record: set synchronously, so a second start is refused. */
   private reserved: { datasetId: string } | null = null
 
@@ -54,6 +56,21 @@ export class TrainingService {
   /** The run in progress, if any. */
   get current(): LiveRun | null {
     return this.live
+  }
+
+  /**
+   * The run a (re)loaded Train view shows: the one in progress, else the one that ended last
+   * (its settings, every batch and epoch point, how it ended), until it is dismissed.
+   */
+  get latest(): LiveRun | null {
+    return this.live ?? this.ended
+  }
+
+  /** Forgets the ended run `runId` (the Train view was cleared); false when it is not that run. */
+  dismiss(runId: string): { ok: boolean } {
+    if (this.ended?.id !== runId) return { ok: false }
+    this.ended = null
+    return { ok: true }
   }
 
   /** True when run `runId` is the one in progress. */
@@ -80,6 +97,7 @@ export class TrainingService {
       this.reserved = null
     }
     this.live = run
+    this.ended = null
     run.announce()
     void this.execute(run, job)
     return { runId: run.id }
@@ -129,7 +147,9 @@ export class TrainingService {
       runs: this.deps.runs,
       events: this.deps.events,
       onEnded: () => {
-        if (this.live === run) this.live = null
+        if (this.live !== run) return
+        this.live = null
+        this.ended = run
       },
     })
     const job: TrainJob = {

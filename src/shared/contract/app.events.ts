@@ -16,10 +16,18 @@ export const appEvents = {
     'training.progress',
     z.object({ runId: z.string(), progress: TrainProgressSchema }),
   ),
-  /** A run changed state (started, paused, finished, failed...). */
+  /**
+   * A run changed state (started, paused, finished, failed...). The final one says whether the
+   * run left a loadable model.
+   */
   'training.state': defineEvent(
     'training.state',
-    z.object({ runId: z.string(), state: RunStateSchema, message: z.string().optional() }),
+    z.object({
+      runId: z.string(),
+      state: RunStateSchema,
+      message: z.string().optional(),
+      hasModel: z.boolean().optional(),
+    }),
   ),
   /** The engine host started (with its backend) or stopped unexpectedly. */
   'engine.status': defineEvent(

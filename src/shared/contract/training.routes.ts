@@ -9,6 +9,7 @@ import {
   RunSummarySchema,
   SampleImageSchema,
   TrainConfigSchema,
+  UPLOAD_LIMITS,
 } from '../schemas'
 import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
 
@@ -56,8 +57,17 @@ export const trainingRoutes = {
     z.object({ runId: RunId }),
     z.object({ ok: z.boolean() }),
   ),
-  /** The run in progress (to resubscribe after a reload), or null. */
+  /**
+   * The run in progress, whole, else the run that ended last since the services started (to
+   * redraw the Train view after a reload), or null.
+   */
   'training.current': defineRoute('training.current', z.object({}), RunDetailSchema.nullable()),
+  /** Forgets the ended run `training.current` serves (the Train view was cleared). */
+  'training.dismiss': defineRoute(
+    'training.dismiss',
+    z.object({ runId: RunId }),
+    z.object({ ok: z.boolean() }),
+  ),
 
   /** Saved runs and models, newest first; includes the bundled pretrained model. */
   'runs.list': defineRoute('runs.list', z.object({}), z.array(RunSummarySchema)),
@@ -87,16 +97,30 @@ export const trainingRoutes = {
     z.object({ path: z.string(), files: z.array(z.string()) }),
   ),
 
-  /** Evaluates a run's model on its dataset's test split (or validation split if it has none). */
+  /**
+   * Evaluates a run's model on held-out data: its dataset's test split (or, without one, the
+   * validation split the run held out); or on another dataset with the same classes (its test
+   * split, or all its images when it has none). The report names the dataset and the split.
+   */
   'evaluation.run': defineRoute(
     'evaluation.run',
-    z.object({ runId: RunId }),
+    z.object({ runId: RunId, datasetId: IdSchema.optional() }),
     EvaluationReportSchema,
+  ),
+  /** The last evaluation of a run, as saved, or null (to show it again after a reload). */
+  'evaluation.last': defineRoute(
+    'evaluation.last',
+    z.object({ runId: RunId }),
+    EvaluationReportSchema.nullable(),
   ),
   /** Images of evaluated samples by index (to open a confusion-matrix cell or a misclassification). */
   'evaluation.samples': defineRoute(
     'evaluation.samples',
-    z.object({ runId: RunId, indices: z.array(z.number().int().nonnegative()).max(500) }),
+    z.object({
+      runId: RunId,
+      datasetId: IdSchema.optional(),
+      indices: z.array(z.number().int().nonnegative()).max(500),
+    }),
     z.array(SampleImageSchema),
   ),
 
@@ -108,6 +132,15 @@ export const trainingRoutes = {
   'draw.classifyFile': defineRoute(
     'draw.classifyFile',
     z.object({ path: PathSchema }),
+    ClassificationSchema,
+  ),
+  /** Classifies an image file sent from a browser (its bytes, base64) with the active model. */
+  'draw.classifyUpload': defineRoute(
+    'draw.classifyUpload',
+    z.object({
+      name: z.string().min(1).max(255),
+      data: z.string().max(Math.ceil(UPLOAD_LIMITS.fileBytes / 3) * 4),
+    }),
     ClassificationSchema,
   ),
 } as const

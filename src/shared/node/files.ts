@@ -6,6 +6,9 @@ import { mkdir, mkdtemp, open, readFile, rename, rm, rmdir, stat } from 'node:fs
 import { dirname, join, resolve } from 'node:path'
 
 import { errorMessage } from '../errors'
+import { formatBytes } from '../format'
+
+export { formatBytes }
 
 /** What a system error code means, in words a user can act on. */
 const FS_PROBLEMS: Record<string, string> = {
@@ -191,19 +194,6 @@ export async function readRegularFile(
   } finally {
     await handle.close()
   }
-}
-
-/** A byte count as "12 MB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`
 }
 
 /** Codes Windows gives a rename while another process (antivirus, indexer) holds the file. */

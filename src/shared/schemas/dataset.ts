@@ -1,10 +1,87 @@
 import { z } from 'zod'
 
+import { limitedNumber, type Limit } from './model'
+
+/** Bounds of the import settings (the import form, the routes and the CLI use these). */
+export const IMPORT_LIMITS = {
+  /** Fraction of each class held out as the test split of a folder import. */
+  testSplit: { min: 0, max: 0.5 },
+} as const satisfies Record<string, Limit>
+
+/** File extensions (lower case) that folder import decodes; uploads accept these only. */
+export const IMAGE_EXTENSIONS = [
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.bmp',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff',
+] as const
+
+/** True when a file name ends in one of `IMAGE_EXTENSIONS` (any case). */
+export function isImageFileName(name: string): boolean {
+  const dot = name.lastIndexOf('.')
+  return dot >= 0 && (IMAGE_EXTENSIONS as readonly string[]).includes(name.slice(dot).toLowerCase())
+}
+
+/**
+ * Bounds of a folder uploaded from a browser (serve mode): handwriting images are small, and a
+ * bigger folder on this machine is better imported by its path.
+ */
+export const UPLOAD_LIMITS = {
+  /** Bytes of one image file. */
+  fileBytes: 32 * 1024 * 1024,
+  /** Bytes of one upload in all. */
+  totalBytes: 2 * 1024 * 1024 * 1024,
+  /** Files in one upload. */
+  files: 500_000,
+} as const
+
+/** A folder chosen or dropped in a browser, as the upload describes it before sending. */
+export const UploadDescriptionSchema = z.object({
+  /** The folder's name (the dataset's default name). */
+  name: z.string().min(1).max(255),
+  files: z.number().int().min(1),
+  bytes: z.number().int().nonnegative(),
+  /** Identifies the same folder chosen again (its file names, sizes and dates, hashed). */
+  fingerprint: z.string().min(1).max(100),
+})
+export type UploadDescription = z.infer<typeof UploadDescriptionSchema>
+
+/** The share of each class a folder import holds out as its test split, unless told otherwise. */
+export const DEFAULT_TEST_SPLIT = 0.15
+
+/**
+ * Seed of the held-out test split of a folder: fixed, so the app and `inklab train`/`eval` hold
+ * out the very same images of a folder, and a re-import holds out what the last one did.
+ */
+export const TEST_SPLIT_SEED = 20_240_615
+
+/** How a folder import makes its test split: a share of each class, or a folder of its own. */
+export const TestSplitSchema = z.union([
+  z.object({ fraction: limitedNumber(IMPORT_LIMITS.testSplit) }),
+  z.object({ folder: z.string().min(1).max(4096) }),
+])
+export type TestSplit = z.infer<typeof TestSplitSchema>
+
 /** Where a dataset comes from. */
 export const DatasetSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin'), name: z.enum(['mnist']) }),
   z.object({ kind: z.literal('idx'), path: z.string().min(1) }),
-  z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
+  z.object({
+    kind: z.literal('folder'),
+    path: z.string().min(1),
+    /**
+     * How its test split was made: the share of each class held out (0: none), or the folder
+     * the test images came from (a `test` folder beside `train`, or one given). Absent in
+     * datasets imported before test splits existed (they have none).
+     */
+    test: TestSplitSchema.optional(),
+    /** Uploaded from a browser: the folder's name and fingerprint there (to know it again). */
+    upload: z.object({ name: z.string(), fingerprint: z.string() }).optional(),
+  }),
 ])
 export type DatasetSource = z.infer<typeof DatasetSourceSchema>
 
@@ -42,6 +119,8 @@ export const SampleImageSchema = z.object({
   index: z.number().int().nonnegative(),
   label: z.number().int().nonnegative(),
   pixels: z.string(),
+  /** The file it was imported from, relative to the imported folder (folder datasets). */
+  file: z.string().optional(),
 })
 export type SampleImage = z.infer<typeof SampleImageSchema>
 

@@ -7,6 +7,20 @@ import { z } from 'zod'
 export const SplitNameSchema = z.enum(['train', 'validation', 'test'])
 export type SplitName = z.infer<typeof SplitNameSchema>
 
+/**
+ * How every figure names the split it comes from, in the app, the CLI and report.html alike:
+ * a title ("Held-out test accuracy") and what it means. `train` is only ever evaluated as a
+ * whole dataset without a test split ("all images").
+ */
+export const SPLIT_LABELS: Record<SplitName, { title: string; meaning: string }> = {
+  test: { title: 'Held-out test', meaning: 'images training never saw' },
+  validation: {
+    title: 'Validation',
+    meaning: 'held out of training to pick the best epoch; the dataset has no test split',
+  },
+  train: { title: 'All images', meaning: 'the whole dataset; it has no held-out test split' },
+}
+
 /** A model's accuracy and loss on one named split. */
 export const EvaluationSummarySchema = z.object({
   split: SplitNameSchema,
@@ -32,6 +46,10 @@ export const MisclassifiedSchema = z.object({
   actual: z.number().int().nonnegative(),
   predicted: z.number().int().nonnegative(),
   top: z.array(z.object({ index: z.number().int().nonnegative(), p: z.number() })),
+  /** The file it was imported from, relative to the imported folder (folder datasets). */
+  file: z.string().optional(),
+  /** That file on this machine (to show it in its folder), when it is known. */
+  path: z.string().optional(),
 })
 export type Misclassified = z.infer<typeof MisclassifiedSchema>
 
@@ -39,6 +57,8 @@ export type Misclassified = z.infer<typeof MisclassifiedSchema>
 export const EvaluationReportSchema = z.object({
   /** Which split was evaluated: a dataset without a test split is evaluated on its validation split. */
   split: SplitNameSchema.optional(),
+  /** The dataset the split belongs to (absent in reports older than the choice of dataset). */
+  dataset: z.object({ id: z.string(), name: z.string() }).optional(),
   accuracy: z.number(),
   loss: z.number(),
   count: z.number().int().nonnegative(),

@@ -43,9 +43,14 @@ export const RunSummarySchema = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 
-/** One point of the per-batch chart: the step, and the epoch's running loss and accuracy. */
+/**
+ * One point of the per-batch chart: the step, and the epoch's running loss and accuracy as the
+ * trainer reported them (with the epoch and the batch within it, so a chart can smooth them).
+ */
 export const BatchPointSchema = z.object({
   step: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative().optional(),
+  batch: z.number().int().nonnegative().optional(),
   loss: z.number(),
   accuracy: z.number(),
 })

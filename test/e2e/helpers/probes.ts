@@ -216,10 +216,11 @@ export const LAYOUT_PROBLEMS = `(() => {
     const id = el.getAttribute('data-testid')
     return el.tagName.toLowerCase() + (id ? '[' + id + ']' : '') + (text ? ' "' + text + '"' : '')
   }
+  // Laid out and painted: the content of a closed <details> keeps its boxes but is not shown.
   const shown = (el) => {
     const r = el.getBoundingClientRect()
     return el.getClientRects().length > 0 && r.width > 1 && r.height > 1 &&
-      getComputedStyle(el).visibility !== 'hidden'
+      getComputedStyle(el).visibility !== 'hidden' && el.checkVisibility()
   }
   const page = document.scrollingElement
   if (page.scrollWidth > page.clientWidth + 1)

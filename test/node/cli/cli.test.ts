@@ -293,7 +293,7 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(metadata.metrics.testAccuracy).toBeCloseTo(trained.testAccuracy as number, 6)
   })
 
-  it('on a folder without a test split, reports the validation split and never a test accuracy', async () => {
+  it('holds out a test split of a folder; testAccuracy is only ever held-out data', async () => {
     const dir = join(work, 'shapes')
     const shape = (svg: string) =>
       sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
@@ -308,28 +308,77 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
       const png = await shape(svg)
       for (let i = 0; i < 20; i++) writeFileSync(join(dir, label, `${i}.png`), png)
     }
+    const train = (out: string, ...extra: string[]) =>
+      inklab([
+        'train',
+        '--dataset',
+        dir,
+        '--preset',
+        'fast',
+        '--epochs',
+        '1',
+        '--validation-split',
+        '0.25',
+        '--out',
+        out,
+        '--json',
+        ...extra,
+      ])
+
+    // By default 15% of each class (3 of 20) is held out, and the model is judged on it.
     const out = join(work, 'shapes-model')
-    const r = await inklab([
-      'train',
-      '--dataset',
-      dir,
-      '--preset',
-      'fast',
-      '--epochs',
-      '1',
-      '--validation-split',
-      '0.25',
-      '--out',
-      out,
-      '--json',
-    ])
+    const r = await train(out)
     expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/34 training and 6 held-out test images/)
     const json = lastJson(r.stdout)
-    expect(json.testAccuracy).toBeUndefined()
-    expect(json.evaluation).toMatchObject({ split: 'validation', count: 10 })
-    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
+    expect(json.evaluation).toMatchObject({ split: 'test', count: 6 })
+    expect(json.testAccuracy).toBe((json.evaluation as { accuracy: number }).accuracy)
+    // `inklab eval` holds out the very same images.
+    const evaluated = await inklab(['eval', '--model', out, '--dataset', dir, '--json'])
+    expect(evaluated.code, evaluated.stderr).toBe(0)
+    const evalJson = lastJson(evaluated.stdout)
+    expect(evalJson.evaluation).toMatchObject({ split: 'test', count: 6 })
+    expect(evalJson.testAccuracy).toBe(json.testAccuracy)
+    expect(evaluated.stderr).not.toMatch(/note:/)
+    // A bigger test split than the model held out is flagged.
+    const bigger = await inklab(['eval', '--model', out, '--dataset', dir, '--test-split', '0.4'])
+    expect(bigger.stdout).toMatch(/^held-out test accuracy [\d.]+%, loss [\d.]+ on 16 images$/m)
+    expect(bigger.stderr).toMatch(/the model held out 6 test images .* this test split has 16/)
+
+    // Without a test split: the validation split, named so, and never a test accuracy.
+    const noTest = join(work, 'shapes-model-no-test')
+    const r2 = await train(noTest, '--test-split', '0')
+    expect(r2.code, r2.stderr).toBe(0)
+    const json2 = lastJson(r2.stdout)
+    expect(json2.testAccuracy).toBeUndefined()
+    expect(json2.evaluation).toMatchObject({ split: 'validation', count: 10 })
+    const metadata = JSON.parse(readFileSync(join(noTest, 'metadata.json'), 'utf8'))
     expect(metadata.metrics.testAccuracy).toBeUndefined()
     expect(metadata.metrics.evaluation.split).toBe('validation')
+    const all = await inklab([
+      'eval',
+      '--model',
+      noTest,
+      '--dataset',
+      dir,
+      '--test-split',
+      '0',
+      '--json',
+    ])
+    expect(all.code, all.stderr).toBe(0)
+    expect(lastJson(all.stdout).testAccuracy).toBeUndefined()
+    expect(lastJson(all.stdout).evaluation).toMatchObject({ split: 'train', count: 40 })
+
+    const misuse = await inklab([
+      'eval',
+      '--model',
+      out,
+      '--dataset',
+      'mnist',
+      '--test-split',
+      '0.2',
+    ])
+    expectOneLineError(misuse, /--test-split and --test-dir apply to image folders only/)
   })
 
   it('evaluates the saved model to the same test accuracy', async () => {

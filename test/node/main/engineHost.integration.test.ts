@@ -133,13 +133,22 @@ describe('services with a real engine host process', () => {
       name: 'Shapes',
     })
     datasetId = summary.id
-    expect(summary).toMatchObject({ name: 'Shapes', labels: [...CLASSES].sort(), trainSize: 48 })
+    // 16 images per class, 2 of each (15%) held out as the test split.
+    expect(summary).toMatchObject({
+      name: 'Shapes',
+      labels: [...CLASSES].sort(),
+      trainSize: 42,
+      testSize: 6,
+      testCounts: [2, 2, 2],
+      source: { kind: 'folder', test: { fraction: 0.15 } },
+    })
     expect(events.some((e) => e.name === 'dataset.progress' && e.payload.phase === 'done')).toBe(
       true,
     )
     const samples = await call('dataset.samples', { datasetId, count: 4 })
     expect(samples).toHaveLength(4)
     expect(Buffer.from(samples[0].pixels, 'base64')).toHaveLength(784)
+    expect(samples[0].file, 'each sample names its file').toMatch(/^(bar|box|dash)\/\d+\.png$/)
 
     const { runId } = await call('training.start', {
       datasetId,
@@ -177,13 +186,18 @@ describe('services with a real engine host process', () => {
     expect(detail.history).toHaveLength(1)
     expect(detail.history[0].valAccuracy).toBeTypeOf('number')
 
-    // No test split: evaluation uses the validation split the run held out (4 per class).
+    // Evaluated on the held-out test split, which training never touched.
+    expect(detail.metrics?.evaluation).toMatchObject({ split: 'test', count: 6 })
     const report = await call('evaluation.run', { runId })
-    expect(report.count).toBe(12)
+    expect(report).toMatchObject({ split: 'test', count: 6, dataset: { id: datasetId } })
     expect(report.confusion).toHaveLength(3)
-    expect(report.predictions).toHaveLength(12)
-    const cells = await call('evaluation.samples', { runId, indices: [0, 11] })
-    expect(cells.map((c) => c.index)).toEqual([0, 11])
+    expect(report.predictions).toHaveLength(6)
+    for (const m of report.misclassified) {
+      expect(m.path, 'a mistake says where its file is').toBe(join(workDir, 'shapes', m.file!))
+    }
+    const cells = await call('evaluation.samples', { runId, indices: [0, 5] })
+    expect(cells.map((c) => c.index)).toEqual([0, 5])
+    expect(existsSync(join(workDir, 'shapes', cells[0].file!))).toBe(true)
 
     await call('models.activate', { runId })
     const drawn = drawShape('box', 0, 0, 112)

@@ -127,6 +127,17 @@ describe('reportHtml', () => {
     expect(html).toContain('<td class="diag">6,100</td>')
     expect(html).toContain('<td>6,225</td>')
   })
+
+  it('says which split of which dataset the evaluation measured', () => {
+    expect(row(html, 'Evaluated on')).toBe('Held-out test split (images training never saw)')
+    const other = reportHtml(
+      run(),
+      { ...evaluation, split: 'validation', dataset: { id: 'd', name: 'Ink <2>' } },
+      { loss: '', accuracy: '' },
+    )
+    expect(other).toContain('Validation split of Ink &lt;2&gt; (held out of training')
+    expect(row(other, 'Held-out test accuracy')).toBeDefined()
+  })
 })
 
 describe('lossChartSvg', () => {

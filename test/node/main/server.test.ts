@@ -1,10 +1,12 @@
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { connect } from 'node:net'
+import { existsSync, readdirSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
+import { UPLOAD_LIMITS } from '@shared/schemas/dataset'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { startServer, type RunningServer } from '../../../src/main/server'
@@ -129,7 +131,7 @@ describe('serve mode HTTP server', () => {
     expect(
       (await invoke({ name: 'app.info', input: {} }, { Authorization: `Bearer ${prefix}` })).status,
     ).toBe(401)
-    // The query token is for the event stream only.
+    // A token in the URL opens nothing (URLs end up in logs and history).
     const query = await send(`/api/invoke?token=${server.token}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -137,7 +139,119 @@ describe('serve mode HTTP server', () => {
     })
     expect(query.status).toBe(401)
     expect((await send('/api/events')).status).toBe(401)
-    expect((await send('/api/events?token=nope')).status).toBe(401)
+    expect((await send(`/api/events?token=${server.token}`)).status).toBe(401)
+  })
+
+  it('exchanges the token once for an HttpOnly, SameSite=Strict session cookie', async () => {
+    const opened = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}`, Origin: server.origin },
+    })
+    expect(opened.status).toBe(204)
+    const [setCookie] = opened.headers['set-cookie'] ?? []
+    expect(setCookie).toBeDefined()
+    const attributes = setCookie!.split(';').map((part) => part.trim())
+    const [pair, ...flags] = attributes
+    const [name, value] = pair!.split('=')
+    expect(name, 'one cookie per port: cookies do not tell ports apart').toBe(
+      `inklab-session-${server.port}`,
+    )
+    expect(server.sessionCookie).toBe(name)
+    expect(value, 'the cookie carries its own secret, not the token').not.toBe(server.token)
+    expect(value!.length).toBeGreaterThanOrEqual(40)
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        'Path=/',
+        'HttpOnly',
+        'SameSite=Strict',
+        expect.stringMatching(/^Max-Age=\d{6,}$/),
+      ]),
+    )
+
+    // A reload: the same browser, no token, only the cookie.
+    const cookie = { Cookie: `other=1; ${name}=${value}` }
+    const call = await send('/api/invoke', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Origin: server.origin,
+        'Sec-Fetch-Site': 'same-origin',
+        ...cookie,
+      },
+      body: JSON.stringify({ name: 'app.info', input: {} }),
+    })
+    expect(call.status).toBe(200)
+    expect(JSON.parse(call.body)).toMatchObject({ ok: true })
+
+    // Asking again with the same link (pasted a second time) works too.
+    const again = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    expect(again.status).toBe(204)
+    expect(again.headers['set-cookie']?.[0]).toContain(`${name}=${value}`)
+
+    // Wrong cookies, cookies of another port, and a cookie trying to open a session are refused.
+    const post = (headers: Record<string, string>) =>
+      send('/api/invoke', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: server.origin, ...headers },
+        body: JSON.stringify({ name: 'app.info', input: {} }),
+      })
+    expect((await post({ Cookie: `${name}=${value}x` })).status).toBe(401)
+    expect((await post({ Cookie: `inklab-session-1=${value}` })).status).toBe(401)
+    const renew = await send('/api/session', {
+      method: 'POST',
+      headers: { ...cookie, Origin: server.origin },
+    })
+    expect(renew.status).toBe(401)
+    expect(renew.headers['set-cookie']).toBeUndefined()
+    // A wrong token buys nothing.
+    const wrong = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer no' },
+    })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers['set-cookie']).toBeUndefined()
+    expect(
+      (await send('/api/session', { headers: { Authorization: `Bearer ${server.token}` } })).status,
+    ).toBe(405)
+  })
+
+  it('accepts the session cookie from this origin only', async () => {
+    const opened = await send('/api/session', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.token}` },
+    })
+    const cookie = opened.headers['set-cookie']![0]!.split(';')[0]!
+    const post = (headers: Record<string, string>) =>
+      send('/api/invoke', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie, ...headers },
+        body: JSON.stringify({ name: 'app.info', input: {} }),
+      })
+    expect((await post({ Origin: server.origin })).status).toBe(200)
+    expect((await post({ Origin: 'http://evil.example' })).status).toBe(403)
+    // A cookie-authenticated POST must say where it comes from.
+    expect((await post({})).status).toBe(401)
+    expect((await post({ Origin: server.origin, 'Sec-Fetch-Site': 'same-site' })).status).toBe(401)
+    expect((await post({ Origin: server.origin, 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403)
+    // The event stream (a GET) signs in with the cookie.
+    const events = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/events',
+          headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' },
+        },
+        resolve,
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(events.statusCode).toBe(200)
+    events.destroy()
   })
 
   it('answers routes with { ok, result } through the shared handlers', async () => {
@@ -214,11 +328,16 @@ describe('serve mode HTTP server', () => {
     expect(localhost.status).toBe(200)
   })
 
-  it('streams events over SSE with the query token', async () => {
+  it('streams events over SSE', async () => {
     const received: { name: string; payload: unknown }[] = []
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: server.port, path: `/api/events?token=${server.token}` },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/events',
+          headers: { Authorization: `Bearer ${server.token}` },
+        },
         resolve,
       )
       req.on('error', reject)
@@ -249,6 +368,99 @@ describe('serve mode HTTP server', () => {
       name: 'dataset.progress',
       payload: { phase: 'decoding', done: 1, total: 2 },
     })
+  })
+
+  it('takes a folder uploaded file by file, imports it, and removes the uploaded files', async () => {
+    const call = async (name: string, input: unknown) => {
+      const reply = JSON.parse((await invoke({ name, input })).body) as {
+        ok: boolean
+        result?: unknown
+        error?: { name: string; message: string }
+      }
+      if (!reply.ok) throw new Error(`${reply.error?.name}: ${reply.error?.message}`)
+      return reply.result as Record<string, unknown>
+    }
+    const description = { name: 'letters', files: 3, bytes: 9, fingerprint: 'f1' }
+    const { uploadId } = (await call('dataset.uploadStart', description)) as { uploadId: string }
+    const put = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+      send(`/api/upload/${uploadId}/${path}`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${server.token}`, ...headers },
+        body,
+      })
+    for (const [cls, file] of [
+      ['a', '1.png'],
+      ['b', 'dé jà.png'],
+      ['c', '3.PNG'],
+    ]) {
+      const reply = await put(`${cls}/${encodeURIComponent(file!)}`, 'png')
+      expect(reply.status, reply.body).toBe(200)
+      expect(JSON.parse(reply.body)).toEqual({ ok: true, result: { bytes: 3 } })
+    }
+    const uploadDir = join(workDir, 'data', 'uploads', uploadId)
+    expect(readdirSync(join(uploadDir, 'b'))).toEqual(['dé jà.png'])
+
+    // Refused, each with its reason, and nothing written.
+    const notImage = await put('a/notes.txt', 'hello')
+    expect(notImage.status).toBe(415)
+    expect(JSON.parse(notImage.body).error.message).toMatch(/notes\.txt": not an image file/)
+    expect((await put('..%2F..%2Fescape.png', 'x')).status).toBe(400)
+    // (The URL parser resolves the dots first: what is left names no upload.)
+    expect([400, 404]).toContain((await put('a/../../escape.png', 'x')).status)
+    expect((await put('a/%E0%A4%A.png', 'x')).status).toBe(400)
+    const tooBig = await send(`/api/upload/${uploadId}/a/huge.png`, {
+      method: 'PUT',
+      headers: {
+        Authorization: `Bearer ${server.token}`,
+        'Content-Length': String(UPLOAD_LIMITS.fileBytes + 1),
+      },
+    })
+    expect(tooBig.status).toBe(413)
+    expect(JSON.parse(tooBig.body).error.message).toMatch(
+      /huge\.png" is 32 MB; an image file may be at most 32 MB/,
+    )
+    expect(
+      (
+        await send(`/api/upload/upload-nope/a/1.png`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${server.token}` },
+          body: 'x',
+        })
+      ).status,
+    ).toBe(404)
+    expect(
+      (await send(`/api/upload/${uploadId}/a/1.png`, { method: 'PUT', body: 'x' })).status,
+    ).toBe(401)
+    expect(
+      (
+        await send(`/api/upload/${uploadId}/a/1.png`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${server.token}` },
+        })
+      ).status,
+    ).toBe(405)
+    expect(existsSync(join(uploadDir, 'a', 'notes.txt'))).toBe(false)
+    expect(existsSync(join(workDir, 'data', 'escape.png'))).toBe(false)
+
+    // Imported through the folder import; the dataset knows the folder again by its name.
+    const summary = await call('dataset.importUpload', { uploadId, testFraction: 0.2 })
+    expect(summary).toMatchObject({
+      name: 'letters',
+      source: { kind: 'folder', upload: { name: 'letters', fingerprint: 'f1' } },
+    })
+    expect(existsSync(uploadDir), 'the uploaded files are gone').toBe(false)
+    expect(await call('dataset.find', { upload: description })).toMatchObject({ id: summary.id })
+    await expect(call('dataset.importUpload', { uploadId })).rejects.toThrow(/no upload with id/)
+
+    // Over the limits before a byte is sent: the message says so and what to do instead.
+    await expect(
+      call('dataset.uploadStart', { ...description, bytes: UPLOAD_LIMITS.totalBytes + 1 }),
+    ).rejects.toThrow(/letters" is 2\.0 GB; an upload takes at most 2\.0 GB: import it by its path/)
+    // An upload of nothing imports nothing.
+    const empty = (await call('dataset.uploadStart', description)) as { uploadId: string }
+    await expect(call('dataset.importUpload', { uploadId: empty.uploadId })).rejects.toThrow(
+      /no image file arrived/,
+    )
   })
 
   it('serves the renderer with a strict CSP and never files outside it', async () => {

@@ -170,6 +170,47 @@ describe('services with an in-process engine host', () => {
     expect(more.map((s) => s.index)).toEqual([1, 2])
   })
 
+  it('renames, finds, refreshes in place and deletes datasets', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine()))
+    const path = await folderDataset()
+    expect(await call('dataset.find', { path })).toBeNull()
+    const first = await call('dataset.importFolder', { path })
+    // The same folder, however it is written, is found: the UI offers to reuse or refresh it.
+    expect((await call('dataset.find', { path: `${path}/` }))?.id).toBe(first.id)
+    expect((await call('dataset.find', { path: join(path, '..', 'digits') }))?.id).toBe(first.id)
+    expect(await call('dataset.find', { path: 'relative' })).toBeNull()
+
+    const renamed = await call('dataset.rename', { datasetId: first.id, name: '  Digits  ' })
+    expect(renamed).toMatchObject({ id: first.id, name: 'Digits' })
+    expect((await call('dataset.list', {})).map((d) => d.name)).toEqual(['Digits'])
+    await expect(call('dataset.rename', { datasetId: first.id, name: '   ' })).rejects.toThrow(
+      /needs a name/,
+    )
+    await expect(
+      call('dataset.rename', { datasetId: 'builtin-mnist', name: 'Mine' }),
+    ).rejects.toThrow(/cannot be renamed/)
+
+    // A refresh re-reads the folder into the same id, keeping the name, and leaves no copy.
+    await writeFile(join(path, 'a', '2.png'), 'y')
+    const refreshed = await call('dataset.importFolder', {
+      path,
+      test: { fraction: 0.3 },
+      replace: first.id,
+    })
+    expect(refreshed).toMatchObject({ id: first.id, name: 'Digits' })
+    expect((await call('dataset.list', {})).map((d) => d.id)).toEqual([first.id])
+    expect(await call('dataset.samples', { datasetId: first.id, count: 1 })).toHaveLength(1)
+    const { readdir } = await import('node:fs/promises')
+    expect(await readdir(join(dataDir, 'datasets'))).toEqual([first.id])
+    await expect(
+      call('dataset.importFolder', { path, replace: 'no-such-dataset' }),
+    ).rejects.toThrow(/no dataset/)
+
+    expect(await call('dataset.delete', { datasetId: first.id })).toEqual({ ok: true })
+    expect(await call('dataset.list', {})).toEqual([])
+    expect(await call('dataset.find', { path })).toBeNull()
+  })
+
   it('rejects relative and missing paths, unknown datasets and path-like ids', async () => {
     const { call } = open(inProcessHosts(createFakeEngine()))
     await expect(call('dataset.importFolder', { path: 'relative/dir' })).rejects.toThrow(/absolute/)
@@ -208,6 +249,14 @@ describe('services with an in-process engine host', () => {
     expect((await readFile(join(runDir, 'history.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(
       2,
     )
+    // After the run, a reloaded Train view still finds it whole, until it is dismissed.
+    const last = await call('training.current', {})
+    expect(last).toMatchObject({ id: runId, state: 'completed', hasModel: true })
+    expect(last?.config.epochs).toBe(2)
+    expect(last?.history).toHaveLength(2)
+    expect(last?.batches?.length).toBeGreaterThan(0)
+    expect(await call('training.dismiss', { runId: 'run-other' })).toEqual({ ok: false })
+    expect(await call('training.dismiss', { runId })).toEqual({ ok: true })
     expect(await call('training.current', {})).toBeNull()
 
     // A run without test metrics (trained before they were recorded) gets them from evaluation.
@@ -219,9 +268,12 @@ describe('services with an in-process engine host', () => {
     delete stored.metrics.testLoss
     await writeFile(runFile, JSON.stringify(stored))
     expect((await call('runs.get', { runId })).metrics?.testAccuracy).toBeUndefined()
+    expect(await call('evaluation.last', { runId })).toBeNull()
     const report = await call('evaluation.run', { runId })
     expect(report).toMatchObject({ count: 9, accuracy: 1, split: 'test' })
     expect(report.actuals).toHaveLength(9)
+    // A reload finds the last evaluation with the services.
+    expect(await call('evaluation.last', { runId })).toEqual(report)
     expect((await call('runs.list', {})).find((r) => r.id === runId)?.metrics).toMatchObject({
       testAccuracy: 1,
       testLoss: 0.01,
@@ -329,6 +381,56 @@ describe('services with an in-process engine host', () => {
     expect(metrics.evaluation.split).toBe('validation')
   })
 
+  it('evaluates a model on another dataset with the same classes, saying which data it was', async () => {
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { runId, datasetId } = await completedRun(session)
+    const before = (await call('runs.get', { runId })).metrics
+    // The same classes in another folder.
+    const other = join(workDir, 'other-digits')
+    for (const label of ['a', 'b', 'c']) {
+      await mkdir(join(other, label), { recursive: true })
+      await writeFile(join(other, label, '1.png'), 'x')
+    }
+    const second = await call('dataset.importFolder', { path: other, name: 'Other' })
+    const report = await call('evaluation.run', { runId, datasetId: second.id })
+    expect(report).toMatchObject({ split: 'test', dataset: { id: second.id, name: 'Other' } })
+    // The run's own figures stay those of its own dataset.
+    expect((await call('runs.get', { runId })).metrics).toEqual(before)
+    expect(await call('evaluation.last', { runId })).toMatchObject({ dataset: { id: second.id } })
+    const own = await call('evaluation.run', { runId })
+    expect(own.dataset).toEqual({ id: datasetId, name: 'folder' })
+    // The samples behind the figures come from the dataset that was evaluated.
+    expect(
+      await call('evaluation.samples', { runId, datasetId: second.id, indices: [0] }),
+    ).toHaveLength(1)
+
+    // Other classes: refused, naming both.
+    const letters = join(workDir, 'letters')
+    for (const label of ['x', 'y', 'z']) {
+      await mkdir(join(letters, label), { recursive: true })
+      await writeFile(join(letters, label, '1.png'), 'x')
+    }
+    const third = await call('dataset.importFolder', { path: letters })
+    await expect(call('evaluation.run', { runId, datasetId: third.id })).rejects.toThrow(
+      /other classes \(x y z\) than the model \(a b c\)/,
+    )
+  })
+
+  it('evaluates on all images of another dataset without a test split, named as such', async () => {
+    const session = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const { runId } = await completedRun(session)
+    const other = join(workDir, 'again')
+    for (const label of ['a', 'b', 'c']) {
+      await mkdir(join(other, label), { recursive: true })
+      await writeFile(join(other, label, '1.png'), 'x')
+    }
+    const second = await session.call('dataset.importFolder', { path: other })
+    expect(second.testSize).toBe(0)
+    const report = await session.call('evaluation.run', { runId, datasetId: second.id })
+    expect(report).toMatchObject({ split: 'train', count: 30 })
+  })
+
   it('allows one training at a time and stops a run keeping its model', async () => {
     const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 200 })))
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
@@ -354,6 +456,34 @@ describe('services with an in-process engine host', () => {
     )
     const run = await call('runs.get', { runId })
     expect(run).toMatchObject({ state: 'cancelled', hasModel: true })
+    // The message says what was kept, and it is true: the best epoch's model loads.
+    expect(run.message).toMatch(/^Stopped after \d+ epochs?\. The best epoch's weights \(epoch \d+/)
+    expect(run.message).toMatch(/Test accuracy 100\.0% on 9 images of the held-out test split/)
+    expect(await call('models.activate', { runId })).toMatchObject({ id: runId, active: true })
+
+    // Stopped before an epoch ended: nothing was saved, and it says so.
+    const second = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 50 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.progress' && e.payload.runId === second.runId),
+    )
+    await call('training.stop', { runId: second.runId })
+    await until(() =>
+      events.some(
+        (e) =>
+          e.name === 'training.state' &&
+          e.payload.runId === second.runId &&
+          e.payload.state === 'cancelled',
+      ),
+    )
+    const early = await call('runs.get', { runId: second.runId })
+    expect(early).toMatchObject({
+      hasModel: false,
+      message: 'Stopped before the first epoch ended: nothing was saved.',
+    })
+    await expect(call('models.activate', { runId: second.runId })).rejects.toThrow(/no model/)
   })
 
   it('refuses the second of two concurrent starts; the first can be stopped and keeps its folder', async () => {
@@ -694,7 +824,7 @@ describe('services with an in-process engine host', () => {
     await until(() =>
       events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
     )
-    expect(await call('training.current', {})).toBeNull()
+    expect(await call('training.current', {})).toMatchObject({ id: runId, state: 'cancelled' })
     expect(quiet).toHaveBeenCalled()
   })
 

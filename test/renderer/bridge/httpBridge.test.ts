@@ -28,18 +28,71 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
+/** A fetch that opens sessions (204) and answers calls with `result`. */
+function serverFetch(result: unknown = TEST_APP_INFO) {
+  return vi.fn(async (url: RequestInfo | URL) =>
+    String(url).endsWith('/api/session')
+      ? new Response(null, { status: 204 })
+      : jsonResponse({ ok: true, result }),
+  )
+}
+
+/** Lets pending promise callbacks run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
+
 describe('createHttpBridge', () => {
-  it('posts the route with the bearer token and returns the validated result', async () => {
-    const fetch = vi.fn(async () => jsonResponse({ ok: true, result: TEST_APP_INFO }))
+  it('exchanges the token for the session cookie first, then posts the route', async () => {
+    const fetch = serverFetch()
     const bridge = createHttpBridge({ token: 's3cret', fetch })
     const info = await bridge.invoke('app.info', {})
     expect(info.version).toBe('0.1.0')
+    expect(fetch).toHaveBeenCalledTimes(2)
+    const [sessionUrl, sessionInit] = fetch.mock.calls[0] as unknown as [string, RequestInit]
+    expect(sessionUrl).toBe('/api/session')
+    expect(sessionInit.method).toBe('POST')
+    expect(sessionInit.credentials).toBe('same-origin')
+    expect((sessionInit.headers as Record<string, string>).Authorization).toBe('Bearer s3cret')
+    const [url, init] = fetch.mock.calls[1] as unknown as [string, RequestInit]
+    expect(url).toBe('/api/invoke')
+    expect(init.method).toBe('POST')
+    expect(init.credentials, 'the session cookie goes along').toBe('same-origin')
+    expect(JSON.parse(init.body as string)).toEqual({ name: 'app.info', input: {} })
+    // A second call does not open another session.
+    await bridge.invoke('app.info', {})
+    expect(fetch.mock.calls.filter(([u]) => u === '/api/session')).toHaveLength(1)
+  })
+
+  it('after a reload (no token in the URL) signs in with the cookie alone', async () => {
+    const fetch = serverFetch()
+    const bridge = createHttpBridge({ token: '', fetch })
+    await bridge.invoke('app.info', {})
     expect(fetch).toHaveBeenCalledTimes(1)
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit]
     expect(url).toBe('/api/invoke')
-    expect(init.method).toBe('POST')
-    expect((init.headers as Record<string, string>).Authorization).toBe('Bearer s3cret')
-    expect(JSON.parse(init.body as string)).toEqual({ name: 'app.info', input: {} })
+    expect(init.credentials).toBe('same-origin')
+    expect(init.headers).not.toHaveProperty('Authorization')
+  })
+
+  it('opens the event stream only once the session cookie is set, with no token in its URL', async () => {
+    FakeEventSource.instances = []
+    let openSession: (response: Response) => void = () => undefined
+    const fetch = vi.fn((url: RequestInfo | URL) =>
+      String(url).endsWith('/api/session')
+        ? new Promise<Response>((resolve) => (openSession = resolve))
+        : Promise.resolve(jsonResponse({ ok: true, result: TEST_APP_INFO })),
+    )
+    const bridge = createHttpBridge({
+      token: 'tok',
+      fetch,
+      createEventSource: (url) => new FakeEventSource(url),
+    })
+    bridge.on('training.state', vi.fn())
+    await settle()
+    expect(FakeEventSource.instances, 'no stream before the cookie').toHaveLength(0)
+    openSession(new Response(null, { status: 204 }))
+    await settle()
+    expect(FakeEventSource.instances).toHaveLength(1)
+    expect(FakeEventSource.instances[0]!.url).toBe('/api/events')
   })
 
   it('turns ok:false into a thrown Error with the server message and file', async () => {
@@ -61,7 +114,7 @@ describe('createHttpBridge', () => {
 
   it('rejects invalid input before anything is sent', async () => {
     const fetch = vi.fn()
-    const bridge = createHttpBridge({ token: 't', fetch })
+    const bridge = createHttpBridge({ token: '', fetch })
     await expect(bridge.invoke('dataset.openIdx', { path: '' })).rejects.toThrow(
       /Invalid input for dataset.openIdx/,
     )
@@ -86,20 +139,21 @@ describe('createHttpBridge', () => {
     await expect(bridge.invoke('app.info', {})).rejects.toThrow(/502/)
   })
 
-  it('delivers validated events from one EventSource carrying the token', () => {
+  it('delivers validated events from one EventSource', async () => {
     FakeEventSource.instances = []
     const bridge = createHttpBridge({
       token: 'a b',
-      fetch: vi.fn(),
+      fetch: serverFetch(),
       createEventSource: (url) => new FakeEventSource(url),
     })
     const progress = vi.fn()
     const state = vi.fn()
     const offProgress = bridge.on('dataset.progress', progress)
     const offState = bridge.on('training.state', state)
+    await settle()
     expect(FakeEventSource.instances).toHaveLength(1)
     const source = FakeEventSource.instances[0]!
-    expect(source.url).toBe('/api/events?token=a%20b')
+    expect(source.url).toBe('/api/events')
 
     source.send({ name: 'dataset.progress', payload: { phase: 'decoding', done: 1, total: 2 } })
     source.send({ name: 'dataset.progress', payload: { phase: 'bogus' } })
@@ -116,16 +170,17 @@ describe('createHttpBridge', () => {
 })
 
 describe('createHttpBridge reconnection', () => {
-  it('tells onReconnect subscribers when the event stream comes back after an error', () => {
+  it('tells onReconnect subscribers when the event stream comes back after an error', async () => {
     FakeEventSource.instances = []
     const bridge = createHttpBridge({
-      token: 't',
+      token: '',
       fetch: vi.fn(),
       createEventSource: (url) => new FakeEventSource(url),
     })
     const reconnected = vi.fn()
     const off = bridge.onReconnect(reconnected)
     bridge.on('training.state', vi.fn())
+    await settle()
     const source = FakeEventSource.instances[0]!
     source.onopen?.(new Event('open'))
     expect(reconnected).not.toHaveBeenCalled()

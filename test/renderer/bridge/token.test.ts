@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 
 import { findPreloadApi } from '@renderer/bridge/preloadApi'
-import { takeTokenFromUrl } from '@renderer/bridge/token'
+import { signInOnPastedLink, takeTokenFromUrl } from '@renderer/bridge/token'
 
 describe('takeTokenFromUrl', () => {
   it('reads the token and removes it from the visible URL', () => {
@@ -23,6 +23,30 @@ describe('takeTokenFromUrl', () => {
       }),
     ).toBe('')
     expect(replaceState).not.toHaveBeenCalled()
+  })
+})
+
+describe('signInOnPastedLink', () => {
+  it('opens a session with a token pasted into an open tab, then reloads the page', async () => {
+    let onHashChange: () => void = () => undefined
+    const location = { hash: '', pathname: '/', search: '', reload: vi.fn() }
+    const replaceState = vi.fn()
+    const openSession = vi.fn(async () => true)
+    signInOnPastedLink(openSession, {
+      location,
+      history: { replaceState, state: null },
+      addEventListener: (_type, listener) => (onHashChange = listener),
+    })
+    location.hash = '#section'
+    onHashChange()
+    expect(openSession).not.toHaveBeenCalled()
+    location.hash = '#token=fresh'
+    onHashChange()
+    expect(openSession).toHaveBeenCalledWith('fresh')
+    expect(replaceState, 'the token leaves the address bar').toHaveBeenCalledWith(null, '', '/')
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(location.reload).toHaveBeenCalledTimes(1)
   })
 })
 

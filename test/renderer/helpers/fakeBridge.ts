@@ -32,6 +32,8 @@ export interface FakeBridge {
   listenerCount(name: EventName): number
   /** Tells the subscribers the event stream came back after a drop, as the HTTP bridge does. */
   reconnect(): void
+  /** Files sent with `bridge.upload` (serve mode), in order. */
+  uploads: { uploadId: string; rel: string; size: number }[]
 }
 
 export const TEST_APP_INFO: AppInfo = {
@@ -54,6 +56,8 @@ const DEFAULT_HANDLERS: Handlers = {
   'dataset.list': () => [],
   'runs.list': () => [],
   'training.current': () => null,
+  'evaluation.last': () => null,
+  'dataset.find': () => null,
   'dialog.open': () => ({ paths: null }),
 }
 
@@ -62,6 +66,7 @@ export function createFakeBridge(handlers: Handlers = {}): FakeBridge {
   const calls: RecordedCall[] = []
   const listeners = new Map<EventName, Set<(payload: never) => void>>()
   const reconnectListeners = new Set<() => void>()
+  const uploads: FakeBridge['uploads'] = []
 
   const bridge: AppBridge = {
     async invoke(name, input) {
@@ -80,10 +85,15 @@ export function createFakeBridge(handlers: Handlers = {}): FakeBridge {
       reconnectListeners.add(listener)
       return () => reconnectListeners.delete(listener)
     },
+    async upload(uploadId, rel, file, signal) {
+      signal?.throwIfAborted()
+      uploads.push({ uploadId, rel, size: file.size })
+    },
   }
 
   return {
     bridge,
+    uploads,
     calls,
     callsTo: <N extends RouteName>(name: N) =>
       calls.filter((c) => c.name === name).map((c) => c.input as RouteInput<N>),

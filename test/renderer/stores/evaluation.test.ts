@@ -7,6 +7,22 @@ import { makeReport, makeRun, makeSample } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('useEvaluationStore', () => {
+  it('shows the last evaluation the services kept when a run is chosen (after a reload)', async () => {
+    const saved = makeReport({ accuracy: 0.875 })
+    const { fake } = setupFake({
+      'evaluation.last': ({ runId }) => (runId === 'run-1' ? saved : null),
+      'evaluation.samples': () => [],
+    })
+    const evaluation = useEvaluationStore()
+    evaluation.selectRun('run-1')
+    await settle()
+    expect(evaluation.report?.accuracy).toBe(0.875)
+    expect(fake.callsTo('evaluation.run')).toEqual([])
+    evaluation.selectRun('run-2')
+    await settle()
+    expect(evaluation.report).toBeNull()
+  })
+
   it('opening an empty cell cancels a slow request for the previous cell', async () => {
     const pending: ((s: SampleImage[]) => void)[] = []
     setupFake({

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
 
+import { smoothBatches } from '@renderer/lib/batchSmoothing'
 import { useAppStore } from '@renderer/stores/app'
+import { useDatasetStore } from '@renderer/stores/dataset'
 import { UI_UPDATE_INTERVAL_MS, useTrainingStore } from '@renderer/stores/training'
 import { makeEpoch, makeRunDetail } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
@@ -94,7 +96,8 @@ describe('useTrainingStore', () => {
 
     vi.advanceTimersByTime(UI_UPDATE_INTERVAL_MS)
     expect(training.charts.loss.batch).toHaveLength(30)
-    expect(training.charts.accuracy.batch[29]).toEqual({ x: 29, y: 0.29 })
+    const smoothed = smoothBatches(Array.from({ length: 30 }, (_, step) => batch(step)))
+    expect(training.charts.accuracy.batch[29]).toEqual({ x: 29, y: smoothed[29]!.accuracy })
     expect(training.stats.batch).toBe(30)
     expect(training.stats.etaSeconds).toBe(134)
 
@@ -105,6 +108,36 @@ describe('useTrainingStore', () => {
     expect(training.stats.bestValAccuracy).toBe(0.78)
     expect(training.stats.epoch).toBe(1)
     expect(training.stats.epochs).toBe(3)
+  })
+
+  it('plots a smoothed per-batch loss that does not restart at each epoch', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    // Every batch has loss 1 in epoch 1 and 0.98 in epoch 2 (a slow, steady fall), but the
+    // trainer reports the running mean of the epoch: high at the start of epoch 1 (loss 3 then).
+    const perBatch = (epoch: number, b: number) => (epoch === 0 ? (b < 2 ? 3 : 1) : 0.98)
+    let step = 0
+    for (const epoch of [0, 1]) {
+      let sum = 0
+      for (let b = 0; b < 40; b++) {
+        sum += perBatch(epoch, b)
+        step++
+        fake.emit('training.progress', {
+          runId: 'r',
+          progress: batch(step, { epoch, batch: b, batchesPerEpoch: 40, loss: sum / (b + 1) }),
+        })
+      }
+    }
+    vi.advanceTimersByTime(UI_UPDATE_INTERVAL_MS)
+    const loss = training.charts.loss.batch
+    const at = (x: number) => loss.find((p) => p.x === x)!.y
+    // The running mean of epoch 1 ends at 1.1 and epoch 2 starts at 0.98: a raw plot drops by
+    // 0.12 there. The smoothed curve moves by about what the loss itself did (0.02).
+    expect(Math.abs(at(40) - at(41))).toBeLessThan(0.03)
+    // And it falls steadily with the loss, without a step anywhere.
+    const ys = loss.map((p) => p.y)
+    expect(ys.slice(1).every((y, i) => y <= ys[i]! + 1e-9)).toBe(true)
   })
 
   it('publishes everything pending when the run ends', async () => {
@@ -155,6 +188,77 @@ describe('useTrainingStore', () => {
     expect(training.charts.loss.epoch).toHaveLength(2)
     expect(training.stats.epochs).toBe(3)
     expect(training.stats.bestValAccuracy).toBeCloseTo(0.83)
+  })
+
+  it('after a reload, shows the settings of the run in progress in the form, and its dataset', async () => {
+    setupFake({
+      'training.current': () =>
+        makeRunDetail({
+          id: 'run-9',
+          name: 'Nightly',
+          datasetId: 'ds-2',
+          config: {
+            ...makeRunDetail().config,
+            preset: 'fast',
+            epochs: 7,
+            batchSize: 64,
+            learningRate: 0.01,
+            lrSchedule: 'onecycle',
+            seed: 5,
+          },
+        }),
+    })
+    const training = useTrainingStore()
+    // The form starts with another preset's defaults, as a freshly loaded page does.
+    training.applyPreset('classic')
+    await training.restore()
+    expect(training.form).toMatchObject({
+      preset: 'fast',
+      name: 'Nightly',
+      epochs: 7,
+      batchSize: 64,
+      learningRate: 0.01,
+      lrSchedule: 'onecycle',
+      seed: 5,
+    })
+    expect(useDatasetStore().selectedId).toBe('ds-2')
+  })
+
+  it('after a reload, shows the run that ended: its charts, how it ended, no ETA', async () => {
+    const { fake } = setupFake({
+      'training.current': () =>
+        makeRunDetail({
+          id: 'run-9',
+          state: 'cancelled',
+          message: 'Stopped at epoch 2.',
+          history: [makeEpoch(0), makeEpoch(1)],
+          batches: [{ step: 10, epoch: 0, batch: 9, loss: 1.5, accuracy: 0.4 }],
+        }),
+      'training.dismiss': () => ({ ok: true }),
+    })
+    const training = useTrainingStore()
+    await training.restore()
+    await settle()
+    expect(training.state).toBe('cancelled')
+    expect(training.finalMessage).toMatch(/Stopped at epoch 2/)
+    expect(training.charts.loss.epoch).toHaveLength(2)
+    expect(training.charts.loss.batch).toHaveLength(1)
+    expect(training.stats.etaSeconds).toBeNull()
+    // Dismissed here, it is dismissed with the services too (a reload would not bring it back).
+    training.dismissRun()
+    expect(fake.callsTo('training.dismiss')).toEqual([{ runId: 'run-9' }])
+    expect(training.state).toBe('idle')
+  })
+
+  it('clears the ETA when a run is stopped', async () => {
+    const { fake } = setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    await training.start('ds-1')
+    fake.emit('training.progress', { runId: 'r', progress: batch(3) })
+    vi.advanceTimersByTime(UI_UPDATE_INTERVAL_MS)
+    expect(training.stats.etaSeconds).toBe(134)
+    fake.emit('training.state', { runId: 'r', state: 'cancelled', message: 'Stopped.' })
+    expect(training.stats.etaSeconds).toBeNull()
   })
 
   it('restores the whole chart from the services, per-batch points included, keeping newer live points', async () => {

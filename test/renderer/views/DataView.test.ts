@@ -31,6 +31,39 @@ describe('DataView', () => {
     expect(wrapper.get('[data-testid="samples-grid"]').findAll('canvas')).toHaveLength(6)
   })
 
+  it('says how the test split was made, and renames and deletes the dataset', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          source: { kind: 'folder', path: '/data/letters', test: { fraction: 0.15 } },
+        }),
+      ],
+      'dataset.samples': () => [],
+      'dataset.rename': ({ datasetId, name }) => makeDataset({ id: datasetId, name }),
+      'dataset.delete': () => ({ ok: true }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(DataView, { global: { plugins: [pinia] }, attachTo: document.body })
+    await settle()
+    expect(wrapper.get('[data-testid="dataset-splits"]').text()).toMatch(
+      /30 training \/ 7 test images · 15% of each class held out for testing/,
+    )
+    await wrapper.get('[data-testid="dataset-rename"]').trigger('click')
+    await settle()
+    const input = wrapper.get('[data-testid="dataset-rename-input"]')
+    await input.setValue('Handwriting')
+    await input.trigger('submit')
+    await settle()
+    expect(fake.callsTo('dataset.rename')).toEqual([{ datasetId: 'ds-1', name: 'Handwriting' }])
+    expect(wrapper.get('.dataset-title h2').text()).toBe('Handwriting')
+    await wrapper.get('[data-testid="dataset-delete"]').trigger('click')
+    await wrapper.get('[data-testid="dataset-delete-confirm"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('dataset.delete')).toEqual([{ datasetId: 'ds-1' }])
+    expect(wrapper.text()).toContain('No datasets yet')
+    wrapper.unmount()
+  })
+
   it('imports a typed folder path and shows progress with Cancel', async () => {
     const { fake, pinia } = setupFake({
       'dataset.importFolder': () => new Promise(() => {}),
@@ -44,7 +77,9 @@ describe('DataView', () => {
     await picker.trigger('submit')
     fake.emit('dataset.progress', { phase: 'decoding', done: 3, total: 4 })
     await settle()
-    expect(fake.callsTo('dataset.importFolder')).toEqual([{ path: '/data/mine' }])
+    expect(fake.callsTo('dataset.importFolder')).toEqual([
+      { path: '/data/mine', test: { fraction: 0.15 } },
+    ])
     expect(wrapper.get('[data-testid="import-progress"]').attributes('aria-valuenow')).toBe('75')
     await wrapper.get('[data-testid="cancel-import"]').trigger('click')
     expect(fake.callsTo('dataset.cancelImport')).toHaveLength(1)

@@ -2,6 +2,7 @@ import type { Classification } from '@shared/contract'
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
+import { useAppStore } from '@renderer/stores/app'
 import { useModelsStore } from '@renderer/stores/models'
 import DrawView from '@renderer/views/DrawView.vue'
 import { BLANK_PIXELS, makeRun } from '../helpers/fixtures'
@@ -112,7 +113,7 @@ describe('DrawView', () => {
     expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^7/)
 
     const picker = wrapper.get('[data-testid="classify-file"]')
-    await picker.get('input').setValue('/images/three.png')
+    await picker.get('input[type="text"]').setValue('/images/three.png')
     await picker.get('form').trigger('submit')
     await settle()
     expect(fake.callsTo('draw.classifyFile')).toEqual([{ path: '/images/three.png' }])
@@ -129,6 +130,34 @@ describe('DrawView', () => {
     wrapper.unmount()
   })
 
+  it('in a browser, classifies an image chosen or dropped: its bytes are sent', async () => {
+    const { fake, pinia } = setupFake({ 'draw.classifyUpload': () => answer('4') })
+    const wrapper = mount(DrawView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const chosen = new File([new Uint8Array([137, 80, 78, 71])], 'four.png')
+    const input = wrapper.get('[data-testid="image-input"]').element as HTMLInputElement
+    Object.defineProperty(input, 'files', { value: [chosen], configurable: true })
+    await wrapper.get('[data-testid="image-input"]').trigger('change')
+    await settle()
+    expect(fake.callsTo('draw.classifyUpload')).toEqual([{ name: 'four.png', data: 'iVBORw==' }])
+    expect(wrapper.get('[data-testid="prediction-top"]').text()).toMatch(/^4/)
+    expect(wrapper.get('.model-input').text()).toContain('From four.png')
+
+    // Dropped on the card: the same, and a file that is not an image is refused at once.
+    const drop = (file: File) => {
+      const event = new Event('drop', { bubbles: true, cancelable: true })
+      Object.defineProperty(event, 'dataTransfer', { value: { files: [file] } })
+      wrapper.get('[data-testid="classify-file"]').element.dispatchEvent(event)
+    }
+    drop(new File(['abc'], 'notes.txt'))
+    await settle()
+    expect(fake.callsTo('draw.classifyUpload')).toHaveLength(1)
+    expect(useAppStore().toasts.at(-1)?.message).toMatch(/notes\.txt is not an image file/)
+    drop(new File(['abc'], 'nine.jpg'))
+    await settle()
+    expect(fake.callsTo('draw.classifyUpload').at(-1)).toMatchObject({ name: 'nine.jpg' })
+    wrapper.unmount()
+  })
+
   it('a file that cannot be classified leaves the drawing and its prediction alone', async () => {
     const { pinia } = setupFake({
       'draw.classify': () => answer('7'),
@@ -142,7 +171,7 @@ describe('DrawView', () => {
     pad.dispatchEvent(pointer('pointerup', 150, 55))
     await settle()
     const picker = wrapper.get('[data-testid="classify-file"]')
-    await picker.get('input').setValue('/images/missing.png')
+    await picker.get('input[type="text"]').setValue('/images/missing.png')
     await picker.get('form').trigger('submit')
     await settle()
     expect(wrapper.get('[data-testid="draw-clear"]').attributes('disabled')).toBeUndefined()
@@ -171,6 +200,7 @@ describe('DrawView', () => {
       'runs.list': () => [
         makeRun({ id: 'run-1', name: 'Mine', active: true }),
         makeRun({ id: 'builtin-mnist', name: 'MNIST fast', builtin: true }),
+        makeRun({ id: 'run-2', name: 'Folder', metrics: { valAccuracy: 0.95 } }),
       ],
     })
     await useModelsStore().refresh()
@@ -180,7 +210,13 @@ describe('DrawView', () => {
     const select = wrapper.get('[data-testid="model-select"]')
     expect((select.element as HTMLSelectElement).value).toBe('run-1')
     const options = select.findAll('option').map((o) => o.text().replace(/\s+/g, ' '))
-    expect(options).toEqual(['Choose…', 'Mine · 99.1% · in use', 'MNIST fast · 99.1% · built-in'])
+    // A figure from the validation split (a dataset without a test split) says so.
+    expect(options).toEqual([
+      'Choose…',
+      'Mine · 99.1% · in use',
+      'MNIST fast · 99.1% · built-in',
+      'Folder · 95.0% val',
+    ])
     wrapper.unmount()
   })
 })

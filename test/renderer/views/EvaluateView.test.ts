@@ -1,9 +1,14 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 
+import { useAppStore } from '@renderer/stores/app'
+import { useDatasetStore } from '@renderer/stores/dataset'
 import { useModelsStore } from '@renderer/stores/models'
 import EvaluateView from '@renderer/views/EvaluateView.vue'
-import { makeReport, makeRun, makeSample } from '../helpers/fixtures'
+import type { Misclassified } from '@shared/schemas'
+
+import { TEST_APP_INFO } from '../helpers/fakeBridge'
+import { makeDataset, makeReport, makeRun, makeSample } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('EvaluateView', () => {
@@ -71,7 +76,7 @@ describe('EvaluateView', () => {
 
     const item = wrapper.get('[data-testid="misclassified-gallery"] .gallery-text > span')
     expect(item.text()).toBe('actual cat · predicted dog')
-    expect(wrapper.text()).toContain('of 12,345 test images')
+    expect(wrapper.text()).toContain('of 12,345 held-out test images')
 
     const matrix = wrapper.get('[data-testid="confusion-matrix"]')
     expect(matrix.get('[data-cell="2-2"]').text()).toBe('4,342')
@@ -181,7 +186,7 @@ describe('EvaluateView', () => {
     expect(wrapper.text()).not.toMatch(/\btest images\b|Test accuracy/)
   })
 
-  it('says "Test" for a report on the test split', async () => {
+  it('says "Held-out test" for a report on the test split, and of which dataset', async () => {
     const { pinia } = setupFake({
       'runs.list': () => [makeRun()],
       'evaluation.run': () => makeReport({ split: 'test' }),
@@ -191,8 +196,11 @@ describe('EvaluateView', () => {
     const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
     await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
     await settle()
-    expect(wrapper.text()).toContain('Test accuracy')
-    expect(wrapper.text()).toContain('of 10 test images')
+    expect(wrapper.text()).toContain('Held-out test accuracy')
+    expect(wrapper.text()).toContain('of 10 held-out test images')
+    expect(wrapper.get('[data-testid="evaluated-split"]').text()).toMatch(
+      /^Held-out test split of MNIST · 10 images, images training never saw$/,
+    )
   })
 
   it('lists the runs again after an evaluation, so the accuracy the services kept shows', async () => {
@@ -214,5 +222,126 @@ describe('EvaluateView', () => {
     await settle()
     expect(fake.callsTo('runs.list')).toHaveLength(2)
     expect(models.runs[0]!.metrics?.valAccuracy).toBe(0.7)
+  })
+
+  /** `n` mistakes of a folder dataset, each naming its file. */
+  function mistakes(n: number): Misclassified[] {
+    return Array.from({ length: n }, (_, i) => ({
+      index: i,
+      actual: 0,
+      predicted: 1,
+      top: [{ index: 1, p: 0.9 }],
+      file: `cat/img${i}.png`,
+      path: `/data/pets/cat/img${i}.png`,
+    }))
+  }
+
+  it('pages through every mistake, loading each page of images as it is shown', async () => {
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport({ count: 100, misclassified: mistakes(60) }),
+      'evaluation.samples': ({ indices }) => indices.map((i) => makeSample(i, 0)),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const items = () => wrapper.findAll('[data-testid="misclassified-gallery"] > li')
+    expect(items()).toHaveLength(48)
+    expect(wrapper.text()).toContain('60 listed, showing 1–48')
+    expect(wrapper.get('[data-testid="gallery-page"]').text()).toBe('Page 1 of 2')
+    expect(fake.callsTo('evaluation.samples').at(-1)?.indices).toHaveLength(48)
+
+    await wrapper.get('[data-testid="gallery-next"]').trigger('click')
+    await settle()
+    expect(items()).toHaveLength(12)
+    expect(items()[0]!.text()).toContain('cat/img48.png')
+    expect(wrapper.text()).toContain('showing 49–60')
+    expect(fake.callsTo('evaluation.samples').at(-1)?.indices).toEqual(
+      Array.from({ length: 12 }, (_, i) => 48 + i),
+    )
+    expect(items()[11]!.findAll('canvas')).toHaveLength(1)
+    expect(wrapper.get('[data-testid="gallery-next"]').attributes('disabled')).toBeDefined()
+
+    // Back to a page seen before: its images are kept, not asked for again.
+    const asked = fake.callsTo('evaluation.samples').length
+    await wrapper.get('[data-testid="gallery-prev"]').trigger('click')
+    await settle()
+    expect(items()).toHaveLength(48)
+    expect(fake.callsTo('evaluation.samples')).toHaveLength(asked)
+  })
+
+  it('names each mistake’s file; the desktop app shows it in its folder', async () => {
+    const { fake, pinia } = setupFake({
+      'app.info': () => ({ ...TEST_APP_INFO, transport: 'ipc', nativeDialogs: true }),
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport({ misclassified: mistakes(2) }),
+      'evaluation.samples': () => [],
+      'shell.reveal': () => ({ ok: true }),
+    })
+    await useAppStore().init()
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const file = wrapper.findAll('[data-testid="misclassified-file"]')[1]!
+    expect(file.get('.file-name').text()).toBe('cat/img1.png')
+    expect(file.get('.file-name').attributes('title')).toBe('/data/pets/cat/img1.png')
+    await file.get('button').trigger('click')
+    await settle()
+    expect(fake.callsTo('shell.reveal')).toEqual([{ path: '/data/pets/cat/img1.png' }])
+  })
+
+  it('in a browser names the file and its path, with no button that cannot work', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun()],
+      'evaluation.run': () => makeReport({ misclassified: mistakes(1) }),
+      'evaluation.samples': () => [],
+    })
+    await useAppStore().init()
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    const file = wrapper.get('[data-testid="misclassified-file"]')
+    expect(file.text()).toBe('cat/img0.png')
+    expect(file.get('.file-name').attributes('title')).toBe('/data/pets/cat/img0.png')
+    expect(file.find('button').exists()).toBe(false)
+  })
+
+  it('evaluates on another dataset with the model’s classes, and says so', async () => {
+    const pets = makeDataset({ id: 'ds-1', name: 'Pets', labels: ['cat', 'dog', 'eel'] })
+    const more = makeDataset({ id: 'ds-2', name: 'More pets', labels: ['cat', 'dog', 'eel'] })
+    const letters = makeDataset({ id: 'ds-3', name: 'Letters', labels: ['a', 'b', 'c'] })
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [pets, more, letters],
+      'runs.list': () => [makeRun({ datasetId: 'ds-1', datasetName: 'Pets' })],
+      'evaluation.last': () => null,
+      'evaluation.run': ({ datasetId }) =>
+        makeReport({
+          split: 'test',
+          dataset: datasetId ? { id: 'ds-2', name: 'More pets' } : { id: 'ds-1', name: 'Pets' },
+        }),
+      'evaluation.samples': () => [],
+    })
+    await useDatasetStore().refresh()
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await settle()
+    const select = wrapper.get('[data-testid="eval-dataset-select"]')
+    // Only datasets with the same classes, besides its own.
+    expect(select.findAll('option').map((o) => o.text())).toEqual([
+      'On its own dataset',
+      'On More pets',
+    ])
+    await select.setValue('ds-2')
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('evaluation.run')).toEqual([{ runId: 'run-1', datasetId: 'ds-2' }])
+    expect(wrapper.get('[data-testid="evaluated-split"]').text()).toContain(
+      'Held-out test split of More pets',
+    )
+    // The images behind the figures come from that dataset.
+    expect(fake.callsTo('evaluation.samples')[0]).toMatchObject({ datasetId: 'ds-2' })
   })
 })

@@ -7,7 +7,7 @@ import { LAYER_LIMITS, TRAIN_LIMITS, type LayerSpec } from '@shared/schemas'
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
 import TrainView from '@renderer/views/TrainView.vue'
-import { makeDataset, makeEpoch } from '../helpers/fixtures'
+import { makeDataset, makeEpoch, makeReport } from '../helpers/fixtures'
 import { settle, setupFake } from '../helpers/setup'
 
 describe('TrainView', () => {
@@ -57,6 +57,39 @@ describe('TrainView', () => {
     expect(wrapper.get('[data-testid="train-final-state"]').text()).toContain('Stopped early')
     expect(wrapper.find('[data-testid="loss-chart"]').exists()).toBe(true)
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)
+  })
+
+  it('"Evaluate →" on the completion banner evaluates the run on the Evaluate view', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [makeDataset()],
+      'training.start': () => ({ runId: 'run-1' }),
+      'evaluation.run': () => makeReport(),
+      'evaluation.samples': () => [],
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.state', { runId: 'run-1', state: 'completed', hasModel: true })
+    await settle()
+    await wrapper.get('[data-testid="evaluate-run"]').trigger('click')
+    await settle()
+    expect(useAppStore().view).toBe('evaluate')
+    expect(fake.callsTo('evaluation.run')).toEqual([{ runId: 'run-1' }])
+
+    // A run stopped before any epoch ended has nothing to evaluate.
+    fake.handle('training.start', () => ({ runId: 'run-2' }))
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    fake.emit('training.state', {
+      runId: 'run-2',
+      state: 'cancelled',
+      message: 'Stopped before the first epoch ended: nothing was saved.',
+      hasModel: false,
+    })
+    await settle()
+    expect(wrapper.get('[data-testid="train-final-state"]').text()).toContain('nothing was saved')
+    expect(wrapper.find('[data-testid="evaluate-run"]').exists()).toBe(false)
   })
 
   it('writes the batch counter and the dataset size with thousands separators', async () => {
@@ -443,7 +476,7 @@ describe('TrainView defaults for folders', () => {
     })
   })
 
-  it('MNIST keeps the classic preset, and a preset the user chose stays chosen', async () => {
+  it('MNIST starts at the fast preset, and a preset the user chose stays chosen', async () => {
     const { pinia } = setupFake({
       'dataset.list': () => [
         makeDataset({
@@ -460,11 +493,41 @@ describe('TrainView defaults for folders', () => {
     await settle()
     const select = () =>
       (wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value
-    expect(select()).toBe('classic')
+    expect(select()).toBe('fast')
     expect(wrapper.find('[data-testid="sparse-classes"]').exists()).toBe(false)
-    await wrapper.get('[data-testid="preset-select"]').setValue('fast')
+    await wrapper.get('[data-testid="preset-select"]').setValue('classic')
     datasets.select('letters')
     await settle()
-    expect(select()).toBe('fast')
+    expect(select()).toBe('classic')
+  })
+})
+
+describe('TrainView expected time', () => {
+  it('says how long the form’s training should take before Start, as an estimate', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'mnist',
+          name: 'MNIST',
+          source: { kind: 'builtin', name: 'mnist' },
+          labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+          trainCounts: new Array(10).fill(6_000),
+          trainSize: 60_000,
+        }),
+      ],
+    })
+    await useAppStore().init()
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+    const estimate = () => wrapper.get('[data-testid="train-estimate"]').text()
+    // Fast on MNIST on WebAssembly: about two minutes (the README measured 114 s).
+    expect(estimate()).toMatch(/^training takes about 1m \d\ds on wasm \(estimate\)$/)
+    expect(wrapper.get('[data-testid="stat-eta"]').text()).toMatch(/^about 1m \d\ds$/)
+    await wrapper.get('[data-testid="epochs-input"]').setValue('6')
+    expect(estimate()).toMatch(/about 3m \d\ds/)
+    await wrapper.get('[data-testid="preset-select"]').setValue('classic')
+    // Classic's 15 epochs: the better part of an hour on WebAssembly.
+    expect(estimate()).toMatch(/about 2\dm \d\ds|about [3-5]\dm \d\ds/)
   })
 })

@@ -1,10 +1,12 @@
-import type { Bridge, EventPayload, RouteInput } from '@shared/contract'
+import type { EventPayload, RouteInput } from '@shared/contract'
 
-import { getBridge } from '@renderer/bridge'
+import { getBridge, type AppBridge } from '@renderer/bridge'
 
 /** App facts, native dialogs and engine status. */
-export function createAppClient(bridge: Bridge = getBridge()) {
+export function createAppClient(bridge: AppBridge = getBridge()) {
   return {
+    /** True when files can be sent to the services (a browser in serve mode). */
+    canUpload: () => bridge.upload !== undefined,
     info: () => bridge.invoke('app.info', {}),
     /** Native open dialog; resolves to the chosen paths, or null when cancelled or unsupported. */
     openDialog: async (input: RouteInput<'dialog.open'>) =>

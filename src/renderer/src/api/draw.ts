@@ -8,6 +8,8 @@ export function createDrawClient(bridge: Bridge = getBridge()) {
   return {
     classify: (image: GrayImagePayload) => bridge.invoke('draw.classify', image),
     classifyFile: (path: string) => bridge.invoke('draw.classifyFile', { path }),
+    classifyUpload: (name: string, data: string) =>
+      bridge.invoke('draw.classifyUpload', { name, data }),
   }
 }
 export type DrawClient = ReturnType<typeof createDrawClient>

@@ -10,6 +10,7 @@ export function createTrainingClient(bridge: AppBridge = getBridge()) {
     resume: (runId: string) => bridge.invoke('training.resume', { runId }),
     stop: (runId: string) => bridge.invoke('training.stop', { runId }),
     current: () => bridge.invoke('training.current', {}),
+    dismiss: (runId: string) => bridge.invoke('training.dismiss', { runId }),
     get: (runId: string) => bridge.invoke('runs.get', { runId }),
     onProgress: (listener: (event: EventPayload<'training.progress'>) => void) =>
       bridge.on('training.progress', listener),

@@ -1,5 +1,6 @@
 import type { Bridge, EventName, EventPayload } from '@shared/contract'
-import { createEventListeners, createInvoke } from '@shared/contract/client'
+import { createEventListeners, createInvoke, isCallResult } from '@shared/contract/client'
+import { RemoteError } from '@shared/errors'
 
 /** The subset of `EventSource` the bridge uses (injectable for tests). */
 export interface EventSourceLike {
@@ -17,10 +18,18 @@ export interface EventSourceLike {
 export interface HttpBridge extends Bridge {
   /** Calls `listener` each time the event stream comes back after an error; returns the unsubscribe. */
   onReconnect(listener: () => void): () => void
+  /**
+   * Sends one file of an upload opened with `dataset.uploadStart` (`PUT /api/upload/...`), its
+   * bytes streamed as they are; rejects with the server's reason (too big, not an image...).
+   */
+  upload(uploadId: string, rel: string, file: Blob, signal?: AbortSignal): Promise<void>
 }
 
 export interface HttpBridgeOptions {
-  /** Access token handed to the page as `#token=...`. */
+  /**
+   * Access token handed to the page as `#token=...`, exchanged at once for the session cookie
+   * (and sent along with this page's calls); '' after a reload, when the cookie alone signs in.
+   */
   token: string
   /** Origin and path prefix of the server; '' means the page's own origin. */
   baseUrl?: string
@@ -29,7 +38,29 @@ export interface HttpBridgeOptions {
 }
 
 /**
- * The bridge for serve mode: routes over `POST /api/invoke`, events over one shared `EventSource`.
+ * Exchanges the access token for this server's session cookie (`POST /api/session`); resolves
+ * either way: a refused token shows up as the first call's "not signed in" error.
+ */
+export async function openSession(
+  token: string,
+  options: Pick<HttpBridgeOptions, 'baseUrl' | 'fetch'> = {},
+): Promise<boolean> {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  try {
+    const response = await doFetch(`${options.baseUrl ?? ''}/api/session`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    return response.ok
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The bridge for serve mode: routes over `POST /api/invoke`, events over one shared `EventSource`,
+ * both signed in by the session cookie (opened first with the page's token, when it has one).
  * Inputs are validated before anything is sent and outputs after they arrive, with the same zod
  * schemas the server and the preload use.
  */
@@ -41,15 +72,21 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
   const listeners = createEventListeners()
   const reconnectListeners = new Set<() => void>()
   let source: EventSourceLike | null = null
+  // Nothing is sent before the cookie is set: the event stream can only sign in with it.
+  const session: Promise<unknown> = options.token
+    ? openSession(options.token, { baseUrl, fetch: doFetch })
+    : Promise.resolve()
 
   const invoke = createInvoke(async (name, input) => {
+    await session
     let response: Response
     try {
       response = await doFetch(`${baseUrl}/api/invoke`, {
         method: 'POST',
+        credentials: 'same-origin',
         headers: {
           'Content-Type': 'application/json',
-          Authorization: `Bearer ${options.token}`,
+          ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
         },
         body: JSON.stringify({ name, input }),
       })
@@ -63,10 +100,19 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
     }
   })
 
+  let opening = false
   function ensureSource(): void {
-    if (source) return
-    const url = `${baseUrl}/api/events?token=${encodeURIComponent(options.token)}`
-    source = createEventSource(url)
+    if (source || opening) return
+    opening = true
+    void session.then(() => {
+      opening = false
+      // Every listener may have gone while the session opened.
+      if (!source && listeners.size > 0) startSource()
+    })
+  }
+
+  function startSource(): void {
+    source = createEventSource(`${baseUrl}/api/events`)
     source.onmessage = (event) => {
       let message: unknown
       try {
@@ -103,5 +149,33 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
     return () => reconnectListeners.delete(listener)
   }
 
-  return { invoke, on, onReconnect }
+  async function upload(
+    uploadId: string,
+    rel: string,
+    file: Blob,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await session
+    const path = [uploadId, ...rel.split('/')].map(encodeURIComponent).join('/')
+    let response: Response
+    try {
+      response = await doFetch(`${baseUrl}/api/upload/${path}`, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
+        body: file,
+        ...(signal ? { signal } : {}),
+      })
+    } catch (cause) {
+      if (signal?.aborted) throw cause
+      throw new Error(`Cannot reach the InkLab server: ${(cause as Error).message}`)
+    }
+    const answer = (await response.json().catch(() => null)) as unknown
+    if (!isCallResult(answer)) {
+      throw new Error(`The InkLab server answered ${response.status} ${response.statusText}`.trim())
+    }
+    if (!answer.ok) throw new RemoteError(answer.error)
+  }
+
+  return { invoke, on, onReconnect, upload }
 }

@@ -1,11 +1,14 @@
 import type { Bridge } from '@shared/contract'
 
-import { createHttpBridge, type HttpBridge } from './httpBridge'
+import { createHttpBridge, openSession, type HttpBridge } from './httpBridge'
 import { findPreloadApi } from './preloadApi'
-import { takeTokenFromUrl } from './token'
+import { signInOnPastedLink, takeTokenFromUrl } from './token'
 
-/** The contract's bridge; transports whose event stream can drop (HTTP) also offer `onReconnect`. */
-export type AppBridge = Bridge & Partial<Pick<HttpBridge, 'onReconnect'>>
+/**
+ * The contract's bridge; transports whose event stream can drop (HTTP) also offer `onReconnect`,
+ * and the one of a browser `upload` (files it cannot name by path).
+ */
+export type AppBridge = Bridge & Partial<Pick<HttpBridge, 'onReconnect' | 'upload'>>
 
 let current: AppBridge | null = null
 
@@ -14,7 +17,11 @@ let current: AppBridge | null = null
  * (serve mode). Created once; the serve-mode token is read from the URL at that moment.
  */
 export function getBridge(): AppBridge {
-  if (!current) current = findPreloadApi() ?? createHttpBridge({ token: takeTokenFromUrl() })
+  if (current) return current
+  const preload = findPreloadApi()
+  if (preload) return (current = preload)
+  current = createHttpBridge({ token: takeTokenFromUrl() })
+  signInOnPastedLink((token) => openSession(token))
   return current
 }
 

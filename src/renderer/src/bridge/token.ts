@@ -23,3 +23,24 @@ export function takeTokenFromUrl(scope: UrlScope = globalThis as unknown as UrlS
   )
   return token
 }
+
+/** The parts of `window` a pasted link needs: its URL, and the events and reload of the page. */
+export interface PageScope extends UrlScope {
+  addEventListener(type: 'hashchange', listener: () => void): void
+  location: UrlScope['location'] & Pick<Location, 'reload'>
+}
+
+/**
+ * Pasting the printed link into a tab that already shows the app changes only the URL fragment:
+ * no reload, and a page that lost its session would stay locked out. This takes the new token,
+ * opens a session with it (`openSession`) and reloads the page, signed in.
+ */
+export function signInOnPastedLink(
+  openSession: (token: string) => Promise<unknown>,
+  scope: PageScope = globalThis as unknown as PageScope,
+): void {
+  scope.addEventListener('hashchange', () => {
+    const token = takeTokenFromUrl(scope)
+    if (token) void openSession(token).then(() => scope.location.reload())
+  })
+}

@@ -13,7 +13,7 @@ const LABELS: Record<RunState, string> = {
   paused: 'Paused',
   completed: 'Completed',
   'early-stopped': 'Stopped early',
-  cancelled: 'Cancelled',
+  cancelled: 'Stopped',
   diverged: 'Diverged',
   failed: 'Failed',
 }
@@ -30,10 +30,13 @@ export function finalStateMessage(state: RunState, message?: string): string | n
       return message ? `Training completed. ${message}` : 'Training completed.'
     case 'early-stopped':
       return message
-        ? `Stopped early: ${message}`
+        ? /^stopped early/i.test(message)
+          ? `S${message.slice(1)}`
+          : `Stopped early: ${message}`
         : 'Stopped early: validation loss stopped improving. The best epoch was kept.'
     case 'cancelled':
-      return message ? `Cancelled: ${message}` : 'Cancelled. The best checkpoint so far was kept.'
+      // The services say what a stopped run kept (the best epoch's weights, or nothing).
+      return message ?? 'Stopped.'
     case 'diverged':
       return `Training diverged: ${message ?? 'the loss became NaN or exploded.'}`
     case 'failed':

@@ -57,6 +57,8 @@ export const useAppStore = defineStore('app', () => {
     engineStatus.value ? engineStatus.value.backend : (info.value?.backend ?? null),
   )
   const nativeDialogs = computed(() => info.value?.nativeDialogs ?? false)
+  /** Files picked or dropped in the page can be sent (a browser, which cannot name their paths). */
+  const canUpload = client.canUpload()
 
   /** Non-null when the engine host is down, with what is known about why. */
   const engineError = computed<string | null>(() => {
@@ -155,6 +157,16 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
+  /** Shows a file in its folder in the system file manager (the desktop app only). */
+  async function reveal(path: string): Promise<void> {
+    try {
+      const { ok } = await client.reveal(path)
+      if (!ok) notify(`Could not show ${path}: it is no longer there`, 'error')
+    } catch (error) {
+      notifyError(error, 'Could not show the file')
+    }
+  }
+
   return {
     info,
     loadingInfo,
@@ -165,6 +177,7 @@ export const useAppStore = defineStore('app', () => {
     backendLabel,
     backendShortLabel,
     nativeDialogs,
+    canUpload,
     view,
     toasts,
     init,
@@ -174,5 +187,6 @@ export const useAppStore = defineStore('app', () => {
     dismissAll,
     navigate,
     choosePath,
+    reveal,
   }
 })

@@ -1,10 +1,12 @@
 import { describeForUser } from '@shared/errors'
 import type { Classification } from '@shared/contract'
-import type { GrayImagePayload } from '@shared/schemas'
+import { formatBytes } from '@shared/format'
+import { UPLOAD_LIMITS, type GrayImagePayload } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 
 import { createDrawClient } from '@renderer/api/draw'
+import { bytesToBase64 } from '@renderer/lib/base64'
 import { useAppStore } from './app'
 
 /** Live classification interval while the pen moves. */
@@ -72,19 +74,43 @@ export const useDrawStore = defineStore('draw', () => {
     void send(image, generation)
   }
 
-  /** Classifies an image file; true when its answer is the one shown (not failed or superseded). */
-  async function classifyFile(path: string): Promise<boolean> {
+  /** Classifies an image file by its path; true when its answer is the one shown. */
+  function classifyFile(path: string): Promise<boolean> {
+    return classifyOther(path.trim(), () => client.classifyFile(path.trim()))
+  }
+
+  /**
+   * Classifies an image file picked or dropped in a browser (its bytes are sent); true when its
+   * answer is the one shown.
+   */
+  function classifyUpload(file: File): Promise<boolean> {
+    if (file.size > UPLOAD_LIMITS.fileBytes) {
+      const message = `${file.name} is ${formatBytes(file.size)}; an image may be at most ${formatBytes(UPLOAD_LIMITS.fileBytes)}`
+      error.value = message
+      app.notify(`Could not classify the file: ${message}`, 'error')
+      return Promise.resolve(false)
+    }
+    return classifyOther(file.name, async () =>
+      client.classifyUpload(file.name, bytesToBase64(new Uint8Array(await file.arrayBuffer()))),
+    )
+  }
+
+  /** A file's answer (failed or superseded: false) replaces the drawing's. */
+  async function classifyOther(
+    name: string,
+    request: () => Promise<Classification>,
+  ): Promise<boolean> {
     // Bumping the generation also drops the answer of any drawing still in flight.
     const gen = ++generation
     fileGen = gen
     queued = null
     classifying.value = true
     try {
-      const result = await client.classifyFile(path.trim())
+      const result = await request()
       if (gen !== generation) return false
       classification.value = result
       source.value = 'file'
-      filePath.value = path.trim()
+      filePath.value = name
       error.value = null
       return true
     } catch (e) {
@@ -129,6 +155,7 @@ export const useDrawStore = defineStore('draw', () => {
     error,
     classify,
     classifyFile,
+    classifyUpload,
     clear,
     clearPad,
   }

@@ -10,8 +10,8 @@ import { useModelsStore } from './models'
 
 /** Images shown for one confusion-matrix cell. */
 export const CELL_SAMPLE_LIMIT = 60
-/** Misclassified samples shown in the gallery. */
-export const GALLERY_LIMIT = 48
+/** Misclassified samples on one page of the gallery (it pages through all of them). */
+export const GALLERY_PAGE_SIZE = 48
 
 export interface SelectedCell {
   actual: number
@@ -26,8 +26,11 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const models = useModelsStore()
 
   const runId = ref<string | null>(null)
+  /** The dataset to evaluate on: null for the run's own (its held-out test split). */
+  const datasetId = ref<string | null>(null)
   const reports = shallowRef<Record<string, EvaluationReport>>({})
   const running = ref(false)
+  const loadingLast = ref(false)
   const error = ref<string | null>(null)
   const cell = ref<SelectedCell | null>(null)
   const cellSamples = shallowRef<SampleImage[]>([])
@@ -35,30 +38,65 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const cellExact = ref(true)
   const gallery = shallowRef<Record<number, SampleImage>>({})
   const galleryLoading = ref(false)
+  /** The gallery page on screen (0-based). */
+  const galleryPage = ref(0)
   let cellToken = 0
 
   const report = computed(() => (runId.value ? (reports.value[runId.value] ?? null) : null))
+  /** How many gallery pages the report's mistakes fill. */
+  const galleryPages = computed(() =>
+    Math.max(1, Math.ceil((report.value?.misclassified.length ?? 0) / GALLERY_PAGE_SIZE)),
+  )
+  /** The mistakes on the gallery page on screen. */
+  const galleryItems = computed(() =>
+    (report.value?.misclassified ?? []).slice(
+      galleryPage.value * GALLERY_PAGE_SIZE,
+      (galleryPage.value + 1) * GALLERY_PAGE_SIZE,
+    ),
+  )
+  /** The dataset of the report on screen (its images are asked for from it). */
+  const reportDatasetId = computed(() => report.value?.dataset?.id)
 
   function selectRun(id: string | null): void {
     if (id === runId.value) return
     runId.value = id
+    datasetId.value = null
     error.value = null
     cell.value = null
     cellSamples.value = []
     gallery.value = {}
+    galleryPage.value = 0
     if (id && reports.value[id]) void loadGallery()
+    else if (id) void loadLast(id)
+  }
+
+  /** The run's last evaluation as the services kept it (after a reload, it is shown again). */
+  async function loadLast(id: string): Promise<void> {
+    loadingLast.value = true
+    try {
+      const last = await client.last(id)
+      if (!last || reports.value[id] || running.value) return
+      reports.value = { ...reports.value, [id]: last }
+      if (runId.value === id) void loadGallery()
+    } catch {
+      // Nothing to show again: the run can still be evaluated.
+    } finally {
+      loadingLast.value = false
+    }
   }
 
   async function evaluate(id = runId.value): Promise<void> {
     if (!id || running.value) return
+    if (id !== runId.value) datasetId.value = null
     runId.value = id
     running.value = true
     error.value = null
     cell.value = null
     cellSamples.value = []
     gallery.value = {}
+    galleryPage.value = 0
     try {
-      const result = await client.run(id)
+      const result = await client.run(id, datasetId.value ?? undefined)
       reports.value = { ...reports.value, [id]: result }
       void loadGallery()
       // The services kept the evaluated accuracy with the run: show it in the lists.
@@ -86,7 +124,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     if (!indices.length) return
     cellLoading.value = true
     try {
-      const images = await client.samples(id, indices)
+      const images = await client.samples(id, indices, reportDatasetId.value)
       if (token !== cellToken) return
       // Sample labels are the actual labels: drop guesses that turn out to be in another cell.
       cellSamples.value = exact ? images : images.filter((s) => s.label === actual)
@@ -104,16 +142,21 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     cellLoading.value = false
   }
 
+  /** Loads the images of the gallery page on screen (pages seen before are kept). */
   async function loadGallery(): Promise<void> {
     const r = report.value
     const id = runId.value
     if (!r || !id || !r.misclassified.length) return
+    const missing = galleryItems.value.map((m) => m.index).filter((i) => !gallery.value[i])
+    if (!missing.length) return
     galleryLoading.value = true
     try {
-      const indices = r.misclassified.slice(0, GALLERY_LIMIT).map((m) => m.index)
-      const images = await client.samples(id, indices)
-      if (id !== runId.value) return
-      gallery.value = Object.fromEntries(images.map((s) => [s.index, s]))
+      const images = await client.samples(id, missing, reportDatasetId.value)
+      if (id !== runId.value || r !== report.value) return
+      gallery.value = {
+        ...gallery.value,
+        ...Object.fromEntries(images.map((s) => [s.index, s])),
+      }
     } catch (e) {
       app.notifyError(e, 'Could not load misclassified samples')
     } finally {
@@ -121,11 +164,24 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     }
   }
 
+  /** Shows gallery page `page` (0-based), loading its images. */
+  function showGalleryPage(page: number): void {
+    galleryPage.value = Math.min(Math.max(0, page), galleryPages.value - 1)
+    void loadGallery()
+  }
+
+  /** Chooses the dataset the next evaluation uses (null: the run's own). */
+  function selectDataset(id: string | null): void {
+    datasetId.value = id
+  }
+
   return {
     runId,
+    datasetId,
     reports,
     report,
     running,
+    loadingLast,
     error,
     cell,
     cellSamples,
@@ -133,6 +189,11 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     cellExact,
     gallery,
     galleryLoading,
+    galleryPage,
+    galleryPages,
+    galleryItems,
+    showGalleryPage,
+    selectDataset,
     selectRun,
     evaluate,
     openCell,

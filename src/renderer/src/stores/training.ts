@@ -22,9 +22,11 @@ import { computed, reactive, ref, shallowRef } from 'vue'
 
 import { createTrainingClient } from '@renderer/api/training'
 import { copyLayers, presetLayers } from '@renderer/lib/architecture'
+import { createBatchSmoother, type BatchReport } from '@renderer/lib/batchSmoothing'
 import { finalStateMessage, isActiveState, runStateLabel } from '@renderer/lib/runState'
 import { throttle } from '@renderer/lib/throttle'
 import { useAppStore } from './app'
+import { useDatasetStore } from './dataset'
 
 /** Charts and stat tiles refresh at most this often (~4/s), whatever the event rate. */
 export const UI_UPDATE_INTERVAL_MS = 250
@@ -34,7 +36,10 @@ export interface ChartPoint {
   y: number
 }
 
-/** One metric over the run: per batch (train), per epoch (train) and per epoch (validation). */
+/**
+ * One metric over the run: per batch (train, smoothed across epochs), per epoch (train) and per
+ * epoch (validation).
+ */
 export interface MetricSeries {
   batch: ChartPoint[]
   epoch: ChartPoint[]
@@ -146,6 +151,22 @@ export function formErrorsOf(request: TrainRequest): FormErrors {
   return errors
 }
 
+/** The form a run's resolved settings fill (the layers of a custom run go to the store). */
+function formForConfig(config: RunDetail['config'], name: string): TrainForm {
+  return {
+    preset: config.preset,
+    name,
+    seed: config.seed,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    lrSchedule: config.lrSchedule,
+    validationSplit: config.validationSplit,
+    augmentation: { ...config.augmentation },
+    earlyStoppingPatience: config.earlyStoppingPatience,
+  }
+}
+
 function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
   const d = presetDefaults(preset)
   return {
@@ -202,13 +223,15 @@ export const useTrainingStore = defineStore('training', () => {
   const client = createTrainingClient()
   const app = useAppStore()
 
-  const form = reactive<TrainForm>(formForPreset('classic'))
+  const form = reactive<TrainForm>(formForPreset(defaultPresetFor({ kind: 'builtin' })))
   /** The custom architecture's hidden layers; kept while another preset is chosen. */
   const layers = ref<LayerSpec[]>(presetLayers(CUSTOM_DEFAULTS_FROM))
   const runId = ref<string | null>(null)
   const runName = ref<string | null>(null)
   const state = ref<RunState | 'idle'>('idle')
   const finalMessage = ref<string | null>(null)
+  /** The run on screen left a loadable model (known once it ended). */
+  const runHasModel = ref(false)
   /** Problems with the form found by the last Start (kept current while the user fixes them). */
   const formErrors = ref<FormErrors>({})
   const requesting = ref(false)
@@ -220,6 +243,9 @@ export const useTrainingStore = defineStore('training', () => {
   // Not reactive on purpose: written on every event, published by the throttle.
   let buffer = emptyCharts()
   let latest = emptyStats()
+  /** The batch reports as they came (the per-batch series is their smoothed form). */
+  let batchReports: BatchReport[] = []
+  const smoother = createBatchSmoother()
 
   const publish = throttle(() => {
     charts.value = copyCharts(buffer)
@@ -237,9 +263,12 @@ export const useTrainingStore = defineStore('training', () => {
     publish.cancel()
     buffer = emptyCharts()
     latest = emptyStats(epochs)
+    batchReports = []
+    smoother.reset()
     charts.value = emptyCharts()
     stats.value = emptyStats(epochs)
     finalMessage.value = null
+    runHasModel.value = false
     runBackend.value = null
   }
 
@@ -250,6 +279,13 @@ export const useTrainingStore = defineStore('training', () => {
     if (runId.value !== null) reset()
     runId.value = id
     return true
+  }
+
+  function addBatch(report: BatchReport): void {
+    batchReports.push(report)
+    const point = smoother.add(report)
+    buffer.loss.batch.push({ x: point.step, y: point.loss })
+    buffer.accuracy.batch.push({ x: point.step, y: point.accuracy })
   }
 
   function addEpoch(p: EpochRecord): void {
@@ -275,8 +311,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (!accept(event.runId)) return
     const p: TrainProgress = event.progress
     if (p.kind === 'batch') {
-      buffer.loss.batch.push({ x: p.step, y: p.loss })
-      buffer.accuracy.batch.push({ x: p.step, y: p.accuracy })
+      addBatch(p)
       latest.epoch = p.epoch + 1
       latest.batch = Math.min(p.batch + 1, p.batchesPerEpoch)
       latest.batchesPerEpoch = p.batchesPerEpoch
@@ -292,13 +327,15 @@ export const useTrainingStore = defineStore('training', () => {
     publish()
   }
 
-  function applyState(next: RunState, message?: string): void {
+  function applyState(next: RunState, message?: string, hasModel?: boolean): void {
     state.value = next
+    if (hasModel !== undefined) runHasModel.value = hasModel
     if (isActiveState(next)) {
       finalMessage.value = null
     } else {
       finalMessage.value = finalStateMessage(next, message)
-      if (next === 'completed' && stats.value.etaSeconds) latest.etaSeconds = 0
+      // Nothing is left to wait for, however the run ended.
+      latest.etaSeconds = null
       publish()
       publish.flush()
     }
@@ -306,7 +343,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   function onState(event: EventPayload<'training.state'>): void {
     if (!accept(event.runId)) return
-    applyState(event.state, event.message)
+    applyState(event.state, event.message, event.hasModel)
   }
 
   /**
@@ -316,7 +353,7 @@ export const useTrainingStore = defineStore('training', () => {
   async function syncRun(id: string): Promise<RunState | null> {
     const detail = await client.get(id)
     if (runId.value !== id) return null
-    applyState(detail.state, detail.message)
+    applyState(detail.state, detail.message, detail.hasModel)
     return detail.state
   }
 
@@ -454,23 +491,24 @@ export const useTrainingStore = defineStore('training', () => {
       if (!sameRun) {
         reset(detail.config.epochs)
         runId.value = detail.id
+        showSettings(detail)
       }
       runName.value = detail.name
       runBackend.value = detail.backend ?? null
+      runHasModel.value = detail.hasModel
       if (!sameRun || state.value === 'idle') state.value = detail.state
       const live = buffer
+      const liveReports = batchReports
       const liveStats = { ...latest }
       buffer = emptyCharts()
       latest = emptyStats(detail.config.epochs)
-      for (const point of detail.batches ?? []) {
-        buffer.loss.batch.push({ x: point.step, y: point.loss })
-        buffer.accuracy.batch.push({ x: point.step, y: point.accuracy })
-      }
+      batchReports = []
+      smoother.reset()
+      for (const point of detail.batches ?? []) addBatch(point)
       for (const record of detail.history) addEpoch(record)
       const seen = lastStep(buffer)
       const newer = (points: ChartPoint[]) => points.filter((p) => p.x > seen)
-      buffer.loss.batch.push(...newer(live.loss.batch))
-      buffer.accuracy.batch.push(...newer(live.accuracy.batch))
+      for (const report of liveReports) if (report.step > seen) addBatch(report)
       buffer.loss.epoch.push(...newer(live.loss.epoch))
       buffer.loss.val.push(...newer(live.loss.val))
       buffer.accuracy.epoch.push(...newer(live.accuracy.epoch))
@@ -483,6 +521,7 @@ export const useTrainingStore = defineStore('training', () => {
       latest.epochs = latest.epochs || detail.config.epochs
       if (!isActiveState(detail.state)) {
         finalMessage.value = finalStateMessage(detail.state, detail.message)
+        latest.etaSeconds = null
       }
       publish()
       publish.flush()
@@ -493,9 +532,25 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  /** Clears a finished run from the screen. */
+  /**
+   * Shows the settings a run was started with in the form (after a reload the form would show
+   * the defaults while another run goes on). A run that ended leaves its name out: the next one
+   * is another run.
+   */
+  function showSettings(detail: RunDetail): void {
+    const active = isActiveState(detail.state)
+    Object.assign(form, formForConfig(detail.config, active ? detail.name : ''))
+    if (detail.config.preset === 'custom' && detail.config.architecture) {
+      layers.value = copyLayers(detail.config.architecture.layers)
+    }
+    useDatasetStore().select(detail.datasetId)
+  }
+
+  /** Clears a finished run from the screen (and from what the services show after a reload). */
   function dismissRun(): void {
     if (isActive.value) return
+    const id = runId.value
+    if (id) void client.dismiss(id).catch(() => undefined)
     reset()
     runId.value = null
     runName.value = null
@@ -509,6 +564,7 @@ export const useTrainingStore = defineStore('training', () => {
     runName,
     state,
     finalMessage,
+    runHasModel,
     formErrors,
     requesting,
     restoring,

@@ -63,6 +63,31 @@ describe('datasetStore', () => {
     expect(Array.from(back.test?.labels ?? [])).toEqual([2, 0])
   })
 
+  it('keeps the file each sample was imported from, and drops names that do not fit', async () => {
+    const dir = join(tmp.dir, 'store', 'named')
+    const ds = sampleDataset()
+    ds.source = { kind: 'folder', path: '/somewhere/letters', test: { fraction: 0.15 } }
+    ds.train.files = ['a/1.png', 'b/2.png', 'c/3.png', 'c/4.png', 'b/5.png']
+    ds.test!.files = ['c/9.png', 'a/8.png']
+    await saveDataset(dir, ds)
+    const back = await loadSavedDataset(dir)
+    expect(back.train.files).toEqual(ds.train.files)
+    expect(back.test?.files).toEqual(ds.test!.files)
+    expect(back.source).toEqual(ds.source)
+    // A damaged list is ignored (the samples load without names), never shifted onto others.
+    await writeFile(join(dir, 'sources.json'), JSON.stringify({ train: ['only-one.png'] }))
+    const damaged = await loadSavedDataset(dir)
+    expect(damaged.train.files).toBeUndefined()
+    expect(damaged.train.count).toBe(5)
+    await writeFile(join(dir, 'sources.json'), '{not json')
+    expect((await loadSavedDataset(dir)).train.files).toBeUndefined()
+    // A list of the wrong length is refused on save.
+    ds.train.files = ['x.png']
+    await expect(saveDataset(join(tmp.dir, 'store', 'bad'), ds)).rejects.toThrow(
+      /5 samples but 1 source files/,
+    )
+  })
+
   it('keeps more than 256 classes (16-bit labels) and train-only datasets', async () => {
     const labels = Array.from({ length: 300 }, (_, i) => `c${i}`)
     const ds: Dataset = {

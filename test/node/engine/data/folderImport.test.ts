@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import type { ImportProgress } from '@shared/schemas/dataset'
+import { DEFAULT_TEST_SPLIT, type ImportProgress } from '@shared/schemas/dataset'
 import { importFolder } from '@engine/data/folderImport'
 import { DatasetError } from '@engine/data/types'
 
@@ -68,12 +68,24 @@ describe('importFolder', () => {
     await write(join(root, 'stray.png'), glyphRaw(BAR).png().toBuffer())
 
     const events: ImportProgress[] = []
-    const ds = await importFolder(root, { onProgress: (p) => events.push(p) })
+    const ds = await importFolder(root, {
+      onProgress: (p) => events.push(p),
+      test: { fraction: 0 },
+    })
     expect(ds.labels).toEqual(['0', '2', '10'])
     expect(ds.train.count).toBe(7)
     expect(Array.from(ds.train.labels)).toEqual([0, 0, 0, 1, 1, 2, 2])
+    expect(ds.train.files, 'each sample keeps its file').toEqual([
+      '0/a.png',
+      '0/b.jpg',
+      '0/deeper/c.bmp',
+      '2/f.gif',
+      '2/g.TIFF',
+      '10/d.PNG',
+      '10/e.webp',
+    ])
     expect(ds.test).toBeUndefined()
-    expect(ds.source).toEqual({ kind: 'folder', path: root })
+    expect(ds.source).toEqual({ kind: 'folder', path: root, test: { fraction: 0 } })
     expect(ds.name).toBe('mixed')
 
     const reasons = Object.fromEntries(ds.skipped.map((s) => [s.file, s.reason]))
@@ -165,6 +177,40 @@ describe('importFolder', () => {
     await expect(importFolder(none)).rejects.toThrow(/no usable images found/)
   })
 
+  it('takes a train and a test folder side by side as the splits', async () => {
+    const root = join(tmp.dir, 'presplit')
+    await write(join(root, 'train', 'a', '1.png'), glyphRaw(BAR).png().toBuffer())
+    await write(join(root, 'train', 'a', '2.png'), glyphRaw(BAR).png().toBuffer())
+    await write(join(root, 'train', 'b', '1.png'), glyphRaw(GLYPH_FOUR).png().toBuffer())
+    await write(join(root, 'test', 'b', '9.png'), glyphRaw(GLYPH_FOUR).png().toBuffer())
+    const ds = await importFolder(root)
+    expect(ds.labels).toEqual(['a', 'b'])
+    expect(ds.train.files).toEqual(['train/a/1.png', 'train/a/2.png', 'train/b/1.png'])
+    expect(ds.test?.files).toEqual(['test/b/9.png'])
+    expect(Array.from(ds.test!.labels)).toEqual([1])
+    expect(ds.source).toEqual({ kind: 'folder', path: root, test: { folder: join(root, 'test') } })
+  })
+
+  it('takes a separate test folder with the same classes, and refuses unknown ones', async () => {
+    const root = join(tmp.dir, 'split-train')
+    const testDir = join(tmp.dir, 'split-test')
+    await write(join(root, 'a', '1.png'), glyphRaw(BAR).png().toBuffer())
+    await write(join(root, 'b', '1.png'), glyphRaw(GLYPH_FOUR).png().toBuffer())
+    await write(join(testDir, 'a', 'x.png'), glyphRaw(BAR).png().toBuffer())
+    const ds = await importFolder(root, { test: { folder: testDir } })
+    expect(ds.train.count).toBe(2)
+    expect(ds.test?.files).toEqual(['test:a/x.png'])
+    expect(ds.source).toMatchObject({ test: { folder: testDir } })
+
+    await write(join(testDir, 'zebra', 'z.png'), glyphRaw(BAR).png().toBuffer())
+    await expect(importFolder(root, { test: { folder: testDir } })).rejects.toThrow(
+      /the test folder has classes the training folder lacks: "zebra"/,
+    )
+    await expect(
+      importFolder(root, { test: { folder: join(tmp.dir, 'no-such-test') } }),
+    ).rejects.toThrow(/no-such-test: folder not found/)
+  })
+
   describe('with many files', () => {
     const root = () => join(tmp.dir, 'many')
     const N = 300
@@ -175,13 +221,28 @@ describe('importFolder', () => {
         await write(join(root(), i % 2 ? 'four' : 'bar', `${i}.png`), i % 2 ? png : bar)
     })
 
-    it(`imports ${N} small PNGs in a few seconds`, async () => {
+    it(`imports ${N} small PNGs in a few seconds, holding out 15% of each class as the test split`, async () => {
       const started = performance.now()
       const ds = await importFolder(root())
       const seconds = (performance.now() - started) / 1000
-      expect(ds.train.count).toBe(N)
       expect(ds.labels).toEqual(['bar', 'four'])
       expect(seconds).toBeLessThan(15)
+      // 150 per class: round(22.5) = 23 of each are held out, stratified.
+      expect(ds.test?.count).toBe(46)
+      expect(ds.train.count).toBe(N - 46)
+      const perClass = (labels: ArrayLike<number>) =>
+        [0, 1].map((c) => Array.from(labels).filter((l) => l === c).length)
+      expect(perClass(ds.test!.labels)).toEqual([23, 23])
+      expect(ds.source).toMatchObject({ test: { fraction: DEFAULT_TEST_SPLIT } })
+      // Training never sees a held-out image: the two splits share no file.
+      const trainFiles = new Set(ds.train.files)
+      expect(ds.test!.files!.every((f) => !trainFiles.has(f))).toBe(true)
+      expect(trainFiles.size + ds.test!.files!.length).toBe(N)
+      // The same images are held out every time (the app and the CLI agree), at any share.
+      const again = await importFolder(root(), { concurrency: 1 })
+      expect(again.test!.files).toEqual(ds.test!.files)
+      const quarter = await importFolder(root(), { test: { fraction: 0.25 } })
+      expect(quarter.test!.count).toBe(76)
     })
 
     it('stops promptly with an AbortError when cancelled, and refuses an aborted signal up front', async () => {

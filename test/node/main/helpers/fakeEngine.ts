@@ -92,6 +92,9 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       const data = new Uint8Array(await readFile(path))
       return { width: data.length, height: 1, data }
     },
+    async decodeImageBuffer(data) {
+      return { width: data.length, height: 1, data }
+    },
     preprocess(image) {
       const max = image.data.reduce((a, b) => Math.max(a, b), 0)
       return { pixels: new Uint8Array(784).fill(max), empty: max === 0 }
