@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
 
 import { errorMessage } from '@shared/errors'
+import { toFileSystemError } from '@shared/node/files'
 import type { ImportProgress, SkippedFile } from '@shared/schemas/dataset'
 
 import { readInputFile } from './files'
@@ -112,6 +113,46 @@ async function scanClass(dir: string, rel: string, classIndex: number, scan: Sca
         tasks.push({ path, rel: entryRel, classIndex })
       }
     }
+  }
+}
+
+/** The image files `findImageFiles` found, and what it passed over. */
+export interface ImageFileListing {
+  /** Paths (`dir` joined with the path inside it), in natural order, depth first. */
+  files: string[]
+  /** How many files were passed over for their extension (not images). */
+  otherFiles: number
+  /** Everything else not used, with the reason: pipes named like images, unreadable folders... */
+  skipped: SkippedFile[]
+}
+
+/**
+ * The image files under `dir`, recursively, by the rule folder import uses: hidden entries are
+ * passed over, symbolic links to folders are not followed, and files with other extensions and
+ * pipes, sockets or devices named like images are skipped (skipped paths start with `dir`).
+ * Throws a FileSystemError naming `dir` when it cannot be read.
+ */
+export async function findImageFiles(
+  dir: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<ImageFileListing> {
+  const root = dir.replace(/[\\/]+$/, '') || dir
+  await readdir(root).catch((error: unknown) => {
+    throw toFileSystemError(error, root)
+  })
+  const scan: Scan = {
+    compare: naturalComparator(),
+    tasks: [],
+    skipped: [],
+    signal: options.signal,
+  }
+  await scanClass(root, root, 0, scan)
+  const notImage = (s: SkippedFile): boolean =>
+    !s.file.endsWith('/') && !IMAGE_EXTENSIONS.includes(extname(s.file).toLowerCase())
+  return {
+    files: scan.tasks.map((task) => task.path),
+    otherFiles: scan.skipped.filter(notImage).length,
+    skipped: scan.skipped.filter((s) => !notImage(s)),
   }
 }
 
