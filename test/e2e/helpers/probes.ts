@@ -195,6 +195,32 @@ export const MODELS_TABLE_PROBLEMS = `(() => {
   return problems
 })()`
 
+/**
+ * Problems of the run comparison table on Models: it must be there (the story has two runs), fit
+ * its box without a sideways scroll, and show each header whole, as a button in a cell with
+ * `aria-sort`.
+ */
+export const COMPARISON_TABLE_PROBLEMS = `(() => {
+  const table = document.querySelector('[data-testid="comparison-table"]')
+  if (!table) return ['(no comparison table)']
+  const problems = []
+  const box = table.parentElement
+  if (box.scrollWidth > box.clientWidth + 1)
+    problems.push('the comparison table is ' + box.scrollWidth + 'px wide in ' + box.clientWidth + 'px')
+  for (const th of table.querySelectorAll('thead th')) {
+    if (getComputedStyle(th).display === 'none') continue
+    const button = th.querySelector('button')
+    const label = th.textContent.trim()
+    if (!button) problems.push('header "' + label + '" is not a button')
+    if (!th.hasAttribute('aria-sort')) problems.push('header "' + label + '" has no aria-sort')
+    const cell = th.getBoundingClientRect()
+    const r = button ? button.getBoundingClientRect() : cell
+    if (r.right > cell.right + 0.5 || r.left < cell.left - 0.5)
+      problems.push('header "' + label + '" is wider than its column')
+  }
+  return problems
+})()`
+
 /** A PNG data URL of the drawing pad's pixels (to tell a wiped pad from one with ink). */
 export const PAD_IMAGE = `document.querySelector('[data-testid="draw-pad"]').toDataURL()`
 
