@@ -227,6 +227,7 @@ export const PAD_IMAGE = `document.querySelector('[data-testid="draw-pad"]').toD
 /**
  * Layout problems of the view on screen, for a small window: empty when
  * - neither the page nor the view's scroll area scrolls sideways, and no box inside does either;
+ * - the page itself does not scroll down (the views scroll inside the shell);
  * - nothing inside a card sticks out past the card's left or right edge (a badge, a table);
  * - every control (button, field, link) can be brought into the window by scrolling, lies fully
  *   inside it then, and is the topmost thing at its centre (nothing, such as a toast, covers it).
@@ -250,6 +251,10 @@ export const LAYOUT_PROBLEMS = `(() => {
   const page = document.scrollingElement
   if (page.scrollWidth > page.clientWidth + 1)
     problems.push('the page scrolls sideways: ' + page.scrollWidth + 'px in ' + page.clientWidth + 'px')
+  // The views scroll inside the shell; a page taller than the window (an element placed outside
+  // the shell, such as a visually hidden label positioned against the page) moves the whole app.
+  if (page.scrollHeight > page.clientHeight + 1)
+    problems.push('the page scrolls down: ' + page.scrollHeight + 'px in ' + page.clientHeight + 'px')
   for (const el of document.querySelectorAll('body *')) {
     const x = getComputedStyle(el).overflowX
     if ((x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1)
