@@ -28,6 +28,7 @@ import { APP_ROOT, ensureDir, RESULTS_DIR, SCREENSHOTS_DIR } from './helpers/pat
 import {
   canvasSnapshot,
   CLIPPED_STATUS_ITEMS,
+  COMPARISON_TABLE_PROBLEMS,
   DATA_LAYOUT_PROBLEMS,
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
@@ -705,8 +706,10 @@ describe('serve mode in Chromium (real engine)', () => {
             if (columns.visible !== columns.columns)
               problems.push(`${columns.visible} of ${columns.columns} matrix columns in view`)
           }
-          if (view === 'models')
+          if (view === 'models') {
             problems.push(...(await page().evaluate<string[]>(MODELS_TABLE_PROBLEMS)))
+            problems.push(...(await page().evaluate<string[]>(COMPARISON_TABLE_PROBLEMS)))
+          }
           found.push(...problems.map((p) => `${where}: ${p}`))
           ensureDir(layoutDir)
           await screenshot(page(), `layout/${viewport.width}-${colorScheme}-${view}`)
