@@ -1,7 +1,12 @@
 import { PRESETS, type BuiltinPresetName, type PresetDefaults } from './presets'
 import type { Architecture } from './schemas/model'
 import type { PresetName } from './schemas/model'
-import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './schemas/training'
+import {
+  TrainConfigSchema,
+  type Augmentation,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './schemas/training'
 
 /** The built-in preset whose training settings a `custom` architecture starts from. */
 export const CUSTOM_DEFAULTS_FROM: BuiltinPresetName = 'classic'
@@ -58,4 +63,26 @@ export function architectureOf(config: TrainConfig): Architecture {
   if (config.architecture) return config.architecture
   if (config.preset === 'custom') throw new Error('preset "custom" needs an architecture')
   return PRESETS[config.preset].architecture
+}
+
+/** An augmentation range (not the switch). */
+export type AugmentationRange = Exclude<keyof Augmentation, 'enabled'>
+
+/** How each augmentation range is named with its value (the Train form, the report, Models). */
+export const AUGMENTATION_TEXT: Readonly<Record<AugmentationRange, (value: number) => string>> = {
+  rotation: (v) => `rotation ±${v}°`,
+  zoom: (v) => `zoom ±${Math.round(v * 1000) / 10}%`,
+  shift: (v) => `shift ±${v} px`,
+  shear: (v) => `slant ±${v}°`,
+  thickness: (v) => `stroke +${v} px`,
+  elastic: (v) => `wobble ${v} px`,
+}
+
+/** Augmentation in one line: "off", else each range in use ("rotation ±8°, zoom ±8%"). */
+export function describeAugmentation(augmentation: Augmentation): string {
+  if (!augmentation.enabled) return 'off'
+  const ranges = (Object.keys(AUGMENTATION_TEXT) as AugmentationRange[])
+    .filter((key) => augmentation[key] > 0)
+    .map((key) => AUGMENTATION_TEXT[key](augmentation[key]))
+  return ranges.length > 0 ? ranges.join(', ') : 'on, every range at 0'
 }

@@ -27,6 +27,7 @@ import { APP_ROOT, ensureDir, RESULTS_DIR, SCREENSHOTS_DIR } from './helpers/pat
 import {
   canvasSnapshot,
   CLIPPED_STATUS_ITEMS,
+  COMPARISON_TABLE_PROBLEMS,
   DATA_LAYOUT_PROBLEMS,
   FIRST_POINT_SEEN,
   IMPORT_PROGRESS_SEEN,
@@ -55,7 +56,7 @@ const TRAINING = {
   batchSize: 8,
   validationSplit: 0.2,
 } as const
-const EPOCHS_BY_BACKEND: Record<string, number> = { native: 150, wasm: 30, cpu: 3 }
+const EPOCHS_BY_BACKEND: Record<string, number> = { native: 200, wasm: 40, cpu: 3 }
 
 const BUNDLED_MODEL_DIR = join(APP_ROOT, 'resources', 'models', 'mnist')
 const BUILTIN_RUN_ID = 'builtin-mnist'
@@ -105,6 +106,22 @@ describe('serve mode in Chromium (real engine)', () => {
       })
       .toBe(true)
     return Math.round(performance.now() - started)
+  }
+
+  /** Points each series of a chart holds ("12,3"), as the chart reports them. */
+  const chartPoints = async (chart: string): Promise<number[]> =>
+    ((await byTestId(chart).getAttribute('data-points')) ?? '').split(',').map(Number)
+
+  /** Reloads the page (F5) and waits until the app's services answered again. */
+  async function reload(): Promise<void> {
+    await page().reload({ waitUntil: 'load' })
+    await byTestId('nav-train').waitFor({ state: 'visible', timeout: 15_000 })
+    await expect
+      .poll(() => byTestId('backend-status').textContent(), {
+        message: 'after the reload the page reaches the services (the session is kept)',
+        timeout: 30_000,
+      })
+      .not.toMatch(/Starting engine|Engine not running|Cannot reach/)
   }
 
   beforeAll(async () => {
@@ -196,8 +213,10 @@ describe('serve mode in Chromium (real engine)', () => {
     for (let i = 0; i < SHAPE_CLASSES.length; i++) {
       const row = rows.nth(i)
       expect(await row.locator('.cc-label').textContent(), `class ${i}`).toBe(SHAPE_CLASSES[i])
+      // Training / held-out test images: 15% of each class is held out.
+      const test = Math.round(dataset!.perClass * 0.15)
       expect((await row.locator('.cc-value').textContent())!.trim(), `count of class ${i}`).toBe(
-        String(dataset!.perClass),
+        `${dataset!.perClass - test} / ${test}`,
       )
     }
 
@@ -292,11 +311,33 @@ describe('serve mode in Chromium (real engine)', () => {
         },
       )
       .not.toMatch(/No data yet\.$/)
+    // The lag probes live in the page: collect them before the reload.
+    const samples = await page().evaluate<TrainingProbeSamples>(STOP_TRAINING_PROBES)
+
+    // F5 in the middle of the run: still signed in, the run's settings in the form, the whole
+    // chart history back (not restarted at the current step), the status bar still says training.
+    const pointsBefore = await chartPoints('loss-chart')
+    await reload()
+    await go('train')
+    expect(
+      await status.textContent(),
+      'after a reload the status bar says the run goes on',
+    ).toMatch(running)
+    expect(await byTestId('preset-select').inputValue(), 'the run’s preset').toBe(TRAINING.preset)
+    expect(await byTestId('epochs-input').inputValue(), 'the run’s epochs').toBe(String(epochs))
+    expect(await page().getByLabel('Run name (optional)').inputValue()).toBe(TRAINING.name)
+    await expect
+      .poll(() => chartPoints('loss-chart'), { message: 'the chart history is restored' })
+      .toSatisfy((after: number[]) => after.every((n, i) => n >= (pointsBefore[i] ?? 0)))
+    expect(
+      pointsBefore.some((n) => n > 1),
+      'the chart had a history before the reload',
+    ).toBe(true)
+    await screenshot(page(), 'train-reloaded')
 
     const final = byTestId('train-final-state')
     await final.waitFor({ state: 'visible', timeout: 150_000 })
     const wallMs = Math.round(performance.now() - startedAt)
-    const samples = await page().evaluate<TrainingProbeSamples>(STOP_TRAINING_PROBES)
     expect(await final.textContent(), 'the run completed').toMatch(/^\s*Training completed\./)
     expect(await status.textContent()).toBe('Completed')
 
@@ -362,6 +403,11 @@ describe('serve mode in Chromium (real engine)', () => {
     const evalMs = Math.round(performance.now() - started)
     const accuracyText = (await accuracy.textContent())!.trim()
     expect(accuracyText, 'test accuracy is a percentage').toMatch(/^\d{1,3}(\.\d+)?%$/)
+    // A folder gets a held-out test split (15% of each class), and the figures say so.
+    const split = (await byTestId('evaluated-split').textContent())!.replace(/\s+/g, ' ').trim()
+    expect(split).toMatch(/^Held-out test split of \S+ · \d+ images, images training never saw$/)
+    expect(await page().getByRole('group', { name: 'Held-out test accuracy' }).count()).toBe(1)
+    const heldOut = Number(/· (\d+) images/.exec(split)![1])
     expect(await byTestId('test-loss').textContent()).toMatch(/\d/)
     metrics.evaluation = { testAccuracy: accuracyText, ms: evalMs }
 
@@ -371,7 +417,8 @@ describe('serve mode in Chromium (real engine)', () => {
     expect(await cells.count(), '3x3 cells').toBe(9)
     const counts = (await cells.allTextContents()).map((t) => Number(t.trim()))
     const total = counts.reduce((a, b) => a + b, 0)
-    expect(total, 'the matrix counts the 24 validation images').toBe(24)
+    expect(total, 'the matrix counts the held-out test images').toBe(heldOut)
+    expect(heldOut, '15% of each class of 40').toBe(3 * 6)
     expect(await matrix.locator('thead th').allTextContents()).toEqual([
       'actual ↓ / predicted →',
       ...SHAPE_CLASSES,
@@ -394,6 +441,22 @@ describe('serve mode in Chromium (real engine)', () => {
 
     await dismissToasts(page())
     await screenshot(page(), 'evaluate')
+
+    // F5 after the run: Train shows the run that ended with its charts, Evaluate its evaluation.
+    await reload()
+    await go('train')
+    await byTestId('train-final-state').waitFor({ state: 'visible', timeout: 10_000 })
+    expect(await byTestId('train-final-state').textContent()).toMatch(/^\s*Training completed\./)
+    expect(await byTestId('preset-select').inputValue()).toBe(TRAINING.preset)
+    await expect
+      .poll(() => chartPoints('loss-chart'), { message: 'the finished run’s charts are back' })
+      .toSatisfy((points: number[]) => points.some((n) => n > 1))
+    await go('evaluate')
+    await byTestId('test-accuracy').waitFor({ state: 'visible', timeout: 10_000 })
+    expect((await byTestId('test-accuracy').textContent())!.trim(), 'the same evaluation').toBe(
+      accuracyText,
+    )
+    expect(await byTestId('evaluated-split').textContent()).toContain('Held-out test split')
   })
 
   test('e. draws on the pad with the bundled MNIST model: "1", "7", and Clear resets', async () => {
@@ -611,6 +674,9 @@ describe('serve mode in Chromium (real engine)', () => {
         await page().emulateMedia({ colorScheme })
         for (const view of ['data', 'train', 'evaluate', 'draw', 'models'] as const) {
           await go(view)
+          // The import options (test split) open, so their controls are checked too.
+          if (view === 'data')
+            await byTestId('import-options').evaluate((d) => d.setAttribute('open', ''))
           // Charts and grids settle on the new size within a frame or two.
           await page().waitForTimeout(150)
           const where = `${viewport.width}x${viewport.height} ${colorScheme} ${view}`
@@ -623,8 +689,10 @@ describe('serve mode in Chromium (real engine)', () => {
             if (columns.visible !== columns.columns)
               problems.push(`${columns.visible} of ${columns.columns} matrix columns in view`)
           }
-          if (view === 'models')
+          if (view === 'models') {
             problems.push(...(await page().evaluate<string[]>(MODELS_TABLE_PROBLEMS)))
+            problems.push(...(await page().evaluate<string[]>(COMPARISON_TABLE_PROBLEMS)))
+          }
           found.push(...problems.map((p) => `${where}: ${p}`))
           ensureDir(layoutDir)
           await screenshot(page(), `layout/${viewport.width}-${colorScheme}-${view}`)
@@ -635,5 +703,57 @@ describe('serve mode in Chromium (real engine)', () => {
     await page().emulateMedia({ colorScheme: 'light' })
     await dismissToasts(page())
     expect(found, 'layout problems').toEqual([])
+  })
+
+  test('i. a folder uploaded from the browser is imported, trained on and tested on its held-out split', async () => {
+    const upload = await generateShapeDataset(20, 11)
+    try {
+      await go('data')
+      // The folder chooser (webkitdirectory): the browser sends the files, the server imports them.
+      await byTestId('folder-input').setInputFiles(upload.dir)
+      const splits = byTestId('dataset-splits')
+      // 15% of each class of 20 (3 each) is held out.
+      await expect
+        .poll(async () => (await splits.textContent())?.replace(/\s+/g, ' '), {
+          message: 'the uploaded folder is imported with a held-out test split',
+          timeout: 60_000,
+        })
+        .toContain('/ 9 test images')
+      expect(await byTestId('class-counts').locator('li').count()).toBe(3)
+
+      await go('train')
+      await byTestId('preset-select').selectOption('fast')
+      await byTestId('epochs-input').fill('1')
+      await page().getByLabel('Run name (optional)').fill('e2e upload')
+      await byTestId('start-training').click()
+      const final = byTestId('train-final-state')
+      await final.waitFor({ state: 'visible', timeout: 120_000 })
+      expect(await final.textContent()).toMatch(/on 9 images of the held-out test split/)
+
+      // Evaluate → runs the evaluation, on the held-out test split, said as such.
+      await byTestId('evaluate-run').click()
+      await byTestId('test-accuracy').waitFor({ state: 'visible', timeout: 60_000 })
+      const split = (await byTestId('evaluated-split').textContent())!.replace(/\s+/g, ' ').trim()
+      expect(split).toMatch(/^Held-out test split of .+ · 9 images, images training never saw$/)
+      const cells = byTestId('confusion-matrix').locator('button.cm-cell')
+      const counts = (await cells.allTextContents()).map((t) => Number(t.trim()))
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(9)
+      await dismissToasts(page())
+      await screenshot(page(), 'evaluate-upload')
+      // The mistakes name their files (a browser shows the path, with no reveal button).
+      const mistakes = byTestId('misclassified-gallery')
+      if (await mistakes.count()) {
+        await mistakes.scrollIntoViewIfNeeded()
+        expect(await byTestId('misclassified-file').first().textContent()).toMatch(
+          /^\s*(circle|cross|line)\/\S+\.(png|jpe?g)\s*$/,
+        )
+        expect(await mistakes.getByRole('button', { name: /Show .* in its folder/ }).count()).toBe(
+          0,
+        )
+        await screenshot(page(), 'evaluate-mistakes')
+      }
+    } finally {
+      rmSync(upload.dir, { recursive: true, force: true })
+    }
   })
 })

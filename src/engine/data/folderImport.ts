@@ -13,6 +13,7 @@ import {
   type SkippedFile,
   type TestSplit,
 } from '@shared/schemas/dataset'
+import { toFileSystemError } from '@shared/node/files'
 
 import { readInputFile } from './files'
 import { decodeImageBuffer, MAX_IMAGE_FILE_BYTES } from './imageDecode'
@@ -140,6 +141,46 @@ async function scanClass(
         tasks.push({ path, rel: entryRel, classIndex, test })
       }
     }
+  }
+}
+
+/** The image files `findImageFiles` found, and what it passed over. */
+export interface ImageFileListing {
+  /** Paths (`dir` joined with the path inside it), in natural order, depth first. */
+  files: string[]
+  /** How many files were passed over for their extension (not images). */
+  otherFiles: number
+  /** Everything else not used, with the reason: pipes named like images, unreadable folders... */
+  skipped: SkippedFile[]
+}
+
+/**
+ * The image files under `dir`, recursively, by the rule folder import uses: hidden entries are
+ * passed over, symbolic links to folders are not followed, and files with other extensions and
+ * pipes, sockets or devices named like images are skipped (skipped paths start with `dir`).
+ * Throws a FileSystemError naming `dir` when it cannot be read.
+ */
+export async function findImageFiles(
+  dir: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<ImageFileListing> {
+  const root = dir.replace(/[\\/]+$/, '') || dir
+  await readdir(root).catch((error: unknown) => {
+    throw toFileSystemError(error, root)
+  })
+  const scan: Scan = {
+    compare: naturalComparator(),
+    tasks: [],
+    skipped: [],
+    signal: options.signal,
+  }
+  await scanClass(root, root, 0, scan, false)
+  const notImage = (s: SkippedFile): boolean =>
+    !s.file.endsWith('/') && !isImageFileName(basename(s.file))
+  return {
+    files: scan.tasks.map((task) => task.path),
+    otherFiles: scan.skipped.filter(notImage).length,
+    skipped: scan.skipped.filter((s) => !notImage(s)),
   }
 }
 

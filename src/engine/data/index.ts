@@ -15,9 +15,11 @@ export { decodeImageBuffer, decodeImageFile, grayFromRgba, sniffImageFormat } fr
 export { preprocess, FIT_BOX, MASS_CENTRE, type Preprocessed } from './preprocess'
 export {
   importFolder,
+  findImageFiles,
   IMAGE_EXTENSIONS,
   DEFAULT_IMPORT_CONCURRENCY,
   type ImportFolderOptions,
+  type ImageFileListing,
 } from './folderImport'
 export * from './split'
 export { sourcePath, TEST_FOLDER_PREFIX } from './sources'

@@ -67,7 +67,11 @@ export class ModelsService {
   private async summary(record: RunRecord, activeId?: string | null): Promise<RunSummary> {
     const active = (activeId === undefined ? await this.activeRunId() : activeId) === record.id
     const hasModel = await this.deps.runs.hasModel(record.id).catch(() => false)
-    return RunSummarySchema.parse({ ...record, hasModel, active })
+    // The bundled model's settings are listed only when it ships them, never filled-in guesses.
+    const { config, ...rest } = record
+    const recorded =
+      record.id !== BUILTIN_RUN_ID || (await this.deps.runs.builtin())?.configRecorded
+    return RunSummarySchema.parse({ ...rest, ...(recorded ? { config } : {}), hasModel, active })
   }
 
   async list(): Promise<RunSummary[]> {

@@ -3,7 +3,7 @@ import { SPLIT_LABELS, type EvaluationReport } from '@shared/schemas/evaluation'
 import type { LayerSpec } from '@shared/schemas/model'
 import type { EpochRecord, RunDetail } from '@shared/schemas/run'
 import { LR_SCHEDULE_LABELS, type TrainConfig } from '@shared/schemas/training'
-import { architectureOf } from '@shared/trainConfig'
+import { architectureOf, describeAugmentation } from '@shared/trainConfig'
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -253,7 +253,6 @@ function layerText(layer: LayerSpec): string {
 
 /** The hyperparameters a run trained with, as rows of the report. */
 function settingsRows(config: TrainConfig, classes: number): [string, string][] {
-  const a = config.augmentation
   // A stored custom run carries its architecture (the contract refuses one without).
   const layers =
     config.preset === 'custom' && !config.architecture ? [] : architectureOf(config).layers
@@ -270,12 +269,7 @@ function settingsRows(config: TrainConfig, classes: number): [string, string][] 
       'Validation split',
       config.validationSplit > 0 ? `${Math.round(config.validationSplit * 1000) / 10}%` : 'none',
     ],
-    [
-      'Augmentation',
-      a.enabled
-        ? `rotation ±${a.rotation}°, zoom ±${Math.round(a.zoom * 1000) / 10}%, shift ±${a.shift} px`
-        : 'off',
-    ],
+    ['Augmentation', describeAugmentation(config.augmentation)],
     [
       'Early stopping',
       patience > 0

@@ -284,9 +284,14 @@ export class RunStore {
 
   /**
    * The bundled model as a run, or null when it is not installed. `metadata.json` is required;
-   * `run.json` (config) and `history.jsonl` beside it are used when present.
+   * `run.json` (config) and `history.jsonl` beside it are used when present; `configRecorded` says
+   * whether the settings came from `run.json` (else what the metadata does not say is filled in).
    */
-  async builtin(): Promise<{ record: RunRecord; history: EpochRecord[] } | null> {
+  async builtin(): Promise<{
+    record: RunRecord
+    history: EpochRecord[]
+    configRecorded: boolean
+  } | null> {
     const metadata = ModelMetadataSchema.safeParse(
       await readJsonOrNull(join(this.builtinDir, 'metadata.json')),
     )
@@ -327,6 +332,6 @@ export class RunStore {
       config,
       labels: meta.labels,
     }
-    return { record, history }
+    return { record, history, configRecorded: extra.config !== undefined }
   }
 }

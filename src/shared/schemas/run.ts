@@ -57,9 +57,15 @@ export const RunSummarySchema = z.object({
   /** The run whose model the drawing pad uses (the bundled model unless another was activated). */
   active: z.boolean().default(false),
   metrics: ModelMetricsSchema.partial().optional(),
+  /** The backend the run trained on; absent before it started or where it was not recorded. */
   backend: BackendInfoSchema.optional(),
   /** Set when the run fine-tuned another run's model. */
   fineTunedFrom: FineTunedFromSchema.optional(),
+  /**
+   * The settings the run trained with, to compare runs side by side; absent where they were not
+   * recorded (the bundled model ships without its run's settings).
+   */
+  config: TrainConfigSchema.optional(),
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 
@@ -78,6 +84,7 @@ export type BatchPoint = z.infer<typeof BatchPointSchema>
 
 /** A run with everything needed to chart and compare it. */
 export const RunDetailSchema = RunSummarySchema.extend({
+  /** The settings, always present in a detail (the bundled model's are filled from its metadata). */
   config: TrainConfigSchema,
   history: z.array(EpochRecordSchema),
   labels: z.array(z.string()),

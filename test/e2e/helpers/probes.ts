@@ -195,12 +195,39 @@ export const MODELS_TABLE_PROBLEMS = `(() => {
   return problems
 })()`
 
+/**
+ * Problems of the run comparison table on Models: it must be there (the story has two runs), fit
+ * its box without a sideways scroll, and show each header whole, as a button in a cell with
+ * `aria-sort`.
+ */
+export const COMPARISON_TABLE_PROBLEMS = `(() => {
+  const table = document.querySelector('[data-testid="comparison-table"]')
+  if (!table) return ['(no comparison table)']
+  const problems = []
+  const box = table.parentElement
+  if (box.scrollWidth > box.clientWidth + 1)
+    problems.push('the comparison table is ' + box.scrollWidth + 'px wide in ' + box.clientWidth + 'px')
+  for (const th of table.querySelectorAll('thead th')) {
+    if (getComputedStyle(th).display === 'none') continue
+    const button = th.querySelector('button')
+    const label = th.textContent.trim()
+    if (!button) problems.push('header "' + label + '" is not a button')
+    if (!th.hasAttribute('aria-sort')) problems.push('header "' + label + '" has no aria-sort')
+    const cell = th.getBoundingClientRect()
+    const r = button ? button.getBoundingClientRect() : cell
+    if (r.right > cell.right + 0.5 || r.left < cell.left - 0.5)
+      problems.push('header "' + label + '" is wider than its column')
+  }
+  return problems
+})()`
+
 /** A PNG data URL of the drawing pad's pixels (to tell a wiped pad from one with ink). */
 export const PAD_IMAGE = `document.querySelector('[data-testid="draw-pad"]').toDataURL()`
 
 /**
  * Layout problems of the view on screen, for a small window: empty when
  * - neither the page nor the view's scroll area scrolls sideways, and no box inside does either;
+ * - the page itself does not scroll down (the views scroll inside the shell);
  * - nothing inside a card sticks out past the card's left or right edge (a badge, a table);
  * - every control (button, field, link) can be brought into the window by scrolling, lies fully
  *   inside it then, and is the topmost thing at its centre (nothing, such as a toast, covers it).
@@ -216,14 +243,19 @@ export const LAYOUT_PROBLEMS = `(() => {
     const id = el.getAttribute('data-testid')
     return el.tagName.toLowerCase() + (id ? '[' + id + ']' : '') + (text ? ' "' + text + '"' : '')
   }
+  // Laid out and painted: the content of a closed <details> keeps its boxes but is not shown.
   const shown = (el) => {
     const r = el.getBoundingClientRect()
     return el.getClientRects().length > 0 && r.width > 1 && r.height > 1 &&
-      getComputedStyle(el).visibility !== 'hidden'
+      getComputedStyle(el).visibility !== 'hidden' && el.checkVisibility()
   }
   const page = document.scrollingElement
   if (page.scrollWidth > page.clientWidth + 1)
     problems.push('the page scrolls sideways: ' + page.scrollWidth + 'px in ' + page.clientWidth + 'px')
+  // The views scroll inside the shell; a page taller than the window (an element placed outside
+  // the shell, such as a visually hidden label positioned against the page) moves the whole app.
+  if (page.scrollHeight > page.clientHeight + 1)
+    problems.push('the page scrolls down: ' + page.scrollHeight + 'px in ' + page.clientHeight + 'px')
   for (const el of document.querySelectorAll('body *')) {
     const x = getComputedStyle(el).overflowX
     if ((x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1)

@@ -718,4 +718,50 @@ describe('inklab predict', () => {
     expect(predictions).toHaveLength(200)
     expect(predictions[0].label).toBe('1')
   })
+
+  it('classifies the images of a folder tree in natural order, passing over the rest', async () => {
+    const tree = join(work, 'predict-tree')
+    const pixels = Buffer.alloc(28 * 28)
+    for (let y = 6; y < 22; y++) pixels.fill(255, y * 28 + 12, y * 28 + 16)
+    const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toBuffer()
+    for (const file of ['b/10.png', 'b/2.PNG', 'a.png', 'b/deeper/x.jpg', '.hidden.png']) {
+      const path = join(tree, file)
+      mkdirSync(join(path, '..'), { recursive: true })
+      writeFileSync(path, file.endsWith('.jpg') ? await sharp(png).jpeg().toBuffer() : png)
+    }
+    writeFileSync(join(tree, 'b', 'notes.txt'), 'not an image')
+    mkdirSync(join(tree, '.cache'))
+    writeFileSync(join(tree, '.cache', 'c.png'), png)
+    const fifo = join(tree, 'b', 'pipe.png')
+    if (process.platform !== 'win32') execFileSync('mkfifo', [fifo])
+    const empty = join(work, 'predict-empty')
+    mkdirSync(join(empty, 'sub'), { recursive: true })
+    writeFileSync(join(empty, 'sub', 'readme.md'), '# no images')
+    const bundled = join(ROOT, 'resources', 'models', 'mnist')
+
+    const r = await inklab(['predict', '--model', bundled, tree, '--json'], 120_000)
+    expect(r.code, r.stderr).toBe(0)
+    const { predictions, errors } = lastJson(r.stdout) as {
+      predictions: Array<{ file: string; label: string }>
+      errors: unknown[]
+    }
+    expect(predictions.map((p) => p.file)).toEqual(
+      ['a.png', 'b/2.PNG', 'b/10.png', 'b/deeper/x.jpg'].map((f) => join(tree, f)),
+    )
+    expect(predictions.every((p) => p.label === '1')).toBe(true)
+    expect(errors).toEqual([])
+    if (process.platform !== 'win32')
+      expect(r.stderr).toMatch(/skipped .*pipe\.png: not a regular file/)
+
+    // Without --json: one line per file as for files named one by one, and a folder without any
+    // image is an error naming it while the other folder is still classified.
+    const none = await inklab(['predict', '--model', bundled, tree, empty], 120_000)
+    expect(none.code).toBe(1)
+    expect(none.stdout).toContain(`${join(tree, 'b', '10.png')}: 1 (`)
+    expect(none.stdout.trim().split('\n')).toHaveLength(4)
+    expect(none.stderr).toMatch(/passed over 2 files that are not an image/)
+    expectOneLineError(none, /predict-empty: no image files in this folder or its subfolders/)
+  })
 })

@@ -279,6 +279,12 @@ describe('services with an in-process engine host', () => {
       testLoss: 0.01,
       epochs: 2,
     })
+    // The list carries what the Models comparison table shows: settings, time and backend.
+    const listed = (await call('runs.list', {})).find((r) => r.id === runId)
+    expect(listed?.config).toMatchObject({ preset: 'fast', epochs: 2 })
+    expect(listed?.config?.batchSize).toBe(detail.config.batchSize)
+    expect(listed?.backend?.name).toBeDefined()
+    expect(listed?.metrics?.seconds).toBeGreaterThanOrEqual(0)
     const picked = await call('evaluation.samples', { runId, indices: [0, 4, 100] })
     expect(picked.map((s) => [s.index, s.label])).toEqual([
       [0, 0],
@@ -718,6 +724,8 @@ describe('services with an in-process engine host', () => {
     })
     const detail = await call('runs.get', { runId: 'builtin-mnist' })
     expect(detail.config.preset).toBe('accurate')
+    // Without a run.json beside it, its settings are not known: the list leaves them out.
+    expect(list[0]!.config).toBeUndefined()
     const drawn = Buffer.alloc(4, 200).toString('base64')
     expect((await call('draw.classify', { width: 2, height: 2, data: drawn })).modelId).toBe(
       'builtin-mnist',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { architectureOf, resolveTrainConfig } from '@shared/trainConfig'
+import { architectureOf, describeAugmentation, resolveTrainConfig } from '@shared/trainConfig'
 import { PRESETS } from '@shared/presets'
 
 describe('resolveTrainConfig', () => {
@@ -46,5 +46,20 @@ describe('resolveTrainConfig', () => {
 
   it('rejects invalid values', () => {
     expect(() => resolveTrainConfig({ preset: 'fast', batchSize: 0 })).toThrow()
+  })
+})
+
+describe('describeAugmentation', () => {
+  it('says off, else names each range in use with its value', () => {
+    const ranges = { rotation: 8, zoom: 0.125, shift: 1.5, shear: 0, thickness: 1, elastic: 0 }
+    expect(describeAugmentation({ ...ranges, enabled: false })).toBe('off')
+    expect(describeAugmentation({ ...ranges, enabled: true })).toBe(
+      'rotation ±8°, zoom ±12.5%, shift ±1.5 px, stroke +1 px',
+    )
+    expect(describeAugmentation({ ...ranges, shear: 10, elastic: 2, enabled: true })).toBe(
+      'rotation ±8°, zoom ±12.5%, shift ±1.5 px, slant ±10°, stroke +1 px, wobble 2 px',
+    )
+    const zero = { rotation: 0, zoom: 0, shift: 0, shear: 0, thickness: 0, elastic: 0 }
+    expect(describeAugmentation({ ...zero, enabled: true })).toBe('on, every range at 0')
   })
 })

@@ -331,7 +331,7 @@ describe('EvaluateView', () => {
     const select = wrapper.get('[data-testid="eval-dataset-select"]')
     // Only datasets with the same classes, besides its own.
     expect(select.findAll('option').map((o) => o.text())).toEqual([
-      "On its own dataset's held-out data",
+      'On its own dataset',
       'On More pets',
     ])
     await select.setValue('ds-2')

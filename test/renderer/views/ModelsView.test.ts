@@ -150,4 +150,32 @@ describe('ModelsView', () => {
     await wrapper.get('[data-testid="export-format-onnx"]').setValue(false)
     expect(card.get('button[type="submit"]').attributes('disabled')).toBeDefined()
   })
+
+  it('compares the runs in a table of their own once there are two', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1', name: 'First', metrics: { valAccuracy: 0.9 } })],
+    })
+    const models = useModelsStore()
+    await models.refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await settle()
+    expect(wrapper.find('[data-testid="comparison-table"]').exists()).toBe(false)
+
+    models.runs = [makeRun({ id: 'run-2', name: 'Second' }), ...models.runs]
+    await settle()
+    const table = wrapper.get('[data-testid="comparison-table"]')
+    expect(table.findAll('tbody tr').map((r) => r.attributes('data-run-id'))).toEqual([
+      'run-2',
+      'run-1',
+    ])
+    // The runs table and the comparison name the split of each accuracy by the same rule.
+    expect(table.findAll('[data-testid="comparison-accuracy"]').map((c) => c.text())).toEqual([
+      '99.10% test',
+      '90.00% val',
+    ])
+    expect(wrapper.findAll('[data-testid="run-accuracy"]').map((c) => c.text())).toEqual([
+      '99.10%',
+      '90.00% val',
+    ])
+  })
 })

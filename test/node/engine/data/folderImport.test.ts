@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { DEFAULT_TEST_SPLIT, type ImportProgress } from '@shared/schemas/dataset'
-import { importFolder } from '@engine/data/folderImport'
+import { findImageFiles, importFolder } from '@engine/data/folderImport'
 import { DatasetError } from '@engine/data/types'
 
 import { centreOfMass, drawGlyph, GLYPH_FOUR, makeTempDir, type Stroke } from './helpers'
@@ -273,5 +273,39 @@ describe('importFolder', () => {
         name: 'AbortError',
       })
     })
+  })
+})
+
+describe('findImageFiles', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>
+  beforeAll(async () => {
+    tmp = await makeTempDir()
+  })
+  afterAll(() => tmp.cleanup())
+
+  it('lists the image files of a tree by the import rule, in natural order', async () => {
+    const root = join(tmp.dir, 'tree')
+    for (const file of ['10.png', '9.PNG', 'sub/a.jpg', '.hidden.png', '.cache/b.png']) {
+      await write(join(root, file), Promise.resolve(Buffer.from('not decoded here')))
+    }
+    await write(join(root, 'notes.txt'), Promise.resolve(Buffer.from('x')))
+    await write(join(root, 'sub', 'README'), Promise.resolve(Buffer.from('x')))
+    await symlink(join(root, 'sub'), join(root, 'linked'), 'dir')
+    const found = await findImageFiles(`${root}/`)
+    expect(found.files).toEqual([
+      join(root, '9.PNG'),
+      join(root, '10.png'),
+      join(root, 'sub', 'a.jpg'),
+    ])
+    expect(found.otherFiles).toBe(2)
+    expect(found.skipped).toEqual([
+      { file: `${root}/linked/`, reason: 'symbolic link to a folder: not followed' },
+    ])
+  })
+
+  it('names a folder it cannot read', async () => {
+    await expect(findImageFiles(join(tmp.dir, 'missing'))).rejects.toThrow(
+      /missing: does not exist/,
+    )
   })
 })
