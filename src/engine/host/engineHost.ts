@@ -112,6 +112,8 @@ export class EngineHost {
     'dataset.openIdx': (p) => this.openIdx(p),
     'dataset.importFolder': (p, call) => this.importFolder(p, call),
     'dataset.samples': (p) => this.samples(p),
+    'dataset.summary': async (p) =>
+      this.engine.summarizeDataset(await this.dataset(p.dataset), p.dataset.id),
     'collection.add': (p) => this.collect(p),
     'collection.undo': (p) => this.undoDrawing(p),
     'collection.correct': (p) => this.correct(p),

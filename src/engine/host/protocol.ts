@@ -124,6 +124,8 @@ export interface EngineHostApi {
     offset: number
     count: number
   }): Promise<SampleImage[]>
+  /** A dataset's summary as it is now, its edits log applied (after a refresh, say). */
+  'dataset.summary'(params: { dataset: DatasetRef }): Promise<DatasetSummary>
   /** Saves a drawing (preprocessed as a classification would be) into a dataset's edits log. */
   'collection.add'(params: {
     dataset: DatasetRef & { edits: string }

@@ -81,7 +81,9 @@ export class CollectionService {
     return this.queue.run(datasetId, async () => {
       const info = await this.deps.datasets.describe(datasetId)
       const result = await apply(info.ref)
-      const summary = { ...result.summary, id: datasetId, name: info.name }
+      // The stored source stays: the host knows the data, not where it was uploaded from.
+      const source = info.summary?.source ?? result.summary.source
+      const summary = { ...result.summary, id: datasetId, name: info.name, source }
       await this.deps.store.update(summary)
       return { ...result, summary }
     })

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
+import { exists } from '@shared/node/files'
 import type {
   DatasetSummary,
   SampleImage,
@@ -206,7 +207,7 @@ export class DatasetService {
         const refreshed = await this.deps.store.replace(replaced.id, id)
         await this.forget(id)
         await this.forget(replaced.id)
-        return refreshed
+        return await this.withEdits(refreshed)
       } catch (error) {
         await this.deps.store.remove(id).catch(() => undefined)
         throw error
@@ -250,6 +251,19 @@ export class DatasetService {
   }
 
   /** Drops a dataset from the engine host's cache (its files changed or went). */
+  /**
+   * `summary` with the counts its edits log gives (a refreshed folder keeps the drawings and
+   * corrections made in InkLab), stored; as it is when the dataset has no log.
+   */
+  private async withEdits(summary: DatasetSummary): Promise<DatasetSummary> {
+    const ref = this.deps.store.ref(summary)
+    if (!(await exists(ref.edits))) return summary
+    const counted = await this.deps.engine.call('dataset.summary', { dataset: ref })
+    const updated = { ...counted, id: summary.id, name: summary.name, source: summary.source }
+    await this.deps.store.update(updated)
+    return updated
+  }
+
   private async forget(id: string): Promise<void> {
     if (this.deps.engine.started) {
       await this.deps.engine.call('dataset.forget', { id }).catch(() => undefined)

@@ -62,6 +62,9 @@ function open(hosts: InProcessHosts, extra: Partial<Parameters<typeof createServ
   return { services, events, call }
 }
 
+/** A fine-tune's default schedule is dozens of short epochs: on a busy machine, over 5 s. */
+const FINE_TUNE_WAIT_MS = 30_000
+
 async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms
   while (!(await check())) {
@@ -990,6 +993,22 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     expect(reread).toHaveLength(8)
   })
 
+  it('keeps the drawings added to a folder when the folder is refreshed, and their counts', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const path = await folderDataset()
+    const first = await call('dataset.importFolder', { path })
+    await call('collection.add', { datasetId: first.id, label: 'b', image: image(), ink })
+    const refreshed = await call('dataset.importFolder', { path, replace: first.id })
+    expect(refreshed).toMatchObject({
+      id: first.id,
+      trainSize: first.trainSize + 1,
+      edits: { drawn: 1, relabelled: 0, excluded: 0 },
+    })
+    expect((await call('dataset.list', {}))[0]).toMatchObject({ trainSize: first.trainSize + 1 })
+    const samples = await call('dataset.samples', { datasetId: first.id, count: 100 })
+    expect(samples.filter((s) => s.key?.startsWith('d-'))).toHaveLength(1)
+  })
+
   it('corrects an imported dataset in its own copy: a drawing with one of its classes, a relabel, an exclusion', async () => {
     const { call } = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
     const folder = await folderDataset()
@@ -1063,13 +1082,15 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     })
     await call('collection.add', { datasetId, label: 'a', image: image(), ink })
     const { runId } = await call('training.fineTune', { runId: parentId })
-    await until(() =>
-      events.some(
-        (e) =>
-          e.name === 'training.state' &&
-          e.payload.runId === runId &&
-          e.payload.state === 'completed',
-      ),
+    await until(
+      () =>
+        events.some(
+          (e) =>
+            e.name === 'training.state' &&
+            e.payload.runId === runId &&
+            e.payload.state === 'completed',
+        ),
+      FINE_TUNE_WAIT_MS,
     )
     const parentModel = join(dataDir, 'runs', parentId, 'model')
     expect(engine.calls).toContain(`trainAndSave:from:${parentModel}`)
@@ -1133,7 +1154,10 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     expect(added.summary).toMatchObject({ id: 'builtin-mnist', trainSize: 31 })
     expect((await call('dataset.list', {})).map((d) => d.id)).toContain('builtin-mnist')
     const { runId } = await call('training.fineTune', { runId: 'builtin-mnist' })
-    await until(async () => (await call('runs.get', { runId })).state === 'completed')
+    await until(
+      async () => (await call('runs.get', { runId })).state === 'completed',
+      FINE_TUNE_WAIT_MS,
+    )
     expect(engine.calls).toContain(`trainAndSave:from:${join(resourcesDir, 'models', 'mnist')}`)
     expect((await call('runs.get', { runId })).fineTunedFrom?.name).toBe('MNIST (bundled)')
   })
