@@ -87,3 +87,47 @@ describe('EvaluateView, correcting misclassified samples', () => {
     expect(useAppStore().view).toBe('train')
   })
 })
+
+describe('EvaluateView, correcting on a later page of mistakes', () => {
+  it('relabels and excludes samples of the page on screen, by their own keys', async () => {
+    const mistakes = Array.from({ length: 60 }, (_, i) => ({
+      index: i,
+      actual: 0,
+      predicted: 1,
+      top: [{ index: 1, p: 0.9 }],
+    }))
+    const { fake, pinia } = setupFake({
+      'runs.list': () => [makeRun({ id: 'run-1', name: 'Mine', datasetId: 'ds-1' })],
+      'evaluation.run': () => makeReport({ count: 100, misclassified: mistakes }),
+      'evaluation.samples': ({ indices }) =>
+        indices.map((i) => ({ ...makeSample(i, 0), key: `train:${1000 + i}` })),
+      'collection.correct': () => ({ summary: makeDataset() }),
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(EvaluateView, { global: { plugins: [pinia] } })
+    await settle()
+    await wrapper.get('[data-testid="run-evaluation"]').trigger('click')
+    await settle()
+    await wrapper.get('[data-testid="gallery-next"]').trigger('click')
+    await settle()
+    const items = wrapper.findAll('[data-testid="misclassified-gallery"] > li')
+    expect(items).toHaveLength(12)
+    await items[0]!.get('[data-testid="relabel-select"]').setValue('dog')
+    await settle()
+    await items[11]!.get('[data-testid="exclude-sample"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('collection.correct')).toEqual([
+      { datasetId: 'ds-1', key: 'train:1048', correction: { action: 'relabel', label: 'dog' } },
+      { datasetId: 'ds-1', key: 'train:1059', correction: { action: 'exclude' } },
+    ])
+    expect(items[0]!.text()).toContain('Relabelled as dog')
+    // Back on the first page and again on the second: the corrections are still shown.
+    await wrapper.get('[data-testid="gallery-prev"]').trigger('click')
+    await settle()
+    await wrapper.get('[data-testid="gallery-next"]').trigger('click')
+    await settle()
+    const again = wrapper.findAll('[data-testid="misclassified-gallery"] > li')
+    expect(again[11]!.text()).toContain('Excluded from training')
+    expect(wrapper.get('[data-testid="corrections-banner"]').text()).toContain('2 images corrected')
+  })
+})
