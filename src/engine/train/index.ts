@@ -2,3 +2,4 @@
 export * from './trainer'
 export * from './forward'
 export * from './schedule'
+export * from './step'

@@ -11,8 +11,9 @@ import { createModelMetadata } from '../io/metadata'
 import { saveModel } from '../io/modelFiles'
 import { buildModel } from '../model/build'
 import { architectureOf } from '../model/config'
-import { createAdam, evalBatch, trainableVariables, trainStep } from './forward'
+import { evalBatch } from './forward'
 import { learningRateAt } from './schedule'
+import { createTrainingStep, type StepKind, type StepRequest } from './step'
 
 /** Side of the square model input. */
 const SIZE = 28
@@ -54,6 +55,8 @@ export interface TrainOptions {
   pauseGate?: () => Promise<void>
   /** Metadata fields for the checkpoint (name, version) that the engine cannot know. */
   metadata?: { name?: string; inklabVersion?: string }
+  /** How each step runs (default `auto`: one TensorFlow graph on native, else eager; see step.ts). */
+  step?: StepRequest
 }
 
 /** Outcome of `trainModel`. The caller owns `model` and must dispose it. */
@@ -72,6 +75,8 @@ export interface TrainResult {
   /** Training samples per second over the run (time spent in training batches only). */
   samplesPerSecond: number
   backend: BackendName
+  /** How the training steps ran. */
+  step: StepKind
   /** Sizes of the splits actually used. */
   trainCount: number
   validationCount: number
@@ -178,12 +183,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const backend = activeBackendName()
 
   const model = buildModel(architecture, numClasses, config.seed)
-  const optimizer = createAdam(config.learningRate)
-  const variables = trainableVariables(model)
   const shuffleRng = createRng(config.seed)
   const augmentRng = createRng((config.seed ^ 0x5bd1e995) >>> 0)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)
   const nextDropoutSeed = (): number => dropoutRng.int(2 ** 31)
+  const trainingStep = createTrainingStep(model, {
+    request: options.step,
+    nextSeed: nextDropoutSeed,
+  })
+  if (trainingStep.fallbackReason) log?.(`training op by op: ${trainingStep.fallbackReason}`)
 
   const batchSize = Math.min(config.batchSize, train.count)
   const batchesPerEpoch = Math.ceil(train.count / batchSize)
@@ -248,11 +256,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         const n = indices.length
         const images = augmentBatch(train.images, indices, config.augmentation, augmentRng)
         learningRate = learningRateAt(config.lrSchedule, config.learningRate, step, totalSteps)
-        optimizer.setLearningRate(learningRate)
         const { xs, ys } = batchTensors(train, indices, images)
         let stats
         try {
-          stats = trainStep(model, optimizer, variables, xs, ys, nextDropoutSeed)
+          stats = trainingStep.run(xs, ys, learningRate)
         } finally {
           xs.dispose()
           ys.dispose()
@@ -379,7 +386,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     stopReason = 'failed'
     message = `training failed: ${error instanceof Error ? error.message : String(error)}`
   } finally {
-    optimizer.dispose()
+    trainingStep.dispose()
   }
 
   if (stopReason === 'cancelled') {
@@ -403,6 +410,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     seconds: elapsed() - pausedSeconds,
     samplesPerSecond: trainSamples / Math.max(trainSeconds, 1e-6),
     backend,
+    step: trainingStep.kind,
     trainCount: train.count,
     validationCount: validation?.count ?? 0,
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend/index'
+import { useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -50,7 +50,7 @@ async function train(...args: Parameters<typeof trainModel>): Promise<TrainResul
 }
 
 beforeAll(async () => {
-  await initBackend('wasm')
+  await useTestBackend()
   mnist = await loadBuiltinMnist()
 })
 

@@ -187,6 +187,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         seconds: 0.1,
         samplesPerSecond: 100,
         backend: 'cpu',
+        step: 'eager',
       }
     },
     evaluateModel(_model, split, labels): EvaluationReport {
