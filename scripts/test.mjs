@@ -37,6 +37,25 @@ function ensureChromium() {
   return null
 }
 
+/** Whether native TensorFlow loads, as the built CLI's `inklab backends` reports it. */
+function nativeStatus() {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'inklab.mjs'), 'backends', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  })
+  try {
+    const { backends } = JSON.parse(r.stdout.trim().split('\n').pop() ?? '')
+    const probe = backends.find((b) => b.name === 'native')
+    return { available: probe.available === true, reason: probe.reason ?? '' }
+  } catch {
+    return {
+      available: false,
+      reason: `inklab backends failed: ${(r.stderr ?? '').trim().split('\n').pop()}`,
+    }
+  }
+}
+
 let passed = 0
 let failed = 0
 let skipped = 0
@@ -80,6 +99,31 @@ const unitStatus = run('npx', [
 ])
 if (!count(unit) && unitStatus !== 0) failed += 1
 
+// The engine tests again on native TensorFlow, where it loads. CI sets INKLAB_REQUIRE_NATIVE=1 so
+// that native which did not provision fails the run instead of being left out.
+const native = nativeStatus()
+const nativeRequired = process.env.INKLAB_REQUIRE_NATIVE === '1'
+let nativeTestStatus = 0
+if (native.available || nativeRequired) {
+  if (!native.available)
+    console.error(`\nnative TensorFlow is required but unavailable: ${native.reason}`)
+  const report = join(results, 'vitest-native.json')
+  nativeTestStatus = run('npx', [
+    'vitest',
+    'run',
+    '--project',
+    'native',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+  ])
+  if (!count(report) && nativeTestStatus !== 0) failed += 1
+} else {
+  console.log(
+    `\nengine tests on native TensorFlow: not run, native is unavailable here (${native.reason}); set it up with "npm run native"`,
+  )
+}
+
 const chromium = ensureChromium()
 let e2eStatus = 0
 if (!chromium) {
@@ -108,4 +152,4 @@ if (!chromium) {
 
 console.log(`\nscreenshots and reports: ${results}`)
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-process.exit(unitStatus !== 0 || e2eStatus !== 0 || failed > 0 ? 1 : 0)
+process.exit(unitStatus !== 0 || nativeTestStatus !== 0 || e2eStatus !== 0 || failed > 0 ? 1 : 0)

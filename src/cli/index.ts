@@ -3,6 +3,7 @@ import { probeBackends } from '@engine/index'
 import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
 import { exportCommand, EXPORT_HELP } from './commands/export'
+import { nativeCommand, NATIVE_HELP } from './commands/native'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
 import { serveCommand, SERVE_HELP } from './commands/serve'
 import { trainCommand, TRAIN_HELP } from './commands/train'
@@ -19,6 +20,7 @@ Usage:
   ${EXPORT_HELP}
   ${BENCH_HELP}
   ${SERVE_HELP}
+  ${NATIVE_HELP}
   inklab backends        which compute backends load here, and why not
   inklab --version | --help
 
@@ -33,11 +35,12 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   bench: benchCommand,
   serve: serveCommand,
+  native: nativeCommand,
   backends: async (_argv, out) => {
     const probes = await probeBackends()
     for (const p of probes) {
       out.result(
-        `${p.name.padEnd(7)} ${p.available ? 'available' : `unavailable: ${p.reason ?? ''}`}`,
+        `${p.name.padEnd(7)} ${p.available ? `available${p.detail ? `: ${p.detail}` : ''}` : `unavailable: ${p.reason ?? ''}`}`,
       )
     }
     out.emitJson({ backends: probes })

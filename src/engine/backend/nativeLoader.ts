@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { types } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 
@@ -9,7 +10,7 @@ export const NATIVE_PACKAGE = '@tensorflow/tfjs-node'
 export const NATIVE_TFJS_BACKEND = 'tensorflow'
 
 /** Reason given when the native package is absent, its usual state on machines without internet. */
-export const NATIVE_NOT_INSTALLED_REASON = `the ${NATIVE_PACKAGE} package is not installed (its install step needs internet to download libtensorflow)`
+export const NATIVE_NOT_INSTALLED_REASON = `the ${NATIVE_PACKAGE} package is not installed (its install step needs internet access to download libtensorflow; "npm run native" sets it up from PyPI instead)`
 
 /** Outcome of trying to load the native backend. */
 export type NativeLoadResult = { ok: true } | { ok: false; reason: string }
@@ -71,6 +72,15 @@ export function isNativePackageInstalled(require: RequireLike = defaultRequire()
     return true
   } catch {
     return false
+  }
+}
+
+/** tfjs-node's installed folder, or undefined when the package is not installed. */
+export function nativePackageDir(require: RequireLike = defaultRequire()): string | undefined {
+  try {
+    return dirname(require.resolve(`${NATIVE_PACKAGE}/package.json`))
+  } catch {
+    return undefined
   }
 }
 

@@ -193,6 +193,40 @@ describe('inklab CLI: arguments and errors', () => {
     expect(wasm?.available).toBe(true)
     expect(native).toBeDefined()
     if (!native?.available) expect(native?.reason).toMatch(/tfjs-node|libtensorflow/)
+    else
+      expect(native).toMatchObject({ detail: expect.stringMatching(/^libtensorflow [\d.]+ CPU, /) })
+  })
+
+  it('native: refuses an unknown subcommand, and --auto never fails an npm install', async () => {
+    const usage = await inklab(['native', 'setup'])
+    expect(usage.code).toBe(2)
+    expectOneLineError(usage, /native: expected "install" or "verify", got "setup"/)
+    const skipped = await new Promise<CliResult>((done) => {
+      execFile(
+        process.execPath,
+        [BIN, 'native', 'install', '--auto', '--json'],
+        { cwd: ROOT, env: { ...process.env, INKLAB_SKIP_NATIVE: '1', INKLAB_REQUIRE_NATIVE: '' } },
+        (error, stdout, stderr) => done({ code: error ? 1 : 0, stdout, stderr }),
+      )
+    })
+    expect(skipped.code).toBe(0)
+    expect(skipped.stderr).toMatch(
+      /native: skipped \(INKLAB_SKIP_NATIVE=1\); training will use WebAssembly/,
+    )
+    expect(lastJson(skipped.stdout)).toEqual({ ok: false, reason: 'skipped' })
+  })
+
+  it('native verify: says whether native TensorFlow loads and trains here', async () => {
+    const r = await inklab(['native', 'verify', '--json'])
+    const result = lastJson(r.stdout)
+    if (r.code === 0) {
+      expect(result).toMatchObject({ ok: true, detail: expect.stringMatching(/^libtensorflow /) })
+      expect(result.lossAfter as number).toBeLessThan(result.lossBefore as number)
+    } else {
+      expect(r.code).toBe(1)
+      expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/tfjs-node|native/) })
+      expectOneLineError(r, /tfjs-node|native/)
+    }
   })
 })
 
