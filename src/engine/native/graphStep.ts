@@ -6,7 +6,13 @@ import * as tf from '@tensorflow/tfjs'
 
 import { NATIVE_TFJS_BACKEND } from '../backend/nativeLoader'
 import { encodeSavedModel } from './tfProto'
-import { buildTrainGraph, type AdamConstants, type TrainGraph } from './trainGraph'
+import {
+  buildInferenceGraph,
+  buildTrainGraph,
+  type AdamConstants,
+  type InferenceGraph,
+  type TrainGraph,
+} from './trainGraph'
 
 /** The SavedModel entry points of tfjs-node's backend (NodeJSKernelBackend) that the step uses. */
 interface SavedModelBackend {
@@ -143,6 +149,44 @@ export class GraphTrainStep {
     if (this.disposed) return
     this.disposed = true
     tf.dispose([...this.m, ...this.v])
+    this.backend.deleteSavedModel(this.sessionId)
+  }
+}
+
+/**
+ * A model's inference as one TensorFlow graph in a session: one call from JavaScript per batch
+ * instead of one per op, which is what a batch-1 prediction (the drawing pad) is made of. The
+ * model's current variables are fed at each call, so later weight changes are seen. Native only.
+ */
+export class GraphPredictor {
+  private readonly backend: SavedModelBackend
+  private readonly graph: InferenceGraph
+  private readonly sessionId: number
+  private readonly inputInfos: { name: string; tfDtype: string }[]
+  private disposed = false
+
+  constructor(model: tf.LayersModel) {
+    this.backend = savedModelBackend()
+    this.graph = buildInferenceGraph(model)
+    this.sessionId = loadGraph(this.backend, this.graph.graphDef)
+    this.inputInfos = this.graph.feeds.map((name) => ({ name: `${name}:0`, tfDtype: '' }))
+  }
+
+  /** Class probabilities of a batch ([n, 28, 28, 1] in [0, 1]); the caller disposes them. */
+  predict(xs: tf.Tensor): tf.Tensor2D {
+    if (this.disposed) throw new Error('the graph predictor has been disposed')
+    const [probabilities] = this.backend.runSavedModel(
+      this.sessionId,
+      [xs, ...this.graph.variables],
+      this.inputInfos,
+      [`${this.graph.fetch}:0`],
+    )
+    return probabilities as tf.Tensor2D
+  }
+
+  dispose(): void {
+    if (this.disposed) return
+    this.disposed = true
     this.backend.deleteSavedModel(this.sessionId)
   }
 }

@@ -30,6 +30,17 @@ export interface TrainGraph {
   takesSeed: boolean
 }
 
+/** The model in inference mode as one graph: (x, weights, moving stats) -> class probabilities. */
+export interface InferenceGraph {
+  graphDef: Uint8Array
+  /** Feed names, in order: x, weights, moving stats. */
+  feeds: string[]
+  /** The one fetch: softmax probabilities. */
+  fetch: string
+  /** Variables fed after x, in order (trainable weights, then moving statistics). */
+  variables: tf.Variable[]
+}
+
 /** Thrown when the model holds a layer the graph step cannot express; the caller trains eagerly. */
 export class UnsupportedLayerError extends Error {
   override readonly name = 'UnsupportedLayerError'
@@ -37,7 +48,7 @@ export class UnsupportedLayerError extends Error {
 
 type Activation = 'relu' | 'linear' | 'elu' | 'tanh'
 
-/** What the backward pass needs from one layer of the forward pass. */
+/** Adds one layer's backward ops: from dL/d(output) to dL/d(input) (null when not needed). */
 type Backward = (dy: Output, needInputGrad: boolean) => Output | null
 
 interface LayerConfig {
@@ -57,7 +68,7 @@ interface LayerConfig {
   noiseShape?: unknown
 }
 
-/** Names of the graph's fixed feeds and of the packed stats fetch. */
+/** Names of the graph's fixed feeds. */
 export const FEED = {
   x: 'x',
   y: 'y',
@@ -67,6 +78,7 @@ export const FEED = {
   seed: 'dropout_seed',
 } as const
 const STATS_FETCH = 'stats'
+const PROBABILITIES_FETCH = 'probabilities'
 
 function variableOf(layer: tf.layers.Layer, suffix: string): tf.Variable {
   const weight = layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))
@@ -93,299 +105,6 @@ function paddingOf(layer: tf.layers.Layer, config: LayerConfig): TfPadding {
   throw new UnsupportedLayerError(`layer ${layer.name}: padding ${String(config.padding)}`)
 }
 
-/**
- * Builds the training graph of a sequential softmax classifier made of the layers InkLab's
- * architectures produce (Conv2D, MaxPooling2D, BatchNormalization, Dropout, Flatten,
- * GlobalAveragePooling2D, Dense with relu/linear/elu/tanh), ending in a Dense softmax layer. The
- * forward pass and the loss match `train/forward.ts` (batch norm on batch statistics with the
- * biased variance, dropout scaled by 1/(1-rate), mean sparse cross-entropy from logits); gradients are
- * written out per op (TensorFlow's own gradient kernels), and Adam is applied as tfjs does. Throws
- * `UnsupportedLayerError` for anything else.
- */
-export function buildTrainGraph(model: tf.LayersModel, adam: AdamConstants): TrainGraph {
-  const g = new GraphBuilder()
-  const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer')
-  const output = layers[layers.length - 1]
-  const outputConfig = output?.getConfig() as LayerConfig | undefined
-  if (output?.getClassName() !== 'Dense' || outputConfig?.activation !== 'softmax') {
-    throw new UnsupportedLayerError('the model must end in a Dense softmax layer')
-  }
-  const inputShape = model.inputs[0].shape
-  const x = g.placeholder(
-    FEED.x,
-    'float32',
-    inputShape.map((d) => d ?? -1),
-  )
-  const y = g.placeholder(FEED.y, 'int32', [-1])
-  const lr = g.placeholder(FEED.learningRate, 'float32', [])
-  const c1 = g.placeholder(FEED.firstMomentScale, 'float32', [])
-  const c2 = g.placeholder(FEED.secondMomentScale, 'float32', [])
-  const takesSeed = layers.some(
-    (l) => l.getClassName() === 'Dropout' && ((l.getConfig() as LayerConfig).rate ?? 0) > 0,
-  )
-  const seed = takesSeed
-    ? g.node('Placeholder', [], { dtype: attr.type('int32'), shape: attr.shape([2]) }, FEED.seed)
-    : ''
-
-  // Weights are fed after the fixed inputs; their placeholders are created as layers are met.
-  const trainable: tf.Variable[] = []
-  const trainableFeeds: Output[] = []
-  const gradients: Output[] = []
-  const movingStats: tf.Variable[] = []
-  const movingFeeds: Output[] = []
-  const movingUpdates: Output[] = []
-  const feedWeight = (variable: tf.Variable, label: string): { feed: Output; index: number } => {
-    const feed = g.placeholder(`w${trainable.length}_${label}`, 'float32', variable.shape)
-    trainable.push(variable)
-    trainableFeeds.push(feed)
-    gradients.push('')
-    return { feed, index: trainable.length - 1 }
-  }
-
-  const backwards: Backward[] = []
-  let h = x
-  let dropoutIndex = 0
-  let inShape: (number | null)[] = [...inputShape]
-  for (const layer of layers.slice(0, -1)) {
-    const config = layer.getConfig() as LayerConfig
-    const kind = layer.getClassName()
-    const input = h
-    const shape = inShape
-    inShape = layer.outputShape as (number | null)[]
-    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
-      throw new UnsupportedLayerError(`layer ${layer.name}: data format ${config.dataFormat}`)
-    }
-    switch (kind) {
-      case 'Conv2D': {
-        if (config.dilationRate?.some((d) => d !== 1)) {
-          throw new UnsupportedLayerError(`layer ${layer.name}: dilated convolution`)
-        }
-        const kernelVar = variableOf(layer, 'kernel')
-        const kernel = feedWeight(kernelVar, 'kernel')
-        const bias = config.useBias === false ? null : feedWeight(variableOf(layer, 'bias'), 'bias')
-        const [sh, sw] = config.strides ?? [1, 1]
-        const windowAttrs = {
-          strides: attr.ints([1, sh, sw, 1]),
-          padding: attr.string(paddingOf(layer, config)),
-        }
-        let z = g.op('Conv2D', [input, kernel.feed], windowAttrs)
-        if (bias) z = g.op('BiasAdd', [z, bias.feed])
-        const activation = activationOf(layer, config)
-        const out = activate(g, activation, z)
-        backwards.push((dy, needInputGrad) => {
-          const dz = activationGrad(g, activation, out, dy)
-          if (bias) gradients[bias.index] = g.op('BiasAddGrad', [dz])
-          gradients[kernel.index] = g.op(
-            'Conv2DBackpropFilter',
-            [input, g.constInt(kernelVar.shape), dz],
-            windowAttrs,
-          )
-          return needInputGrad
-            ? g.op('Conv2DBackpropInput', [g.shape(input), kernel.feed, dz], windowAttrs)
-            : null
-        })
-        h = out
-        break
-      }
-      case 'MaxPooling2D': {
-        const [ph, pw] = config.poolSize ?? [2, 2]
-        const [sh, sw] = config.strides ?? [ph, pw]
-        const windowAttrs = {
-          ksize: attr.ints([1, ph, pw, 1]),
-          strides: attr.ints([1, sh, sw, 1]),
-          padding: attr.string(paddingOf(layer, config)),
-        }
-        const out = g.op('MaxPool', [input], windowAttrs)
-        backwards.push((dy) => g.op('MaxPoolGrad', [input, out, dy], windowAttrs))
-        h = out
-        break
-      }
-      case 'BatchNormalization': {
-        if (config.center === false || config.scale === false || (config.axis ?? -1) !== -1) {
-          throw new UnsupportedLayerError(
-            `layer ${layer.name}: batch norm without scale/centre or on another axis`,
-          )
-        }
-        h = batchNorm(g, layer, config, input, shape, {
-          feedWeight,
-          gradients,
-          movingStats,
-          movingFeeds,
-          movingUpdates,
-          backwards,
-        })
-        break
-      }
-      case 'Dropout': {
-        const rate = config.rate ?? 0
-        if (config.noiseShape != null) {
-          throw new UnsupportedLayerError(`layer ${layer.name}: dropout with a noise shape`)
-        }
-        if (rate <= 0) {
-          backwards.push((dy) => dy)
-          break
-        }
-        // A distinct stateless stream per dropout layer: the fed seed plus the layer's index.
-        const layerSeed = g.node('AddV2', [seed, g.constInt([0, dropoutIndex++])], {
-          T: attr.type('int32'),
-        })
-        const uniform = g.node('StatelessRandomUniform', [g.shape(input), layerSeed], {
-          dtype: attr.type('float32'),
-          T: attr.type('int32'),
-          Tseed: attr.type('int32'),
-        })
-        const keep = g.cast(
-          g.node('GreaterEqual', [uniform, g.constFloat(rate)], { T: attr.type('float32') }),
-          'bool',
-          'float32',
-        )
-        const mask = g.mul(keep, g.constFloat(1 / (1 - rate)))
-        backwards.push((dy) => g.mul(dy, mask))
-        h = g.mul(input, mask)
-        break
-      }
-      case 'Flatten': {
-        const out = g.reshape(input, g.constInt([-1, flatSize(layer, shape)]))
-        backwards.push((dy) => g.reshape(dy, g.shape(input)))
-        h = out
-        break
-      }
-      case 'GlobalAveragePooling2D': {
-        const [, height, width, channels] = shape
-        if (height == null || width == null || channels == null) {
-          throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
-        }
-        const out = g.reduce('Mean', input, [1, 2])
-        backwards.push((dy) => {
-          const scaled = g.mul(dy, g.constFloat(1 / (height * width)))
-          const column = g.reshape(scaled, g.constInt([-1, 1, 1, channels]))
-          return g.op('BroadcastTo', [column, g.shape(input)], { Tidx: attr.type('int32') })
-        })
-        h = out
-        break
-      }
-      case 'Dense': {
-        const kernel = feedWeight(variableOf(layer, 'kernel'), 'kernel')
-        const bias = config.useBias === false ? null : feedWeight(variableOf(layer, 'bias'), 'bias')
-        if (shape.length !== 2) {
-          throw new UnsupportedLayerError(`layer ${layer.name}: dense on a non-flat input`)
-        }
-        let z = g.op('MatMul', [input, kernel.feed])
-        if (bias) z = g.op('BiasAdd', [z, bias.feed])
-        const activation = activationOf(layer, config)
-        const out = activate(g, activation, z)
-        backwards.push((dy, needInputGrad) => {
-          const dz = activationGrad(g, activation, out, dy)
-          if (bias) gradients[bias.index] = g.op('BiasAddGrad', [dz])
-          gradients[kernel.index] = g.op('MatMul', [input, dz], { transpose_a: attr.bool(true) })
-          return needInputGrad
-            ? g.op('MatMul', [dz, kernel.feed], { transpose_b: attr.bool(true) })
-            : null
-        })
-        h = out
-        break
-      }
-      default:
-        throw new UnsupportedLayerError(
-          `layer ${layer.name}: ${kind} is not supported by the graph step`,
-        )
-    }
-  }
-
-  // Output layer: logits, stable cross-entropy and its gradient (TensorFlow's fused kernel).
-  const outKernel = feedWeight(variableOf(output, 'kernel'), 'kernel')
-  const outBias =
-    outputConfig.useBias === false ? null : feedWeight(variableOf(output, 'bias'), 'bias')
-  let logits = g.op('MatMul', [h, outKernel.feed])
-  if (outBias) logits = g.op('BiasAdd', [logits, outBias.feed])
-  const xent = g.node('SparseSoftmaxCrossEntropyWithLogits', [logits, y], {
-    T: attr.type('float32'),
-    Tlabels: attr.type('int32'),
-  })
-  const loss = g.reduce('Mean', outputOf(xent, 0), [0])
-  const count = g.cast(
-    g.node('Size', [y], { T: attr.type('int32'), out_type: attr.type('int32') }),
-    'int32',
-    'float32',
-  )
-  const dLogits = g.div(outputOf(xent, 1), count)
-  const predicted = g.node('ArgMax', [logits, g.constInt(1)], {
-    T: attr.type('float32'),
-    Tidx: attr.type('int32'),
-    output_type: attr.type('int32'),
-  })
-  const hits = g.cast(g.node('Equal', [predicted, y], { T: attr.type('int32') }), 'bool', 'float32')
-  const correct = g.reduce('Sum', hits, [0])
-  if (outBias) gradients[outBias.index] = g.op('BiasAddGrad', [dLogits])
-  gradients[outKernel.index] = g.op('MatMul', [h, dLogits], { transpose_a: attr.bool(true) })
-  let dy: Output | null = g.op('MatMul', [dLogits, outKernel.feed], {
-    transpose_b: attr.bool(true),
-  })
-
-  for (let i = backwards.length - 1; i >= 0 && dy !== null; i--) {
-    dy = backwards[i](dy, i > 0)
-  }
-
-  // Adam, exactly as tfjs applies it: m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
-  // w' = w - lr (m' / (1-b1^t)) / (sqrt(v' / (1-b2^t)) + eps).
-  const beta1 = g.constFloat(adam.beta1)
-  const oneMinusBeta1 = g.constFloat(1 - adam.beta1)
-  const beta2 = g.constFloat(adam.beta2)
-  const oneMinusBeta2 = g.constFloat(1 - adam.beta2)
-  const epsilon = g.constFloat(adam.epsilon)
-  const newWeights: Output[] = []
-  const newM: Output[] = []
-  const newV: Output[] = []
-  const mFeeds = trainable.map((v, i) => g.placeholder(`m${i}`, 'float32', v.shape))
-  const vFeeds = trainable.map((v, i) => g.placeholder(`v${i}`, 'float32', v.shape))
-  trainable.forEach((_, i) => {
-    const grad = gradients[i]
-    if (!grad) throw new UnsupportedLayerError(`no gradient for weight ${i}`)
-    const m = g.add(g.mul(mFeeds[i], beta1), g.mul(grad, oneMinusBeta1))
-    const v = g.add(g.mul(vFeeds[i], beta2), g.mul(g.op('Square', [grad]), oneMinusBeta2))
-    const step = g.div(g.mul(m, c1), g.add(g.op('Sqrt', [g.mul(v, c2)]), epsilon))
-    newWeights.push(g.identity(g.sub(trainableFeeds[i], g.mul(step, lr)), `new_w${i}`))
-    newM.push(g.identity(m, `new_m${i}`))
-    newV.push(g.identity(v, `new_v${i}`))
-  })
-  const newMoving = movingUpdates.map((update, i) => g.identity(update, `new_moving${i}`))
-  g.node(
-    'Pack',
-    [loss, correct],
-    { T: attr.type('float32'), N: attr.int(2), axis: attr.int(0) },
-    STATS_FETCH,
-  )
-
-  return {
-    graphDef: g.finish(),
-    feeds: [
-      x,
-      y,
-      lr,
-      c1,
-      c2,
-      ...(takesSeed ? [seed] : []),
-      ...trainableFeeds,
-      ...mFeeds,
-      ...vFeeds,
-      ...movingFeeds,
-    ],
-    fetches: [...newWeights, ...newM, ...newV, ...newMoving, STATS_FETCH],
-    trainable,
-    movingStats,
-    takesSeed,
-  }
-}
-
-function flatSize(layer: tf.layers.Layer, shape: (number | null)[]): number {
-  let size = 1
-  for (const d of shape.slice(1)) {
-    if (d == null) throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
-    size *= d
-  }
-  return size
-}
-
 function activate(g: GraphBuilder, activation: Activation, z: Output): Output {
   if (activation === 'relu') return g.op('Relu', [z])
   if (activation === 'elu') return g.op('Elu', [z])
@@ -401,77 +120,449 @@ function activationGrad(g: GraphBuilder, activation: Activation, y: Output, dy: 
   return dy
 }
 
-interface BatchNormContext {
-  feedWeight: (variable: tf.Variable, label: string) => { feed: Output; index: number }
-  gradients: Output[]
-  movingStats: tf.Variable[]
-  movingFeeds: Output[]
-  movingUpdates: Output[]
-  backwards: Backward[]
+/** A fed weight: its placeholder and its index in `Forward.weights` (and in `gradients`). */
+interface Fed {
+  feed: Output
+  index: number
+}
+
+/** The forward pass of a model as graph ops, with what the backward pass and Adam need. */
+class Forward {
+  readonly g = new GraphBuilder()
+  readonly x: Output
+  /** Input of the output Dense layer (the features the logits are computed from). */
+  readonly features: Output
+  readonly logits: Output
+  readonly outKernel: Fed
+  readonly outBias: Fed | null
+  /** Trainable variables in feed order, with their placeholders; `gradients` is filled by backward. */
+  readonly weights: tf.Variable[] = []
+  readonly weightFeeds: Output[] = []
+  readonly gradients: Output[] = []
+  readonly movingStats: tf.Variable[] = []
+  readonly movingFeeds: Output[] = []
+  /** New moving statistics (training only), in `movingStats` order. */
+  readonly movingUpdates: Output[] = []
+  /** Backward ops per hidden layer, in forward order (training only). */
+  readonly backwards: Backward[] = []
+  /** The dropout seed placeholder, when training a model with dropout. */
+  readonly seed: Output | null = null
+
+  /**
+   * Builds the forward pass of `model`. In training mode, batch norm normalises with the batch
+   * statistics and dropout masks come from the fed seed; in inference mode, batch norm uses the
+   * moving statistics and dropout is the identity. `beforeWeights` adds the feeds that come between
+   * x and the weights.
+   */
+  constructor(
+    model: tf.LayersModel,
+    readonly training: boolean,
+    beforeWeights: (g: GraphBuilder) => void,
+  ) {
+    const g = this.g
+    const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer')
+    const output = layers[layers.length - 1]
+    const outputConfig = output?.getConfig() as LayerConfig | undefined
+    if (output?.getClassName() !== 'Dense' || outputConfig?.activation !== 'softmax') {
+      throw new UnsupportedLayerError('the model must end in a Dense softmax layer')
+    }
+    const inputShape = model.inputs[0].shape
+    this.x = g.placeholder(
+      FEED.x,
+      'float32',
+      inputShape.map((d) => d ?? -1),
+    )
+    beforeWeights(g)
+    const takesSeed =
+      training &&
+      layers.some(
+        (l) => l.getClassName() === 'Dropout' && ((l.getConfig() as LayerConfig).rate ?? 0) > 0,
+      )
+    if (takesSeed) {
+      this.seed = g.node(
+        'Placeholder',
+        [],
+        { dtype: attr.type('int32'), shape: attr.shape([2]) },
+        FEED.seed,
+      )
+    }
+
+    let h = this.x
+    let shape: (number | null)[] = [...inputShape]
+    let dropoutIndex = 0
+    for (const layer of layers.slice(0, -1)) {
+      const config = layer.getConfig() as LayerConfig
+      if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
+        throw new UnsupportedLayerError(`layer ${layer.name}: data format ${config.dataFormat}`)
+      }
+      const input = h
+      const inShape = shape
+      shape = layer.outputShape as (number | null)[]
+      switch (layer.getClassName()) {
+        case 'Conv2D':
+          h = this.conv2d(layer, config, input)
+          break
+        case 'MaxPooling2D':
+          h = this.maxPool(layer, config, input)
+          break
+        case 'BatchNormalization':
+          h = this.batchNorm(layer, config, input, inShape)
+          break
+        case 'Dropout':
+          h = this.dropout(layer, config, input, dropoutIndex++)
+          break
+        case 'Flatten': {
+          const out = g.reshape(input, g.constInt([-1, flatSize(layer, inShape)]))
+          this.backwards.push((dy) => g.reshape(dy, g.shape(input)))
+          h = out
+          break
+        }
+        case 'GlobalAveragePooling2D':
+          h = this.globalAveragePool(layer, input, inShape)
+          break
+        case 'Dense':
+          if (inShape.length !== 2) {
+            throw new UnsupportedLayerError(`layer ${layer.name}: dense on a non-flat input`)
+          }
+          h = this.dense(layer, config, input)
+          break
+        default:
+          throw new UnsupportedLayerError(
+            `layer ${layer.name}: ${layer.getClassName()} is not supported by the graph step`,
+          )
+      }
+    }
+    this.features = h
+    this.outKernel = this.feedWeight(variableOf(output, 'kernel'), 'kernel')
+    this.outBias =
+      outputConfig.useBias === false ? null : this.feedWeight(variableOf(output, 'bias'), 'bias')
+    const logits = g.op('MatMul', [h, this.outKernel.feed])
+    this.logits = this.outBias ? g.op('BiasAdd', [logits, this.outBias.feed]) : logits
+  }
+
+  private feedWeight(variable: tf.Variable, label: string): Fed {
+    const feed = this.g.placeholder(`w${this.weights.length}_${label}`, 'float32', variable.shape)
+    this.weights.push(variable)
+    this.weightFeeds.push(feed)
+    this.gradients.push('')
+    return { feed, index: this.weights.length - 1 }
+  }
+
+  private conv2d(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
+    const g = this.g
+    if (config.dilationRate?.some((d) => d !== 1)) {
+      throw new UnsupportedLayerError(`layer ${layer.name}: dilated convolution`)
+    }
+    const kernelVariable = variableOf(layer, 'kernel')
+    const kernel = this.feedWeight(kernelVariable, 'kernel')
+    const bias =
+      config.useBias === false ? null : this.feedWeight(variableOf(layer, 'bias'), 'bias')
+    const [sh, sw] = config.strides ?? [1, 1]
+    const windowAttrs = {
+      strides: attr.ints([1, sh, sw, 1]),
+      padding: attr.string(paddingOf(layer, config)),
+    }
+    let z = g.op('Conv2D', [input, kernel.feed], windowAttrs)
+    if (bias) z = g.op('BiasAdd', [z, bias.feed])
+    const activation = activationOf(layer, config)
+    const out = activate(g, activation, z)
+    this.backwards.push((dy, needInputGrad) => {
+      const dz = activationGrad(g, activation, out, dy)
+      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      this.gradients[kernel.index] = g.op(
+        'Conv2DBackpropFilter',
+        [input, g.constInt(kernelVariable.shape), dz],
+        windowAttrs,
+      )
+      return needInputGrad
+        ? g.op('Conv2DBackpropInput', [g.shape(input), kernel.feed, dz], windowAttrs)
+        : null
+    })
+    return out
+  }
+
+  private maxPool(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
+    const g = this.g
+    const [ph, pw] = config.poolSize ?? [2, 2]
+    const [sh, sw] = config.strides ?? [ph, pw]
+    const windowAttrs = {
+      ksize: attr.ints([1, ph, pw, 1]),
+      strides: attr.ints([1, sh, sw, 1]),
+      padding: attr.string(paddingOf(layer, config)),
+    }
+    const out = g.op('MaxPool', [input], windowAttrs)
+    this.backwards.push((dy) => g.op('MaxPoolGrad', [input, out, dy], windowAttrs))
+    return out
+  }
+
+  private dense(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
+    const g = this.g
+    const kernel = this.feedWeight(variableOf(layer, 'kernel'), 'kernel')
+    const bias =
+      config.useBias === false ? null : this.feedWeight(variableOf(layer, 'bias'), 'bias')
+    let z = g.op('MatMul', [input, kernel.feed])
+    if (bias) z = g.op('BiasAdd', [z, bias.feed])
+    const activation = activationOf(layer, config)
+    const out = activate(g, activation, z)
+    this.backwards.push((dy, needInputGrad) => {
+      const dz = activationGrad(g, activation, out, dy)
+      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      this.gradients[kernel.index] = g.op('MatMul', [input, dz], { transpose_a: attr.bool(true) })
+      return needInputGrad
+        ? g.op('MatMul', [dz, kernel.feed], { transpose_b: attr.bool(true) })
+        : null
+    })
+    return out
+  }
+
+  private dropout(
+    layer: tf.layers.Layer,
+    config: LayerConfig,
+    input: Output,
+    index: number,
+  ): Output {
+    const g = this.g
+    const rate = config.rate ?? 0
+    if (config.noiseShape != null) {
+      throw new UnsupportedLayerError(`layer ${layer.name}: dropout with a noise shape`)
+    }
+    if (!this.training || rate <= 0 || this.seed === null) {
+      this.backwards.push((dy) => dy)
+      return input
+    }
+    // A distinct stateless stream per dropout layer: the fed seed plus the layer's index. Kept
+    // where u >= rate, as tfjs' dropout (floor(u + keep)), and scaled by 1/(1 - rate).
+    const layerSeed = g.node('AddV2', [this.seed, g.constInt([0, index])], {
+      T: attr.type('int32'),
+    })
+    const uniform = g.node('StatelessRandomUniform', [g.shape(input), layerSeed], {
+      dtype: attr.type('float32'),
+      T: attr.type('int32'),
+      Tseed: attr.type('int32'),
+    })
+    const keep = g.cast(
+      g.node('GreaterEqual', [uniform, g.constFloat(rate)], { T: attr.type('float32') }),
+      'bool',
+      'float32',
+    )
+    const mask = g.mul(keep, g.constFloat(1 / (1 - rate)))
+    this.backwards.push((dy) => g.mul(dy, mask))
+    return g.mul(input, mask)
+  }
+
+  private globalAveragePool(
+    layer: tf.layers.Layer,
+    input: Output,
+    shape: (number | null)[],
+  ): Output {
+    const g = this.g
+    const [, height, width, channels] = shape
+    if (height == null || width == null || channels == null) {
+      throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
+    }
+    this.backwards.push((dy) => {
+      const scaled = g.mul(dy, g.constFloat(1 / (height * width)))
+      const column = g.reshape(scaled, g.constInt([-1, 1, 1, channels]))
+      return g.op('BroadcastTo', [column, g.shape(input)], { Tidx: attr.type('int32') })
+    })
+    return g.reduce('Mean', input, [1, 2])
+  }
+
+  /**
+   * Batch norm with TensorFlow's fused kernels (FusedBatchNormV3 and, in training, its gradient),
+   * on a 4-D input as is or on a 2-D one seen as [N, 1, 1, C]. In training the moving statistics
+   * move towards the batch mean and biased variance with the layer's momentum, as
+   * `train/forward.ts` does.
+   */
+  private batchNorm(
+    layer: tf.layers.Layer,
+    config: LayerConfig,
+    input: Output,
+    shape: (number | null)[],
+  ): Output {
+    const g = this.g
+    if (config.center === false || config.scale === false || (config.axis ?? -1) !== -1) {
+      throw new UnsupportedLayerError(
+        `layer ${layer.name}: batch norm without scale/centre or on another axis`,
+      )
+    }
+    const rank = shape.length
+    const channels = shape[rank - 1]
+    if ((rank !== 4 && rank !== 2) || channels == null) {
+      throw new UnsupportedLayerError(
+        `layer ${layer.name}: batch norm on shape ${JSON.stringify(shape)}`,
+      )
+    }
+    const gamma = this.feedWeight(variableOf(layer, 'gamma'), 'gamma')
+    const beta = this.feedWeight(variableOf(layer, 'beta'), 'beta')
+    const meanFeed = g.placeholder(`moving${this.movingStats.length}`, 'float32', [channels])
+    const varianceFeed = g.placeholder(`moving${this.movingStats.length + 1}`, 'float32', [
+      channels,
+    ])
+    this.movingStats.push(variableOf(layer, 'moving_mean'), variableOf(layer, 'moving_variance'))
+    this.movingFeeds.push(meanFeed, varianceFeed)
+
+    const momentum = config.momentum ?? 0.99
+    const x4 = rank === 4 ? input : g.reshape(input, g.constInt([-1, 1, 1, channels]))
+    const bnAttrs = {
+      T: attr.type('float32'),
+      U: attr.type('float32'),
+      epsilon: attr.float(config.epsilon ?? 1e-3),
+      is_training: attr.bool(this.training),
+      data_format: attr.string('NHWC'),
+    }
+    const bn = g.node(
+      'FusedBatchNormV3',
+      [x4, gamma.feed, beta.feed, meanFeed, varianceFeed],
+      bnAttrs,
+    )
+    if (this.training) {
+      // Outputs 3 and 4 (reserve spaces 1 and 2) are the batch mean and biased variance on the CPU.
+      const keep = g.constFloat(momentum)
+      const blend = g.constFloat(1 - momentum)
+      this.movingUpdates.push(
+        g.add(g.mul(meanFeed, keep), g.mul(outputOf(bn, 3), blend)),
+        g.add(g.mul(varianceFeed, keep), g.mul(outputOf(bn, 4), blend)),
+      )
+      this.backwards.push((dy) => {
+        const dy4 = rank === 4 ? dy : g.reshape(dy, g.constInt([-1, 1, 1, channels]))
+        const grad = g.node(
+          'FusedBatchNormGradV3',
+          [dy4, x4, gamma.feed, outputOf(bn, 3), outputOf(bn, 4), outputOf(bn, 5)],
+          bnAttrs,
+        )
+        this.gradients[gamma.index] = outputOf(grad, 1)
+        this.gradients[beta.index] = outputOf(grad, 2)
+        const dx4 = outputOf(grad, 0)
+        return rank === 4 ? dx4 : g.reshape(dx4, g.constInt([-1, channels]))
+      })
+    }
+    const y4 = outputOf(bn, 0)
+    return rank === 4 ? y4 : g.reshape(y4, g.constInt([-1, channels]))
+  }
+}
+
+function flatSize(layer: tf.layers.Layer, shape: (number | null)[]): number {
+  let size = 1
+  for (const d of shape.slice(1)) {
+    if (d == null) throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
+    size *= d
+  }
+  return size
 }
 
 /**
- * Batch norm in training mode with TensorFlow's fused kernels (FusedBatchNormV3 and its gradient),
- * on a 4-D input as is or on a 2-D one seen as [N, 1, 1, C]. The moving statistics move towards the
- * batch mean and biased variance with the layer's momentum, as `train/forward.ts` does.
+ * Builds the training graph of a sequential softmax classifier made of the layers InkLab's
+ * architectures produce (Conv2D, MaxPooling2D, BatchNormalization, Dropout, Flatten,
+ * GlobalAveragePooling2D, Dense with relu/linear/elu/tanh), ending in a Dense softmax layer. The
+ * forward pass and the loss match `train/forward.ts` (batch norm on batch statistics with the
+ * biased variance, dropout scaled by 1/(1-rate), mean sparse cross-entropy from logits); gradients are
+ * written out per op (TensorFlow's own gradient kernels), and Adam is applied as tfjs does. Throws
+ * `UnsupportedLayerError` for anything else.
  */
-function batchNorm(
-  g: GraphBuilder,
-  layer: tf.layers.Layer,
-  config: LayerConfig,
-  input: Output,
-  shape: (number | null)[],
-  ctx: BatchNormContext,
-): Output {
-  const rank = shape.length
-  if (rank !== 4 && rank !== 2) throw new UnsupportedLayerError(`layer ${layer.name}: rank ${rank}`)
-  const channels = shape[rank - 1]
-  if (channels == null) throw new UnsupportedLayerError(`layer ${layer.name}: unknown channels`)
-  const gamma = ctx.feedWeight(variableOf(layer, 'gamma'), 'gamma')
-  const beta = ctx.feedWeight(variableOf(layer, 'beta'), 'beta')
-  const movingMean = variableOf(layer, 'moving_mean')
-  const movingVariance = variableOf(layer, 'moving_variance')
-  const meanFeed = g.placeholder(`moving${ctx.movingStats.length}`, 'float32', [channels])
-  const varianceFeed = g.placeholder(`moving${ctx.movingStats.length + 1}`, 'float32', [channels])
-  ctx.movingStats.push(movingMean, movingVariance)
-  ctx.movingFeeds.push(meanFeed, varianceFeed)
-
-  const epsilon = config.epsilon ?? 1e-3
-  const momentum = config.momentum ?? 0.99
-  const x4 = rank === 4 ? input : g.reshape(input, g.constInt([-1, 1, 1, channels]))
-  const bnAttrs = {
-    T: attr.type('float32'),
-    U: attr.type('float32'),
-    epsilon: attr.float(epsilon),
-    is_training: attr.bool(true),
-    data_format: attr.string('NHWC'),
-  }
-  const bn = g.node(
-    'FusedBatchNormV3',
-    [x4, gamma.feed, beta.feed, meanFeed, varianceFeed],
-    bnAttrs,
-  )
-  // Output 3 and 4 (reserve spaces 1 and 2) are the batch mean and biased variance on the CPU.
-  const batchMean = outputOf(bn, 3)
-  const batchVariance = outputOf(bn, 4)
-  const keep = g.constFloat(momentum)
-  const blend = g.constFloat(1 - momentum)
-  ctx.movingUpdates.push(
-    g.add(g.mul(meanFeed, keep), g.mul(batchMean, blend)),
-    g.add(g.mul(varianceFeed, keep), g.mul(batchVariance, blend)),
-  )
-  const y4 = outputOf(bn, 0)
-  ctx.backwards.push((dy) => {
-    const dy4 = rank === 4 ? dy : g.reshape(dy, g.constInt([-1, 1, 1, channels]))
-    const grad = g.node(
-      'FusedBatchNormGradV3',
-      [dy4, x4, gamma.feed, outputOf(bn, 3), outputOf(bn, 4), outputOf(bn, 5)],
-      bnAttrs,
+export function buildTrainGraph(model: tf.LayersModel, adam: AdamConstants): TrainGraph {
+  const scalars: Output[] = []
+  const f = new Forward(model, true, (g) => {
+    scalars.push(
+      g.placeholder(FEED.y, 'int32', [-1]),
+      g.placeholder(FEED.learningRate, 'float32', []),
+      g.placeholder(FEED.firstMomentScale, 'float32', []),
+      g.placeholder(FEED.secondMomentScale, 'float32', []),
     )
-    ctx.gradients[gamma.index] = outputOf(grad, 1)
-    ctx.gradients[beta.index] = outputOf(grad, 2)
-    const dx4 = outputOf(grad, 0)
-    return rank === 4 ? dx4 : g.reshape(dx4, g.constInt([-1, channels]))
   })
-  return rank === 4 ? y4 : g.reshape(y4, g.constInt([-1, channels]))
+  const g = f.g
+  const [y, lr, c1, c2] = scalars
+
+  // Loss: TensorFlow's fused, stable cross-entropy; its gradient comes out of the same kernel.
+  const xent = g.node('SparseSoftmaxCrossEntropyWithLogits', [f.logits, y], {
+    T: attr.type('float32'),
+    Tlabels: attr.type('int32'),
+  })
+  const loss = g.reduce('Mean', outputOf(xent, 0), [0])
+  const count = g.cast(
+    g.node('Size', [y], { T: attr.type('int32'), out_type: attr.type('int32') }),
+    'int32',
+    'float32',
+  )
+  const dLogits = g.div(outputOf(xent, 1), count)
+  const predicted = g.node('ArgMax', [f.logits, g.constInt(1)], {
+    T: attr.type('float32'),
+    Tidx: attr.type('int32'),
+    output_type: attr.type('int32'),
+  })
+  const hits = g.cast(g.node('Equal', [predicted, y], { T: attr.type('int32') }), 'bool', 'float32')
+  const correct = g.reduce('Sum', hits, [0])
+
+  if (f.outBias) f.gradients[f.outBias.index] = g.op('BiasAddGrad', [dLogits])
+  f.gradients[f.outKernel.index] = g.op('MatMul', [f.features, dLogits], {
+    transpose_a: attr.bool(true),
+  })
+  let dy: Output | null = g.op('MatMul', [dLogits, f.outKernel.feed], {
+    transpose_b: attr.bool(true),
+  })
+  for (let i = f.backwards.length - 1; i >= 0 && dy !== null; i--) {
+    dy = f.backwards[i](dy, i > 0)
+  }
+
+  // Adam, exactly as tfjs applies it: m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
+  // w' = w - lr (m' / (1-b1^t)) / (sqrt(v' / (1-b2^t)) + eps).
+  const beta1 = g.constFloat(adam.beta1)
+  const oneMinusBeta1 = g.constFloat(1 - adam.beta1)
+  const beta2 = g.constFloat(adam.beta2)
+  const oneMinusBeta2 = g.constFloat(1 - adam.beta2)
+  const epsilon = g.constFloat(adam.epsilon)
+  const mFeeds = f.weights.map((v, i) => g.placeholder(`m${i}`, 'float32', v.shape))
+  const vFeeds = f.weights.map((v, i) => g.placeholder(`v${i}`, 'float32', v.shape))
+  const newWeights: Output[] = []
+  const newM: Output[] = []
+  const newV: Output[] = []
+  f.weights.forEach((_, i) => {
+    const grad = f.gradients[i]
+    if (!grad) throw new UnsupportedLayerError(`no gradient for weight ${i}`)
+    const m = g.add(g.mul(mFeeds[i], beta1), g.mul(grad, oneMinusBeta1))
+    const v = g.add(g.mul(vFeeds[i], beta2), g.mul(g.op('Square', [grad]), oneMinusBeta2))
+    const step = g.div(g.mul(m, c1), g.add(g.op('Sqrt', [g.mul(v, c2)]), epsilon))
+    newWeights.push(g.identity(g.sub(f.weightFeeds[i], g.mul(step, lr)), `new_w${i}`))
+    newM.push(g.identity(m, `new_m${i}`))
+    newV.push(g.identity(v, `new_v${i}`))
+  })
+  const newMoving = f.movingUpdates.map((update, i) => g.identity(update, `new_moving${i}`))
+  g.node(
+    'Pack',
+    [loss, correct],
+    { T: attr.type('float32'), N: attr.int(2), axis: attr.int(0) },
+    STATS_FETCH,
+  )
+
+  return {
+    graphDef: g.finish(),
+    feeds: [
+      f.x,
+      ...scalars,
+      ...(f.seed !== null ? [f.seed] : []),
+      ...f.weightFeeds,
+      ...mFeeds,
+      ...vFeeds,
+      ...f.movingFeeds,
+    ],
+    fetches: [...newWeights, ...newM, ...newV, ...newMoving, STATS_FETCH],
+    trainable: f.weights,
+    movingStats: f.movingStats,
+    takesSeed: f.seed !== null,
+  }
+}
+
+/**
+ * Builds the inference graph of a model the training graph supports: batch norm on the moving
+ * statistics, no dropout, softmax probabilities out. Throws `UnsupportedLayerError` otherwise.
+ */
+export function buildInferenceGraph(model: tf.LayersModel): InferenceGraph {
+  const f = new Forward(model, false, () => undefined)
+  f.g.node('Softmax', [f.logits], { T: attr.type('float32') }, PROBABILITIES_FETCH)
+  return {
+    graphDef: f.g.finish(),
+    feeds: [f.x, ...f.weightFeeds, ...f.movingFeeds],
+    fetch: PROBABILITIES_FETCH,
+    variables: [...f.weights, ...f.movingStats],
+  }
 }

@@ -10,7 +10,8 @@ import { buildModel } from '@engine/model/build'
 import { resolveTrainConfig } from '@engine/model/config'
 import { PRESETS } from '@engine/model/presets'
 import type { ArchitectureInput } from '@engine/model/validate'
-import { GraphTrainStep } from '@engine/native/graphStep'
+import { GraphPredictor, GraphTrainStep } from '@engine/native/graphStep'
+import { predictBatch } from '@engine/native/predictor'
 import { buildTrainGraph } from '@engine/native/trainGraph'
 import { createTrainingStep, ADAM } from '@engine/train/step'
 import { trainModel, type TrainResult } from '@engine/train/trainer'
@@ -177,6 +178,49 @@ describe('GraphTrainStep', () => {
     expect(tf.memory().numTensors).toBeLessThan(after1)
     expect(() => step.run(xs, ys, 1e-3)).toThrow(/disposed/)
     tf.dispose([xs, ys])
+  })
+})
+
+describe('GraphPredictor', () => {
+  it('gives model.predict’s probabilities in inference mode, and follows weight changes', () => {
+    const arch: ArchitectureInput = {
+      layers: [...EVERY_LAYER.layers, { type: 'dropout', rate: 0.5 }],
+    }
+    const model = build(arch)
+    // Move the batch-norm statistics away from their initial values first.
+    const step = createTrainingStep(model, { request: 'graph', nextSeed: () => 1 })
+    const { xs, ys } = batch(16, 3, 5)
+    for (let i = 0; i < 3; i++) step.run(xs, ys, 1e-2)
+    step.dispose()
+    const predictor = new GraphPredictor(model)
+    const expected = model.predict(xs) as tf.Tensor
+    const actual = predictor.predict(xs)
+    expect(actual.shape).toEqual([16, 3])
+    expect(maxDifference(actual, expected)).toBeLessThan(1e-5)
+    model.setWeights(model.getWeights().map((w) => tf.mul(w, 0.5)))
+    const changed = predictor.predict(xs)
+    const reference = model.predict(xs) as tf.Tensor
+    expect(maxDifference(changed, reference)).toBeLessThan(1e-5)
+    expect(maxDifference(changed, actual)).toBeGreaterThan(1e-3)
+    tf.dispose([xs, ys, expected, actual, changed, reference])
+    predictor.dispose()
+    expect(() => predictor.predict(xs)).toThrow(/disposed/)
+  })
+
+  it('predictBatch falls back to model.predict for a model the graph cannot express', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: 3, activation: 'sigmoid' }),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    })
+    models.push(model)
+    const { xs, ys } = batch(2, 2, 1)
+    const a = predictBatch(model, xs)
+    const b = model.predict(xs) as tf.Tensor
+    expect(maxDifference(a, b)).toBe(0)
+    tf.dispose([a, b, xs, ys])
   })
 })
 
