@@ -85,19 +85,26 @@ if (buildStatus !== 0) {
   process.exit(1)
 }
 
-const unit = join(results, 'vitest.json')
-const unitStatus = run('npx', [
-  'vitest',
-  'run',
-  '--project',
-  'node',
-  '--project',
-  'renderer',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${unit}`,
-])
-if (!count(unit) && unitStatus !== 0) failed += 1
+/** Runs vitest on `projects`, reporting to test-results/`report`, and counts the results. */
+function vitest(projects, report, env = process.env) {
+  const file = join(results, report)
+  const status = run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      ...projects.flatMap((p) => ['--project', p]),
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${file}`,
+    ],
+    { env },
+  )
+  if (!count(file) && status !== 0) failed += 1
+  return status
+}
+
+const unitStatus = vitest(['node', 'renderer'], 'vitest.json')
 
 // The engine tests again on native TensorFlow, where it loads. CI sets INKLAB_REQUIRE_NATIVE=1 so
 // that native which did not provision fails the run instead of being left out.
@@ -107,17 +114,7 @@ let nativeTestStatus = 0
 if (native.available || nativeRequired) {
   if (!native.available)
     console.error(`\nnative TensorFlow is required but unavailable: ${native.reason}`)
-  const report = join(results, 'vitest-native.json')
-  nativeTestStatus = run('npx', [
-    'vitest',
-    'run',
-    '--project',
-    'native',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-  ])
-  if (!count(report) && nativeTestStatus !== 0) failed += 1
+  nativeTestStatus = vitest(['native'], 'vitest-native.json')
 } else {
   console.log(
     `\nengine tests on native TensorFlow: not run, native is unavailable here (${native.reason}); set it up with "npm run native"`,
@@ -133,21 +130,7 @@ if (!chromium) {
   failed += 1
   e2eStatus = 1
 } else {
-  const e2e = join(results, 'e2e.json')
-  e2eStatus = run(
-    'npx',
-    [
-      'vitest',
-      'run',
-      '--project',
-      'e2e',
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${e2e}`,
-    ],
-    { env: { ...process.env, CHROMIUM_PATH: chromium } },
-  )
-  if (!count(e2e) && e2eStatus !== 0) failed += 1
+  e2eStatus = vitest(['e2e'], 'e2e.json', { ...process.env, CHROMIUM_PATH: chromium })
 }
 
 console.log(`\nscreenshots and reports: ${results}`)

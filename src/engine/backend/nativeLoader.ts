@@ -105,6 +105,9 @@ export function loadNativeBinding(): NativeLoadResult {
 export function tryLoadNative(require: RequireLike = defaultRequire()): NativeLoadResult {
   if (!isNativePackageInstalled(require)) return { ok: false, reason: NATIVE_NOT_INSTALLED_REASON }
   shimLegacyUtil(require('node:util') as Record<string, unknown>)
+  // libtensorflow logs INFO lines (CPU features, each graph it loads) to stderr unless told not
+  // to; warnings and errors still show. A value the user set wins.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1'
   try {
     require(NATIVE_PACKAGE)
   } catch (error) {

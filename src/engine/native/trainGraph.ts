@@ -262,13 +262,14 @@ class Forward {
       strides: attr.ints([1, sh, sw, 1]),
       padding: attr.string(paddingOf(layer, config)),
     }
-    let z = g.op('Conv2D', [input, kernel.feed], windowAttrs)
-    if (bias) z = g.op('BiasAdd', [z, bias.feed])
-    const activation = activationOf(layer, config)
-    const out = activate(g, activation, z)
+    const { out, zGrad } = this.biasAndActivation(
+      layer,
+      config,
+      g.op('Conv2D', [input, kernel.feed], windowAttrs),
+      bias,
+    )
     this.backwards.push((dy, needInputGrad) => {
-      const dz = activationGrad(g, activation, out, dy)
-      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      const dz = zGrad(dy)
       this.gradients[kernel.index] = g.op(
         'Conv2DBackpropFilter',
         [input, g.constInt(kernelVariable.shape), dz],
@@ -279,6 +280,27 @@ class Forward {
         : null
     })
     return out
+  }
+
+  /**
+   * `activation(z + bias)`, and for the backward pass `zGrad`: dL/dz from dL/d(output), recording
+   * the bias gradient on the way.
+   */
+  private biasAndActivation(
+    layer: tf.layers.Layer,
+    config: LayerConfig,
+    z: Output,
+    bias: Fed | null,
+  ): { out: Output; zGrad: (dy: Output) => Output } {
+    const g = this.g
+    const activation = activationOf(layer, config)
+    const out = activate(g, activation, bias ? g.op('BiasAdd', [z, bias.feed]) : z)
+    const zGrad = (dy: Output): Output => {
+      const dz = activationGrad(g, activation, out, dy)
+      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      return dz
+    }
+    return { out, zGrad }
   }
 
   private maxPool(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
@@ -300,13 +322,14 @@ class Forward {
     const kernel = this.feedWeight(variableOf(layer, 'kernel'), 'kernel')
     const bias =
       config.useBias === false ? null : this.feedWeight(variableOf(layer, 'bias'), 'bias')
-    let z = g.op('MatMul', [input, kernel.feed])
-    if (bias) z = g.op('BiasAdd', [z, bias.feed])
-    const activation = activationOf(layer, config)
-    const out = activate(g, activation, z)
+    const { out, zGrad } = this.biasAndActivation(
+      layer,
+      config,
+      g.op('MatMul', [input, kernel.feed]),
+      bias,
+    )
     this.backwards.push((dy, needInputGrad) => {
-      const dz = activationGrad(g, activation, out, dy)
-      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      const dz = zGrad(dy)
       this.gradients[kernel.index] = g.op('MatMul', [input, dz], { transpose_a: attr.bool(true) })
       return needInputGrad
         ? g.op('MatMul', [dz, kernel.feed], { transpose_b: attr.bool(true) })
