@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
-import { useTestBackend } from '../../helpers/backend'
+import { TEST_BACKEND, useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -86,7 +86,7 @@ describe('trainModel', () => {
     expect(result.history[0].improved).toBe(true)
     expect(result.best.valLoss).toBe(Math.min(...result.history.map((h) => h.valLoss ?? Infinity)))
     expect(result.samplesPerSecond).toBeGreaterThan(0)
-    expect(result.backend).toBe('wasm')
+    expect(result.backend).toBe(TEST_BACKEND)
     // Adam slots and the best-weights copy exist from the first epoch on; nothing may accumulate.
     expect(new Set(tensorsAtEpoch).size).toBe(1)
     expect(tf.memory().numTensors - before).toBe(result.model.getWeights().length)
@@ -229,7 +229,7 @@ describe('trainModel', () => {
         expect(metadata.labels).toEqual(mnist.labels)
         expect(metadata.metrics.epochs).toBe(result.bestEpoch + 1)
         expect(metadata.metrics.valLoss).toBeCloseTo(result.best.valLoss!, 6)
-        expect(metadata.backend).toBe('wasm')
+        expect(metadata.backend).toBe(TEST_BACKEND)
         const images = Array.from({ length: 20 }, (_, i) =>
           mnist.test!.images.subarray(i * 784, (i + 1) * 784),
         )
