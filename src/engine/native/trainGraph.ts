@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 
 import { GraphBuilder, outputOf, type Output, type TfPadding } from './graphBuilder'
+import { LayerError, readLayers, type LayerActivation, type ModelLayer } from '../model/layers'
 import { attr } from './tfProto'
 
 /** Adam's constants, as tfjs' AdamOptimizer and InkLab's eager step use them. */
@@ -51,23 +52,6 @@ type Activation = 'relu' | 'linear' | 'elu' | 'tanh'
 /** Adds one layer's backward ops: from dL/d(output) to dL/d(input) (null when not needed). */
 type Backward = (dy: Output, needInputGrad: boolean) => Output | null
 
-interface LayerConfig {
-  activation?: string
-  useBias?: boolean
-  strides?: number[]
-  padding?: string
-  poolSize?: number[]
-  rate?: number
-  epsilon?: number
-  momentum?: number
-  axis?: number
-  center?: boolean
-  scale?: boolean
-  dataFormat?: string
-  dilationRate?: number[]
-  noiseShape?: unknown
-}
-
 /** Names of the graph's fixed feeds. */
 export const FEED = {
   x: 'x',
@@ -80,29 +64,16 @@ export const FEED = {
 const STATS_FETCH = 'stats'
 const PROBABILITIES_FETCH = 'probabilities'
 
-function variableOf(layer: tf.layers.Layer, suffix: string): tf.Variable {
-  const weight = layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))
-  if (!weight) throw new UnsupportedLayerError(`layer ${layer.name} has no ${suffix} weight`)
-  // LayerVariable.read() returns the backing tf.Variable typed as a plain Tensor.
-  return weight.read() as tf.Variable
+/** A hidden layer's activation; softmax belongs to the output layer only. */
+function hiddenActivation(layer: ModelLayer & { activation: LayerActivation }): Activation {
+  if (layer.activation === 'softmax') {
+    throw new UnsupportedLayerError(`layer "${layer.name}": softmax is only for the output layer`)
+  }
+  return layer.activation
 }
 
-function activationOf(layer: tf.layers.Layer, config: LayerConfig): Activation {
-  const activation = config.activation ?? 'linear'
-  if (
-    activation === 'relu' ||
-    activation === 'linear' ||
-    activation === 'elu' ||
-    activation === 'tanh'
-  )
-    return activation
-  throw new UnsupportedLayerError(`layer ${layer.name}: activation ${activation}`)
-}
-
-function paddingOf(layer: tf.layers.Layer, config: LayerConfig): TfPadding {
-  if (config.padding === 'same') return 'SAME'
-  if (config.padding === 'valid') return 'VALID'
-  throw new UnsupportedLayerError(`layer ${layer.name}: padding ${String(config.padding)}`)
+function tfPadding(padding: 'valid' | 'same'): TfPadding {
+  return padding === 'same' ? 'SAME' : 'VALID'
 }
 
 function activate(g: GraphBuilder, activation: Activation, z: Output): Output {
@@ -126,6 +97,8 @@ interface Fed {
   index: number
 }
 
+type LayerOfKind<K extends ModelLayer['kind']> = Extract<ModelLayer, { kind: K }>
+
 /** The forward pass of a model as graph ops, with what the backward pass and Adam need. */
 class Forward {
   readonly g = new GraphBuilder()
@@ -134,7 +107,7 @@ class Forward {
   readonly features: Output
   readonly logits: Output
   readonly outKernel: Fed
-  readonly outBias: Fed | null
+  readonly outBias: Fed
   /** Trainable variables in feed order, with their placeholders; `gradients` is filled by backward. */
   readonly weights: tf.Variable[] = []
   readonly weightFeeds: Output[] = []
@@ -149,10 +122,10 @@ class Forward {
   readonly seed: Output | null = null
 
   /**
-   * Builds the forward pass of `model`. In training mode, batch norm normalises with the batch
-   * statistics and dropout masks come from the fed seed; in inference mode, batch norm uses the
-   * moving statistics and dropout is the identity. `beforeWeights` adds the feeds that come between
-   * x and the weights.
+   * Builds the forward pass of `model` (read by `readLayers`, so exactly the layers InkLab builds).
+   * In training mode, batch norm normalises with the batch statistics and dropout masks come from
+   * the fed seed; in inference mode, batch norm uses the moving statistics and dropout is the
+   * identity. `beforeWeights` adds the feeds that come between x and the weights.
    */
   constructor(
     model: tf.LayersModel,
@@ -160,25 +133,18 @@ class Forward {
     beforeWeights: (g: GraphBuilder) => void,
   ) {
     const g = this.g
-    const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer')
-    const output = layers[layers.length - 1]
-    const outputConfig = output?.getConfig() as LayerConfig | undefined
-    if (output?.getClassName() !== 'Dense' || outputConfig?.activation !== 'softmax') {
-      throw new UnsupportedLayerError('the model must end in a Dense softmax layer')
+    let read: ReturnType<typeof readLayers>
+    try {
+      read = readLayers(model)
+    } catch (error) {
+      if (error instanceof LayerError) throw new UnsupportedLayerError(error.message)
+      throw error
     }
-    const inputShape = model.inputs[0].shape
-    this.x = g.placeholder(
-      FEED.x,
-      'float32',
-      inputShape.map((d) => d ?? -1),
-    )
+    const hidden = read.layers.slice(0, -1)
+    const output = read.layers[read.layers.length - 1] as LayerOfKind<'dense'>
+    this.x = g.placeholder(FEED.x, 'float32', [-1, ...read.inputShape])
     beforeWeights(g)
-    const takesSeed =
-      training &&
-      layers.some(
-        (l) => l.getClassName() === 'Dropout' && ((l.getConfig() as LayerConfig).rate ?? 0) > 0,
-      )
-    if (takesSeed) {
+    if (training && hidden.some((l) => l.kind === 'dropout' && l.rate > 0)) {
       this.seed = g.node(
         'Placeholder',
         [],
@@ -188,56 +154,42 @@ class Forward {
     }
 
     let h = this.x
-    let shape: (number | null)[] = [...inputShape]
     let dropoutIndex = 0
-    for (const layer of layers.slice(0, -1)) {
-      const config = layer.getConfig() as LayerConfig
-      if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
-        throw new UnsupportedLayerError(`layer ${layer.name}: data format ${config.dataFormat}`)
-      }
+    for (const layer of hidden) {
       const input = h
-      const inShape = shape
-      shape = layer.outputShape as (number | null)[]
-      switch (layer.getClassName()) {
-        case 'Conv2D':
-          h = this.conv2d(layer, config, input)
+      switch (layer.kind) {
+        case 'conv2d':
+          h = this.conv2d(layer, input)
           break
-        case 'MaxPooling2D':
-          h = this.maxPool(layer, config, input)
+        case 'maxPool2d':
+          h = this.maxPool(layer, input)
           break
-        case 'BatchNormalization':
-          h = this.batchNorm(layer, config, input, inShape)
+        case 'batchNorm':
+          h = this.batchNorm(layer, input)
           break
-        case 'Dropout':
-          h = this.dropout(layer, config, input, dropoutIndex++)
+        case 'dropout':
+          h = this.dropout(layer, input, dropoutIndex++)
           break
-        case 'Flatten': {
-          const out = g.reshape(input, g.constInt([-1, flatSize(layer, inShape)]))
+        case 'flatten': {
+          const size = layer.inputShape.reduce((a, b) => a * b, 1)
+          const out = g.reshape(input, g.constInt([-1, size]))
           this.backwards.push((dy) => g.reshape(dy, g.shape(input)))
           h = out
           break
         }
-        case 'GlobalAveragePooling2D':
-          h = this.globalAveragePool(layer, input, inShape)
+        case 'globalAveragePool':
+          h = this.globalAveragePool(layer, input)
           break
-        case 'Dense':
-          if (inShape.length !== 2) {
-            throw new UnsupportedLayerError(`layer ${layer.name}: dense on a non-flat input`)
-          }
-          h = this.dense(layer, config, input)
+        case 'dense':
+          h = this.dense(layer, input)
           break
-        default:
-          throw new UnsupportedLayerError(
-            `layer ${layer.name}: ${layer.getClassName()} is not supported by the graph step`,
-          )
       }
     }
     this.features = h
-    this.outKernel = this.feedWeight(variableOf(output, 'kernel'), 'kernel')
-    this.outBias =
-      outputConfig.useBias === false ? null : this.feedWeight(variableOf(output, 'bias'), 'bias')
+    this.outKernel = this.feedWeight(output.kernel, 'kernel')
+    this.outBias = this.feedWeight(output.bias, 'bias')
     const logits = g.op('MatMul', [h, this.outKernel.feed])
-    this.logits = this.outBias ? g.op('BiasAdd', [logits, this.outBias.feed]) : logits
+    this.logits = g.op('BiasAdd', [logits, this.outBias.feed])
   }
 
   private feedWeight(variable: tf.Variable, label: string): Fed {
@@ -248,23 +200,36 @@ class Forward {
     return { feed, index: this.weights.length - 1 }
   }
 
-  private conv2d(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
+  /**
+   * `activation(z + bias)`, and for the backward pass `zGrad`: dL/dz from dL/d(output), recording
+   * the bias gradient on the way.
+   */
+  private biasAndActivation(
+    activation: Activation,
+    z: Output,
+    bias: Fed,
+  ): { out: Output; zGrad: (dy: Output) => Output } {
     const g = this.g
-    if (config.dilationRate?.some((d) => d !== 1)) {
-      throw new UnsupportedLayerError(`layer ${layer.name}: dilated convolution`)
+    const out = activate(g, activation, g.op('BiasAdd', [z, bias.feed]))
+    const zGrad = (dy: Output): Output => {
+      const dz = activationGrad(g, activation, out, dy)
+      this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
+      return dz
     }
-    const kernelVariable = variableOf(layer, 'kernel')
-    const kernel = this.feedWeight(kernelVariable, 'kernel')
-    const bias =
-      config.useBias === false ? null : this.feedWeight(variableOf(layer, 'bias'), 'bias')
-    const [sh, sw] = config.strides ?? [1, 1]
+    return { out, zGrad }
+  }
+
+  private conv2d(layer: LayerOfKind<'conv2d'>, input: Output): Output {
+    const g = this.g
+    const kernel = this.feedWeight(layer.kernel, 'kernel')
+    const bias = this.feedWeight(layer.bias, 'bias')
+    const [sh, sw] = layer.strides
     const windowAttrs = {
       strides: attr.ints([1, sh, sw, 1]),
-      padding: attr.string(paddingOf(layer, config)),
+      padding: attr.string(tfPadding(layer.padding)),
     }
     const { out, zGrad } = this.biasAndActivation(
-      layer,
-      config,
+      hiddenActivation(layer),
       g.op('Conv2D', [input, kernel.feed], windowAttrs),
       bias,
     )
@@ -272,7 +237,7 @@ class Forward {
       const dz = zGrad(dy)
       this.gradients[kernel.index] = g.op(
         'Conv2DBackpropFilter',
-        [input, g.constInt(kernelVariable.shape), dz],
+        [input, g.constInt(layer.kernel.shape), dz],
         windowAttrs,
       )
       return needInputGrad
@@ -282,49 +247,26 @@ class Forward {
     return out
   }
 
-  /**
-   * `activation(z + bias)`, and for the backward pass `zGrad`: dL/dz from dL/d(output), recording
-   * the bias gradient on the way.
-   */
-  private biasAndActivation(
-    layer: tf.layers.Layer,
-    config: LayerConfig,
-    z: Output,
-    bias: Fed | null,
-  ): { out: Output; zGrad: (dy: Output) => Output } {
+  private maxPool(layer: LayerOfKind<'maxPool2d'>, input: Output): Output {
     const g = this.g
-    const activation = activationOf(layer, config)
-    const out = activate(g, activation, bias ? g.op('BiasAdd', [z, bias.feed]) : z)
-    const zGrad = (dy: Output): Output => {
-      const dz = activationGrad(g, activation, out, dy)
-      if (bias) this.gradients[bias.index] = g.op('BiasAddGrad', [dz])
-      return dz
-    }
-    return { out, zGrad }
-  }
-
-  private maxPool(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
-    const g = this.g
-    const [ph, pw] = config.poolSize ?? [2, 2]
-    const [sh, sw] = config.strides ?? [ph, pw]
+    const [ph, pw] = layer.poolSize
+    const [sh, sw] = layer.strides
     const windowAttrs = {
       ksize: attr.ints([1, ph, pw, 1]),
       strides: attr.ints([1, sh, sw, 1]),
-      padding: attr.string(paddingOf(layer, config)),
+      padding: attr.string('VALID'),
     }
     const out = g.op('MaxPool', [input], windowAttrs)
     this.backwards.push((dy) => g.op('MaxPoolGrad', [input, out, dy], windowAttrs))
     return out
   }
 
-  private dense(layer: tf.layers.Layer, config: LayerConfig, input: Output): Output {
+  private dense(layer: LayerOfKind<'dense'>, input: Output): Output {
     const g = this.g
-    const kernel = this.feedWeight(variableOf(layer, 'kernel'), 'kernel')
-    const bias =
-      config.useBias === false ? null : this.feedWeight(variableOf(layer, 'bias'), 'bias')
+    const kernel = this.feedWeight(layer.kernel, 'kernel')
+    const bias = this.feedWeight(layer.bias, 'bias')
     const { out, zGrad } = this.biasAndActivation(
-      layer,
-      config,
+      hiddenActivation(layer),
       g.op('MatMul', [input, kernel.feed]),
       bias,
     )
@@ -338,17 +280,9 @@ class Forward {
     return out
   }
 
-  private dropout(
-    layer: tf.layers.Layer,
-    config: LayerConfig,
-    input: Output,
-    index: number,
-  ): Output {
+  private dropout(layer: LayerOfKind<'dropout'>, input: Output, index: number): Output {
     const g = this.g
-    const rate = config.rate ?? 0
-    if (config.noiseShape != null) {
-      throw new UnsupportedLayerError(`layer ${layer.name}: dropout with a noise shape`)
-    }
+    const rate = layer.rate
     if (!this.training || rate <= 0 || this.seed === null) {
       this.backwards.push((dy) => dy)
       return input
@@ -373,16 +307,9 @@ class Forward {
     return g.mul(input, mask)
   }
 
-  private globalAveragePool(
-    layer: tf.layers.Layer,
-    input: Output,
-    shape: (number | null)[],
-  ): Output {
+  private globalAveragePool(layer: LayerOfKind<'globalAveragePool'>, input: Output): Output {
     const g = this.g
-    const [, height, width, channels] = shape
-    if (height == null || width == null || channels == null) {
-      throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
-    }
+    const [height, width, channels] = layer.inputShape
     this.backwards.push((dy) => {
       const scaled = g.mul(dy, g.constFloat(1 / (height * width)))
       const column = g.reshape(scaled, g.constInt([-1, 1, 1, channels]))
@@ -393,44 +320,28 @@ class Forward {
 
   /**
    * Batch norm with TensorFlow's fused kernels (FusedBatchNormV3 and, in training, its gradient),
-   * on a 4-D input as is or on a 2-D one seen as [N, 1, 1, C]. In training the moving statistics
+   * on an image input as is or on a vector seen as [N, 1, 1, C]. In training the moving statistics
    * move towards the batch mean and biased variance with the layer's momentum, as
    * `train/forward.ts` does.
    */
-  private batchNorm(
-    layer: tf.layers.Layer,
-    config: LayerConfig,
-    input: Output,
-    shape: (number | null)[],
-  ): Output {
+  private batchNorm(layer: LayerOfKind<'batchNorm'>, input: Output): Output {
     const g = this.g
-    if (config.center === false || config.scale === false || (config.axis ?? -1) !== -1) {
-      throw new UnsupportedLayerError(
-        `layer ${layer.name}: batch norm without scale/centre or on another axis`,
-      )
-    }
-    const rank = shape.length
-    const channels = shape[rank - 1]
-    if ((rank !== 4 && rank !== 2) || channels == null) {
-      throw new UnsupportedLayerError(
-        `layer ${layer.name}: batch norm on shape ${JSON.stringify(shape)}`,
-      )
-    }
-    const gamma = this.feedWeight(variableOf(layer, 'gamma'), 'gamma')
-    const beta = this.feedWeight(variableOf(layer, 'beta'), 'beta')
+    const image = layer.inputShape.length === 3
+    const channels = layer.inputShape[layer.inputShape.length - 1]
+    const gamma = this.feedWeight(layer.gamma, 'gamma')
+    const beta = this.feedWeight(layer.beta, 'beta')
     const meanFeed = g.placeholder(`moving${this.movingStats.length}`, 'float32', [channels])
     const varianceFeed = g.placeholder(`moving${this.movingStats.length + 1}`, 'float32', [
       channels,
     ])
-    this.movingStats.push(variableOf(layer, 'moving_mean'), variableOf(layer, 'moving_variance'))
+    this.movingStats.push(layer.movingMean, layer.movingVariance)
     this.movingFeeds.push(meanFeed, varianceFeed)
 
-    const momentum = config.momentum ?? 0.99
-    const x4 = rank === 4 ? input : g.reshape(input, g.constInt([-1, 1, 1, channels]))
+    const x4 = image ? input : g.reshape(input, g.constInt([-1, 1, 1, channels]))
     const bnAttrs = {
       T: attr.type('float32'),
       U: attr.type('float32'),
-      epsilon: attr.float(config.epsilon ?? 1e-3),
+      epsilon: attr.float(layer.epsilon),
       is_training: attr.bool(this.training),
       data_format: attr.string('NHWC'),
     }
@@ -441,14 +352,14 @@ class Forward {
     )
     if (this.training) {
       // Outputs 3 and 4 (reserve spaces 1 and 2) are the batch mean and biased variance on the CPU.
-      const keep = g.constFloat(momentum)
-      const blend = g.constFloat(1 - momentum)
+      const keep = g.constFloat(layer.momentum)
+      const blend = g.constFloat(1 - layer.momentum)
       this.movingUpdates.push(
         g.add(g.mul(meanFeed, keep), g.mul(outputOf(bn, 3), blend)),
         g.add(g.mul(varianceFeed, keep), g.mul(outputOf(bn, 4), blend)),
       )
       this.backwards.push((dy) => {
-        const dy4 = rank === 4 ? dy : g.reshape(dy, g.constInt([-1, 1, 1, channels]))
+        const dy4 = image ? dy : g.reshape(dy, g.constInt([-1, 1, 1, channels]))
         const grad = g.node(
           'FusedBatchNormGradV3',
           [dy4, x4, gamma.feed, outputOf(bn, 3), outputOf(bn, 4), outputOf(bn, 5)],
@@ -457,21 +368,12 @@ class Forward {
         this.gradients[gamma.index] = outputOf(grad, 1)
         this.gradients[beta.index] = outputOf(grad, 2)
         const dx4 = outputOf(grad, 0)
-        return rank === 4 ? dx4 : g.reshape(dx4, g.constInt([-1, channels]))
+        return image ? dx4 : g.reshape(dx4, g.constInt([-1, channels]))
       })
     }
     const y4 = outputOf(bn, 0)
-    return rank === 4 ? y4 : g.reshape(y4, g.constInt([-1, channels]))
+    return image ? y4 : g.reshape(y4, g.constInt([-1, channels]))
   }
-}
-
-function flatSize(layer: tf.layers.Layer, shape: (number | null)[]): number {
-  let size = 1
-  for (const d of shape.slice(1)) {
-    if (d == null) throw new UnsupportedLayerError(`layer ${layer.name}: unknown input size`)
-    size *= d
-  }
-  return size
 }
 
 /**
@@ -516,7 +418,7 @@ export function buildTrainGraph(model: tf.LayersModel, adam: AdamConstants): Tra
   const hits = g.cast(g.node('Equal', [predicted, y], { T: attr.type('int32') }), 'bool', 'float32')
   const correct = g.reduce('Sum', hits, [0])
 
-  if (f.outBias) f.gradients[f.outBias.index] = g.op('BiasAddGrad', [dLogits])
+  f.gradients[f.outBias.index] = g.op('BiasAddGrad', [dLogits])
   f.gradients[f.outKernel.index] = g.op('MatMul', [f.features, dLogits], {
     transpose_a: attr.bool(true),
   })

@@ -57,9 +57,9 @@ describe('createTrainingStep', () => {
     const auto = createTrainingStep(model, { nextSeed: () => 1 })
     expect(auto.kind).toBe('eager')
     if (TEST_BACKEND === 'native') {
-      expect(auto.fallbackReason).toMatch(/activation sigmoid/)
+      expect(auto.fallbackReason).toMatch(/activation "sigmoid" is not supported/)
       expect(() => createTrainingStep(model, { request: 'graph', nextSeed: () => 1 })).toThrow(
-        /activation sigmoid/,
+        /activation "sigmoid" is not supported/,
       )
     } else {
       expect(auto.fallbackReason).toBeUndefined()
