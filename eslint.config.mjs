@@ -26,10 +26,21 @@ export default tseslint.config(
   {
     // Layering: shared is pure; the engine never imports Electron or the app layers above it.
     files: ['src/shared/**/*'],
+    ignores: ['src/shared/node/**/*'],
     rules: {
       'no-restricted-imports': [
         'error',
         { patterns: ['node:*', 'electron', '@engine/*', '../engine/*', '../main/*', 'fs', 'path'] },
+      ],
+    },
+  },
+  {
+    // shared/node: file helpers for the Node processes (engine, services, CLI); Node but nothing above.
+    files: ['src/shared/node/**/*'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['electron', '@engine/*', '**/engine/**', '**/main/**', '**/cli/**'] },
       ],
     },
   },
@@ -47,7 +58,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['electron', 'node:*', '@engine/*', '**/engine/**', '**/main/**'] },
+        {
+          patterns: [
+            'electron',
+            'node:*',
+            '@engine/*',
+            '**/engine/**',
+            '**/main/**',
+            '@shared/node/*',
+          ],
+        },
       ],
     },
   },

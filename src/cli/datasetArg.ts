@@ -10,6 +10,7 @@ import {
   loadIdxDirectory,
   type Dataset,
 } from '@engine/index'
+import { defaultPresetFor, type BuiltinPresetName } from '@shared/presets'
 import type { ImportProgress } from '@shared/schemas'
 
 import { UsageError } from './errors'
@@ -27,6 +28,17 @@ const IDX_NAME = /idx[13]-ubyte|\.idx[13]|-ubyte(\.gz)?$/i
 /** True when `dir` holds IDX files rather than one subfolder per class. */
 export function looksLikeIdxDirectory(dir: string): boolean {
   return readdirSync(dir).some((name) => IDX_NAME.test(name))
+}
+
+/**
+ * The preset `--dataset` starts with when `--preset` is not given: `robust` for a folder with one
+ * subfolder per class (a person's own images), `classic` for MNIST and IDX files.
+ */
+export function defaultPresetForArg(arg: string): BuiltinPresetName {
+  if (arg === 'mnist' || arg === 'fashion-mnist') return defaultPresetFor({ kind: 'builtin' })
+  const dir = resolve(arg)
+  const folder = existsSync(dir) && statSync(dir).isDirectory() && !looksLikeIdxDirectory(dir)
+  return defaultPresetFor({ kind: folder ? 'folder' : 'idx' })
 }
 
 /**

@@ -5,8 +5,10 @@ import { evalCommand, EVAL_HELP } from './commands/eval'
 import { exportCommand, EXPORT_HELP } from './commands/export'
 import { nativeCommand, NATIVE_HELP } from './commands/native'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
+import { realInkCommand, REAL_INK_HELP } from './commands/realInk'
 import { serveCommand, SERVE_HELP } from './commands/serve'
 import { trainCommand, TRAIN_HELP } from './commands/train'
+import { trainBundledCommand, TRAIN_BUNDLED_HELP } from './commands/trainBundled'
 import { describeError, EXIT, UsageError } from './errors'
 import { createOutput, type Output } from './output'
 import { VERSION } from './version'
@@ -19,6 +21,8 @@ Usage:
   ${PREDICT_HELP}
   ${EXPORT_HELP}
   ${BENCH_HELP}
+  ${REAL_INK_HELP}
+  ${TRAIN_BUNDLED_HELP}
   ${SERVE_HELP}
   ${NATIVE_HELP}
   inklab backends        which compute backends load here, and why not
@@ -34,6 +38,8 @@ const COMMANDS: Record<string, Command> = {
   predict: predictCommand,
   export: exportCommand,
   bench: benchCommand,
+  realink: realInkCommand,
+  'train-bundled': trainBundledCommand,
   serve: serveCommand,
   native: nativeCommand,
   backends: async (_argv, out) => {

@@ -19,10 +19,35 @@ export interface LayerSummary {
   params: number
 }
 
+/** One problem of an architecture, located by layer (and setting, when one is at fault). */
+export interface ArchitectureIssue {
+  /**
+   * 0-based index of the layer: hidden layers first, then the output layer (at the index equal to
+   * the number of hidden layers); null for the network as a whole (too many parameters, classes).
+   */
+  layer: number | null
+  /** The layer's setting at fault (`rate`, `kernelSize`), when the schema refused one. */
+  field?: string
+  /** Where, as people read it: "layer 3 (conv2d 5x5)", "output (dense 10 softmax)". */
+  where?: string
+  /** The problem: "input is 2x2, too small for a 5x5 kernel with valid padding". */
+  message: string
+}
+
+/** An issue as one line: "layer 3 (conv2d 5x5): input is 2x2, ...". */
+export function issueText(issue: ArchitectureIssue): string {
+  return issue.where ? `${issue.where}: ${issue.message}` : issue.message
+}
+
+/** Every issue as one line each, joined with "; " (for a terminal or an error message). */
+export function describeArchitectureIssues(issues: readonly ArchitectureIssue[]): string {
+  return issues.map(issueText).join('; ')
+}
+
 /** Result of `validateArchitecture`: `ok` is true exactly when `errors` is empty. */
 export interface ArchitectureReport {
   ok: boolean
-  errors: string[]
+  errors: ArchitectureIssue[]
   layers: LayerSummary[]
   totalParams: number
 }
@@ -76,27 +101,32 @@ export function validateArchitecture(
 ): ArchitectureReport {
   const parsed = ArchitectureSchema.safeParse(arch)
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => {
+    const errors = parsed.error.issues.map((issue): ArchitectureIssue => {
       const [first, index, ...rest] = issue.path
-      const where =
-        first === 'layers' && typeof index === 'number'
-          ? `layer ${index + 1}${rest.length > 0 ? ` (${rest.join('.')})` : ''}`
-          : issue.path.join('.') || 'architecture'
-      return `${where}: ${issue.message}`
+      if (first === 'layers' && typeof index === 'number') {
+        const field = rest.length > 0 ? rest.map(String).join('.') : undefined
+        return {
+          layer: index,
+          ...(field ? { field } : {}),
+          where: `layer ${index + 1}${field ? ` (${field})` : ''}`,
+          message: issue.message,
+        }
+      }
+      return { layer: null, where: issue.path.join('.') || 'architecture', message: issue.message }
     })
     return { ok: false, errors, layers: [], totalParams: 0 }
   }
-  const errors: string[] = []
+  const errors: ArchitectureIssue[] = []
   const layers: LayerSummary[] = []
   if (!Number.isInteger(numClasses) || numClasses < 2) {
-    errors.push(`the output needs at least 2 classes (got ${numClasses})`)
+    errors.push({ layer: null, message: `the output needs at least 2 classes (got ${numClasses})` })
   }
   let shape: Shape = { kind: 'image', h: INPUT_SIZE, w: INPUT_SIZE, c: 1 }
   let totalParams = 0
   for (const [i, spec] of parsed.data.layers.entries()) {
     const name = `layer ${i + 1} (${describeLayer(spec)})`
     const fail = (problem: string): void => {
-      errors.push(`${name}: ${problem}`)
+      errors.push({ layer: i, where: name, message: problem })
     }
     let params = 0
     let next: Shape | null = shape
@@ -174,18 +204,21 @@ export function validateArchitecture(
   }
   const outputName = `output (dense ${numClasses} softmax)`
   if (shape.kind !== 'vector') {
-    errors.push(
-      `${outputName}: input is ${shapeText(shape)} (image-shaped); end the architecture with flatten or globalAveragePool`,
-    )
+    errors.push({
+      layer: parsed.data.layers.length,
+      where: outputName,
+      message: `input is ${shapeText(shape)} (image-shaped); end the architecture with flatten or globalAveragePool`,
+    })
   } else {
     const params = shape.n * numClasses + numClasses
     totalParams += params
     layers.push({ name: outputName, outputShape: [numClasses], params })
   }
   if (totalParams > MAX_PARAMS) {
-    errors.push(
-      `the architecture has ${totalParams.toLocaleString('en-US')} parameters, more than the limit of ${MAX_PARAMS.toLocaleString('en-US')}`,
-    )
+    errors.push({
+      layer: null,
+      message: `the architecture has ${totalParams.toLocaleString('en-US')} parameters, more than the limit of ${MAX_PARAMS.toLocaleString('en-US')}`,
+    })
   }
   return { ok: errors.length === 0, errors, layers, totalParams }
 }
@@ -211,5 +244,8 @@ export function parseArchitectureJson(text: string): ArchitectureParse {
   // validateArchitecture re-parses whatever it gets and words schema problems by layer
   // ("layer 2 (filters): Required"), hence the cast.
   const { errors } = validateArchitecture(raw as ArchitectureInput, 2)
-  return { ok: false, error: errors.join('; ') || parsed.error.issues[0]?.message || 'Invalid' }
+  return {
+    ok: false,
+    error: describeArchitectureIssues(errors) || parsed.error.issues[0]?.message || 'Invalid',
+  }
 }

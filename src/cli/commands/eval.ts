@@ -1,5 +1,5 @@
 import { describeBackend, evaluateModel, initBackend, loadModel } from '@engine/index'
-import { BackendRequestSchema } from '@shared/schemas'
+import { BackendRequestSchema, type SplitName } from '@shared/schemas'
 import { resolve } from 'node:path'
 
 import { choiceOption, parseCommandArgs, required } from '../args'
@@ -35,11 +35,14 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
           `(${dataset.labels.join(' ')})`,
       )
     }
+    // Held-out test data when the dataset has it; otherwise every image it holds, said as such.
+    const splitName: SplitName = dataset.test ? 'test' : 'train'
     const split = dataset.test ?? dataset.train
     const report = evaluateModel(model, split, dataset.labels)
     const seconds = (Date.now() - started) / 1000
     out.result(
-      `${dataset.test ? 'test' : 'all'} accuracy ${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} on ${report.count} images`,
+      `${dataset.test ? 'test' : 'all-images (the dataset has no test split)'} accuracy ` +
+        `${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} on ${report.count} images`,
     )
     if (!out.json) {
       out.result('class        precision  recall     f1         support')
@@ -60,8 +63,13 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
       })
     }
     out.emitJson({
-      testAccuracy: report.accuracy,
-      testLoss: report.loss,
+      ...(splitName === 'test' ? { testAccuracy: report.accuracy, testLoss: report.loss } : {}),
+      evaluation: {
+        split: splitName,
+        accuracy: report.accuracy,
+        loss: report.loss,
+        count: report.count,
+      },
       seconds,
       backend: backend.name,
       samplesPerSecond: report.count / Math.max(seconds, 1e-6),

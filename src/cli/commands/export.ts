@@ -1,4 +1,5 @@
 import { ExportDestinationError, exportModel, initBackend } from '@engine/index'
+import { formatBytes } from '@shared/node/files'
 import {
   EXPORT_FORMATS,
   exportFormatOfPath,
@@ -21,12 +22,6 @@ const OPTIONS = {
   format: { type: 'string' },
   json: { type: 'boolean' },
 } as const
-
-/** `1.2 MB`, `340 kB`. */
-function formatBytes(bytes: number): string {
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
-  return `${Math.max(1, Math.round(bytes / 1e3))} kB`
-}
 
 /** `inklab export`: writes a saved model as Keras HDF5, ONNX or a TF.js folder. */
 export async function exportCommand(argv: string[], out: Output): Promise<number> {

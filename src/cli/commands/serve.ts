@@ -1,6 +1,11 @@
+import { resolve } from 'node:path'
+
+import { FileSystemError, toFileSystemError } from '@shared/node/files'
+
 import { startServer } from '../../main/server'
 import { defaultDataDir, defaultRendererDir, defaultResourcesDir } from '../paths'
 import { intOption, parseCommandArgs } from '../args'
+import { describeError } from '../errors'
 import type { Output } from '../output'
 
 export const SERVE_HELP = `inklab serve [--port N] [--data-dir DIR]   (the app's UI in a browser, on 127.0.0.1 only)`
@@ -14,11 +19,16 @@ const OPTIONS = {
 export async function serveCommand(argv: string[], out: Output): Promise<number> {
   const { values } = parseCommandArgs('serve', argv, OPTIONS)
   const port = intOption('port', values.port, { min: 0, max: 65535 }) ?? 0
+  const dataDir = resolve(values['data-dir'] ?? defaultDataDir())
   const server = await startServer({
     port,
-    dataDir: values['data-dir'] ?? defaultDataDir(),
+    dataDir,
     resourcesDir: defaultResourcesDir(),
     rendererDir: defaultRendererDir(),
+  }).catch((error: unknown) => {
+    const explained = toFileSystemError(error)
+    if (!(explained instanceof FileSystemError)) throw error
+    throw new Error(`--data-dir ${describeError(explained)}`, { cause: error })
   })
   // The one line automation waits for: the full URL, token included.
   process.stdout.write(`InkLab is serving at ${server.url}\n`)

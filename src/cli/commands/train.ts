@@ -1,36 +1,40 @@
 import {
-  describeBackend,
-  evaluateModel,
   architectureOf,
-  assertModelDestination,
-  createModelMetadata,
+  checkModelDestination,
+  classCounts,
+  describeBackend,
   initBackend,
-  PRESETS,
   resolveTrainConfig,
-  saveModel,
-  trainModel,
+  trainAndSave,
   validateArchitecture,
   type Dataset,
 } from '@engine/index'
-import { parseArchitectureJson } from '@shared/architecture'
+import { describeArchitectureIssues, parseArchitectureJson } from '@shared/architecture'
+import { sparseClassWarning } from '@shared/presets'
 import {
   AugmentationSchema,
   BackendRequestSchema,
+  LrScheduleSchema,
   PresetNameSchema,
+  TRAIN_LIMITS,
   type Architecture,
   type Augmentation,
   type PresetName,
 } from '@shared/schemas'
+import { toFileSystemError } from '@shared/node/files'
+import { tidyModelFolder } from '@shared/node/modelFolder'
+import type { SplitName } from '@shared/schemas/evaluation'
+import { presetDefaults } from '@shared/trainConfig'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 import { choiceOption, intOption, numberOption, parseCommandArgs, required } from '../args'
-import { loadDatasetArg } from '../datasetArg'
+import { defaultPresetForArg, loadDatasetArg } from '../datasetArg'
 import { describeError, EXIT, UsageError } from '../errors'
 import { bar, formatDuration, percent, type Output } from '../output'
 import { VERSION } from '../version'
 
-export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate> --out DIR
+export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate|robust> --out DIR
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--limit N] [--seed N]
@@ -63,7 +67,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const architecture = values.architecture ? readArchitecture(values.architecture) : undefined
   const preset = choiceOption(
     'preset',
-    values.preset ?? (architecture ? 'custom' : 'classic'),
+    values.preset ?? (architecture ? 'custom' : defaultPresetForArg(datasetArg)),
     PresetNameSchema.options,
   )!
   if (preset === 'custom' && !architecture) {
@@ -80,28 +84,28 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const config = resolveTrainConfig({
     preset,
     architecture,
-    epochs: intOption('epochs', values.epochs, { min: 1, max: 1000 }),
-    batchSize: intOption('batch-size', values['batch-size'], { min: 1, max: 4096 }),
-    learningRate: numberOption('lr', values.lr, { min: 1e-7, max: 10 }),
-    lrSchedule: choiceOption('schedule', values.schedule, [
-      'constant',
-      'cosine',
-      'step',
-      'onecycle',
-    ] as const),
-    validationSplit: numberOption('validation-split', values['validation-split'], {
-      min: 0,
-      max: 0.9,
-    }),
-    earlyStoppingPatience: intOption('patience', values.patience, { min: 0, max: 1000 }),
-    limit: intOption('limit', values.limit, { min: 1, max: 10_000_000 }),
-    seed: intOption('seed', values.seed, { min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    epochs: intOption('epochs', values.epochs, TRAIN_LIMITS.epochs),
+    batchSize: intOption('batch-size', values['batch-size'], TRAIN_LIMITS.batchSize),
+    learningRate: numberOption('lr', values.lr, TRAIN_LIMITS.learningRate),
+    lrSchedule: choiceOption('schedule', values.schedule, LrScheduleSchema.options),
+    validationSplit: numberOption(
+      'validation-split',
+      values['validation-split'],
+      TRAIN_LIMITS.validationSplit,
+    ),
+    earlyStoppingPatience: intOption(
+      'patience',
+      values.patience,
+      TRAIN_LIMITS.earlyStoppingPatience,
+    ),
+    limit: intOption('limit', values.limit, TRAIN_LIMITS.limit),
+    seed: intOption('seed', values.seed, TRAIN_LIMITS.seed),
     backend: backendRequest,
     augmentation: augmentationOverride(preset, values.augment, values['no-augment']),
   })
 
-  // Before any work: --out must not be someone's folder or file (a save replaces it).
-  await assertModelDestination(outDir)
+  // Before any work: --out must be a place a model can be written, and not someone's folder.
+  await checkOut(outDir)
   const backend = await initBackend(config.backend)
   out.info(describeBackend(backend))
 
@@ -110,9 +114,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
   const onSigint = (): void => {
     interrupts += 1
     if (interrupts > 1) process.exit(EXIT.cancelled)
-    out.info(
-      'stopping after this batch (the best model so far is kept); press Ctrl+C again to quit now',
-    )
+    out.info('stopping after this batch; press Ctrl+C again to quit now')
     controller.abort()
   }
   process.on('SIGINT', onSigint)
@@ -127,8 +129,15 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       out.emitJson({ stopReason: 'cancelled', saved: false })
       return EXIT.cancelled
     }
+    const sparse = sparseClassWarning(
+      dataset.labels,
+      classCounts(dataset.train, dataset.labels.length),
+    )
+    if (sparse) out.info(`warning: ${sparse}`)
     const check = validateArchitecture(architectureOf(config), dataset.labels.length)
-    if (!check.ok) throw new UsageError(`invalid architecture: ${check.errors.join('; ')}`)
+    if (!check.ok) {
+      throw new UsageError(`invalid architecture: ${describeArchitectureIssues(check.errors)}`)
+    }
     out.info(
       `dataset: ${dataset.name}, ${dataset.labels.length} classes, ${dataset.train.count} training` +
         ` and ${dataset.test?.count ?? 0} test images`,
@@ -138,17 +147,19 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
         ` (${config.lrSchedule}), ${check.totalParams.toLocaleString('en')} parameters, augmentation ${config.augmentation.enabled ? 'on' : 'off'}` +
         (config.limit ? `, limited to ${config.limit} samples` : ''),
     )
-    const result = await trainModel({
+    const result = await trainAndSave({
       dataset,
       config,
-      signal: controller.signal,
+      modelDir: outDir,
       // The best model so far is kept at --out as training goes: a crash loses nothing.
       checkpointDir: outDir,
-      // The trainer's own epoch lines repeat the ones above; its other messages are warnings.
+      name: `${dataset.name} ${preset}`,
+      inklabVersion: VERSION,
+      signal: controller.signal,
+      // The trainer's own epoch lines repeat the ones below; its other messages are warnings.
       log: (message) => {
         if (!message.startsWith('epoch ')) out.info(message)
       },
-      metadata: { name: `${dataset.name} ${preset}`, inklabVersion: VERSION },
       onProgress: (p) => {
         if (p.kind === 'batch') {
           out.progress(
@@ -168,64 +179,75 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
         }
       },
     })
-    if (result.stopReason === 'diverged' || result.stopReason === 'failed') {
-      throw new Error(result.message ?? `training ${result.stopReason}`)
-    }
-    if (result.stopReason !== 'completed')
-      out.info(result.message ?? `training ${result.stopReason}`)
-    if (result.stopReason === 'cancelled' && result.bestEpoch < 0) {
+    if (!result.saved) {
+      if (result.stopReason !== 'cancelled') {
+        throw new Error(result.message ?? `training ${result.stopReason}`)
+      }
       // No epoch finished: there is no model worth keeping, and --out keeps what it had.
-      result.model.dispose()
-      out.info(`cancelled before the first epoch ended; ${outDir} was left as it was`)
+      out.info(
+        `cancelled before the first epoch ended; nothing was saved and ${outDir} was left as it was`,
+      )
       out.emitJson({ stopReason: 'cancelled', saved: false })
       return EXIT.cancelled
     }
-
-    const evalSplit = dataset.test ?? dataset.train
-    const evalName = dataset.test ? 'test' : 'training (the dataset has no test split)'
-    const report = evaluateModel(result.model, evalSplit, dataset.labels)
-    const metadata = createModelMetadata({
-      dataset,
-      config,
-      backend: backend.name,
-      name: `${dataset.name} ${preset}`,
-      inklabVersion: VERSION,
-      metrics: {
-        testAccuracy: report.accuracy,
-        testLoss: report.loss,
-        valAccuracy: result.best.valAccuracy,
-        valLoss: result.best.valLoss,
-        epochs: result.history.length,
-        seconds: result.seconds,
-        samplesPerSecond: result.samplesPerSecond,
-      },
-    })
-    await saveModel(outDir, result.model, metadata)
-    result.model.dispose()
-    const seconds = (Date.now() - started) / 1000
+    if (result.stopReason === 'diverged' || result.stopReason === 'failed') {
+      throw new Error(
+        `${result.message ?? `training ${result.stopReason}`}; the best model before that ` +
+          `(epoch ${result.bestEpoch + 1}) was saved to ${outDir}`,
+      )
+    }
+    if (result.stopReason !== 'completed') {
+      out.info(result.message ?? `training ${result.stopReason}`)
+    }
+    const evaluation = result.evaluation
     out.result(
-      `${evalName} accuracy ${percent(report.accuracy)}, loss ${report.loss.toFixed(4)} ` +
-        `(${report.count} images); trained ${result.history.length} epochs in ` +
-        `${formatDuration(result.seconds)} at ${Math.round(result.samplesPerSecond)} samples/s on ${backend.name}`,
+      (evaluation
+        ? `${SPLIT_WORDS[evaluation.split]} accuracy ${percent(evaluation.accuracy)}, loss ` +
+          `${evaluation.loss.toFixed(4)} (${evaluation.count} images); `
+        : 'not evaluated (the dataset has no test split and the run kept no validation split); ') +
+        `trained ${result.history.length} epochs in ${formatDuration(result.metrics.seconds)} ` +
+        `at ${Math.round(result.metrics.samplesPerSecond)} samples/s on ${backend.name}`,
     )
     out.result(`model written to ${outDir}`)
     out.emitJson({
-      testAccuracy: report.accuracy,
-      testLoss: report.loss,
-      seconds: result.seconds,
-      totalSeconds: seconds,
+      ...(result.metrics.testAccuracy !== undefined
+        ? { testAccuracy: result.metrics.testAccuracy, testLoss: result.metrics.testLoss }
+        : {}),
+      evaluation,
+      seconds: result.metrics.seconds,
+      totalSeconds: (Date.now() - started) / 1000,
       backend: backend.name,
-      samplesPerSecond: result.samplesPerSecond,
+      samplesPerSecond: result.metrics.samplesPerSecond,
       epochs: result.history.length,
       stopReason: result.stopReason,
+      saved: true,
       preset,
       dataset: dataset.name,
-      evaluatedOn: dataset.test ? 'test' : 'train',
       out: outDir,
     })
     return result.stopReason === 'cancelled' ? EXIT.cancelled : EXIT.ok
   } finally {
     process.off('SIGINT', onSigint)
+  }
+}
+
+/** How a result line names the split a figure comes from. */
+const SPLIT_WORDS: Record<SplitName, string> = {
+  test: 'test',
+  validation: 'validation (held out of training; the dataset has no test split)',
+  train: 'training',
+}
+
+/**
+ * Checks --out before any work: a save killed earlier is repaired and its leftovers removed, then
+ * the folder must be one a model may replace, in a place that can be written.
+ */
+async function checkOut(outDir: string): Promise<void> {
+  try {
+    await tidyModelFolder(outDir)
+    await checkModelDestination(outDir)
+  } catch (error) {
+    throw new Error(`--out ${describeError(toFileSystemError(error))}`, { cause: error })
   }
 }
 
@@ -249,9 +271,7 @@ function augmentationOverride(
   off: boolean | undefined,
 ): Augmentation | undefined {
   if (!on && !off) return undefined
-  const base = AugmentationSchema.parse(
-    PRESETS[preset === 'custom' ? 'classic' : preset].defaults.augmentation ?? {},
-  )
+  const base = AugmentationSchema.parse(presetDefaults(preset).augmentation)
   return { ...base, enabled: Boolean(on) }
 }
 

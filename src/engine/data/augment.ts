@@ -6,6 +6,16 @@ import { IMAGE_PIXELS, IMAGE_SIZE } from './types'
 const INV_255 = 1 / 255
 /** Images rotate and scale about the centre between the middle pixels (pixel i is centred at i). */
 const CENTRE = (IMAGE_SIZE - 1) / 2
+/** Control points per side of the elastic displacement grid (bilinearly interpolated between). */
+const ELASTIC_GRID = 4
+/** Erosion never goes beyond one pixel: thinner MNIST-like strokes would vanish. */
+const MAX_EROSION = 1
+/** Random numbers one enabled sample consumes, whatever its ranges (see `augmentBatch`). */
+export const RANDOMS_PER_SAMPLE = 6 + 2 * ELASTIC_GRID * ELASTIC_GRID
+
+/** The augmentation switches as the schema fills them in, older configs included. */
+type AugmentationRanges = Pick<Augmentation, 'enabled' | 'rotation' | 'zoom' | 'shift'> &
+  Partial<Pick<Augmentation, 'shear' | 'thickness' | 'elastic'>>
 
 /** Draws a value uniform in [-range, range]; always consumes one random number for determinism. */
 function symmetric(rng: Rng, range: number): number {
@@ -13,87 +23,200 @@ function symmetric(rng: Rng, range: number): number {
 }
 
 /**
- * Writes one affine-transformed 28x28 sample (bilinear sampling, zero fill) into `out` at `outOffset`.
- * The transform maps source to output as: rotate by `angle` and scale by `scale` about the centre, then
- * shift by (dx, dy); each output pixel samples the source through the inverse map.
+ * One step of grayscale dilation (max) or erosion (min) over the pixel and its 4 neighbours,
+ * blended with the input by `amount` in [0, 1]. Edges are padded with zero ink.
  */
-function warpSample(
-  images: Uint8Array,
-  srcOffset: number,
+function morphStep(src: Float32Array, dst: Float32Array, dilate: boolean, amount: number): void {
+  const n = IMAGE_SIZE
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const i = y * n + x
+      const c = src[i]!
+      const l = x > 0 ? src[i - 1]! : 0
+      const r = x < n - 1 ? src[i + 1]! : 0
+      const u = y > 0 ? src[i - n]! : 0
+      const d = y < n - 1 ? src[i + n]! : 0
+      const m = dilate ? Math.max(c, l, r, u, d) : Math.min(c, l, r, u, d)
+      dst[i] = c + (m - c) * amount
+    }
+  }
+}
+
+/**
+ * Makes strokes thicker (t > 0) or thinner (t < 0) by `|t|` pixels: whole dilation/erosion steps,
+ * the fraction blended. Works in place on `img` with `scratch` as the second buffer; returns the
+ * buffer holding the result.
+ */
+export function changeThickness(img: Float32Array, scratch: Float32Array, t: number): Float32Array {
+  let src = img
+  let dst = scratch
+  let left = Math.abs(t)
+  while (left > 1e-6) {
+    morphStep(src, dst, t > 0, Math.min(1, left))
+    left -= 1
+    ;[src, dst] = [dst, src]
+  }
+  return src
+}
+
+/** A smooth random displacement field: control points in [-amp, amp], bilinear in between. */
+function elasticField(rng: Rng, amp: number, dx: Float32Array, dy: Float32Array): void {
+  const g = ELASTIC_GRID
+  const cx = new Float32Array(g * g)
+  const cy = new Float32Array(g * g)
+  for (let k = 0; k < g * g; k++) {
+    cx[k] = symmetric(rng, amp)
+    cy[k] = symmetric(rng, amp)
+  }
+  const step = (IMAGE_SIZE - 1) / (g - 1)
+  for (let y = 0; y < IMAGE_SIZE; y++) {
+    const gy = Math.min(g - 2, Math.floor(y / step))
+    const fy = y / step - gy
+    for (let x = 0; x < IMAGE_SIZE; x++) {
+      const gx = Math.min(g - 2, Math.floor(x / step))
+      const fx = x / step - gx
+      const k = gy * g + gx
+      const lerp2 = (c: Float32Array): number => {
+        const top = c[k]! + (c[k + 1]! - c[k]!) * fx
+        const bottom = c[k + g]! + (c[k + g + 1]! - c[k + g]!) * fx
+        return top + (bottom - top) * fy
+      }
+      dx[y * IMAGE_SIZE + x] = lerp2(cx)
+      dy[y * IMAGE_SIZE + x] = lerp2(cy)
+    }
+  }
+}
+
+/** Bilinear sample of a 28x28 float image at (sx, sy), zero outside. */
+function sampleAt(img: Float32Array, sx: number, sy: number): number {
+  if (!(sx > -1 && sy > -1 && sx < IMAGE_SIZE && sy < IMAGE_SIZE)) return 0
+  const last = IMAGE_SIZE - 1
+  const x0 = Math.floor(sx)
+  const y0 = Math.floor(sy)
+  const fx = sx - x0
+  const fy = sy - y0
+  const inX0 = x0 >= 0
+  const inX1 = x0 + 1 <= last
+  const inY0 = y0 >= 0
+  const inY1 = y0 + 1 <= last
+  const row0 = y0 * IMAGE_SIZE
+  const row1 = row0 + IMAGE_SIZE
+  const p00 = inY0 && inX0 ? img[row0 + x0]! : 0
+  const p10 = inY0 && inX1 ? img[row0 + x0 + 1]! : 0
+  const p01 = inY1 && inX0 ? img[row1 + x0]! : 0
+  const p11 = inY1 && inX1 ? img[row1 + x0 + 1]! : 0
+  const top = p00 + (p10 - p00) * fx
+  const bottom = p01 + (p11 - p01) * fx
+  return top + (bottom - top) * fy
+}
+
+/** The drawn parameters of one sample's transform. */
+interface SampleTransform {
+  angle: number
+  scale: number
+  shear: number
+  dx: number
+  dy: number
+  thickness: number
+  elastic: number
+}
+
+/**
+ * Writes one transformed sample into `out` at `outOffset`. Source to output: thicken or thin the
+ * strokes, shear horizontally, scale, rotate about the centre, shift by (dx, dy), then displace by
+ * the elastic field; each output pixel samples the source through the inverse map (bilinear).
+ */
+function transformSample(
+  src: Float32Array,
+  scratch: Float32Array,
+  field: { dx: Float32Array; dy: Float32Array } | null,
   out: Float32Array,
   outOffset: number,
-  angle: number,
-  scale: number,
-  dx: number,
-  dy: number,
+  t: SampleTransform,
 ): void {
-  const cos = Math.cos(angle) / scale
-  const sin = Math.sin(angle) / scale
-  const last = IMAGE_SIZE - 1
+  const img = t.thickness !== 0 ? changeThickness(src, scratch, t.thickness) : src
+  // Forward linear part A = R(angle) * scale * [[1, k], [0, 1]]; its inverse maps output to source.
+  const k = Math.tan(t.shear)
+  const cos = Math.cos(t.angle) / t.scale
+  const sin = Math.sin(t.angle) / t.scale
+  // R(-angle)/scale = [[cos, sin], [-sin, cos]]; then the inverse shear [[1, -k], [0, 1]].
+  const a = cos + k * sin
+  const b = sin - k * cos
+  const c = -sin
+  const d = cos
   for (let y = 0; y < IMAGE_SIZE; y++) {
-    const v = y - CENTRE - dy
     for (let x = 0; x < IMAGE_SIZE; x++) {
-      const u = x - CENTRE - dx
-      // Inverse rotation: R(-angle) * (u, v) / scale.
-      const sx = cos * u + sin * v + CENTRE
-      const sy = -sin * u + cos * v + CENTRE
-      let value = 0
-      if (sx > -1 && sy > -1 && sx < IMAGE_SIZE && sy < IMAGE_SIZE) {
-        const x0 = Math.floor(sx)
-        const y0 = Math.floor(sy)
-        const fx = sx - x0
-        const fy = sy - y0
-        const row0 = srcOffset + y0 * IMAGE_SIZE
-        const row1 = row0 + IMAGE_SIZE
-        const inX0 = x0 >= 0
-        const inX1 = x0 + 1 <= last
-        const inY0 = y0 >= 0
-        const inY1 = y0 + 1 <= last
-        const p00 = inY0 && inX0 ? images[row0 + x0] : 0
-        const p10 = inY0 && inX1 ? images[row0 + x0 + 1] : 0
-        const p01 = inY1 && inX0 ? images[row1 + x0] : 0
-        const p11 = inY1 && inX1 ? images[row1 + x0 + 1] : 0
-        const top = p00 + (p10 - p00) * fx
-        const bottom = p01 + (p11 - p01) * fx
-        value = (top + (bottom - top) * fy) * INV_255
-      }
-      out[outOffset + y * IMAGE_SIZE + x] = value
+      const p = y * IMAGE_SIZE + x
+      const u = x - CENTRE - t.dx - (field ? field.dx[p]! : 0)
+      const v = y - CENTRE - t.dy - (field ? field.dy[p]! : 0)
+      out[outOffset + p] = Math.min(
+        1,
+        sampleAt(img, a * u + b * v + CENTRE, c * u + d * v + CENTRE),
+      )
     }
   }
 }
 
 /**
  * Builds a training batch: the samples at `indices` of the uint8 image store, scaled to [0, 1], each
- * with a random affine transform (rotation, zoom, shift) when augmentation is enabled.
- * Returns indices.length * 784 floats. Consumes exactly four random numbers per sample when enabled.
+ * with a random transform when augmentation is enabled: rotation, zoom, shift, shear, stroke
+ * thickness and elastic distortion, each within its range (a zero range leaves that part out).
+ * Returns indices.length * 784 floats. Consumes exactly RANDOMS_PER_SAMPLE random numbers per
+ * sample when enabled, so a run's stream does not depend on the ranges.
  */
 export function augmentBatch(
   images: Uint8Array,
   indices: ArrayLike<number>,
-  opts: Augmentation,
+  opts: AugmentationRanges,
   rng: Rng,
 ): Float32Array {
   const count = indices.length
   const out = new Float32Array(count * IMAGE_PIXELS)
   const maxAngle = (opts.rotation * Math.PI) / 180
+  const maxShear = ((opts.shear ?? 0) * Math.PI) / 180
+  const maxThickness = opts.thickness ?? 0
+  const elastic = opts.elastic ?? 0
+  const src = new Float32Array(IMAGE_PIXELS)
+  const scratch = new Float32Array(IMAGE_PIXELS)
+  const field = { dx: new Float32Array(IMAGE_PIXELS), dy: new Float32Array(IMAGE_PIXELS) }
   for (let i = 0; i < count; i++) {
-    const src = indices[i] * IMAGE_PIXELS
+    const from = indices[i]! * IMAGE_PIXELS
     const dst = i * IMAGE_PIXELS
-    if (src < 0 || src + IMAGE_PIXELS > images.length) {
+    if (from < 0 || from + IMAGE_PIXELS > images.length) {
       throw new RangeError(`augmentBatch: sample index ${indices[i]} is outside the image store`)
     }
+    for (let p = 0; p < IMAGE_PIXELS; p++) src[p] = images[from + p]! * INV_255
     if (!opts.enabled) {
-      for (let p = 0; p < IMAGE_PIXELS; p++) out[dst + p] = images[src + p] * INV_255
+      out.set(src, dst)
       continue
     }
-    const angle = symmetric(rng, maxAngle)
-    const scale = 1 + symmetric(rng, opts.zoom)
-    const dx = symmetric(rng, opts.shift)
-    const dy = symmetric(rng, opts.shift)
-    if (angle === 0 && scale === 1 && dx === 0 && dy === 0) {
-      for (let p = 0; p < IMAGE_PIXELS; p++) out[dst + p] = images[src + p] * INV_255
+    const t: SampleTransform = {
+      angle: symmetric(rng, maxAngle),
+      scale: 1 + symmetric(rng, opts.zoom),
+      dx: symmetric(rng, opts.shift),
+      dy: symmetric(rng, opts.shift),
+      shear: symmetric(rng, maxShear),
+      // Uniform in [-min(T, 1), T]: thicker as often as the range allows, thinner by at most 1 px.
+      thickness:
+        -Math.min(maxThickness, MAX_EROSION) +
+        rng.next() * (maxThickness + Math.min(maxThickness, MAX_EROSION)),
+      elastic,
+    }
+    const warped = elastic > 0
+    if (warped) elasticField(rng, elastic, field.dx, field.dy)
+    else for (let r = 0; r < 2 * ELASTIC_GRID * ELASTIC_GRID; r++) rng.next()
+    if (
+      t.angle === 0 &&
+      t.scale === 1 &&
+      t.dx === 0 &&
+      t.dy === 0 &&
+      t.shear === 0 &&
+      t.thickness === 0 &&
+      !warped
+    ) {
+      out.set(src, dst)
     } else {
-      warpSample(images, src, out, dst, angle, scale, dx, dy)
+      transformSample(src, scratch, warped ? field : null, out, dst, t)
     }
   }
   return out

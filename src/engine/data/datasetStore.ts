@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { z } from 'zod'
 
+import { exists } from '@shared/node/files'
 import {
   DatasetSourceSchema,
   SkippedFileSchema,
@@ -55,13 +56,6 @@ function checkSplit(split: Split, numClasses: number, what: string): void {
     )
   }
   classCounts(split, numClasses)
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  )
 }
 
 /**

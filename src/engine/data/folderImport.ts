@@ -1,10 +1,12 @@
 import type { Dirent } from 'node:fs'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
 
+import { errorMessage } from '@shared/errors'
 import type { ImportProgress, SkippedFile } from '@shared/schemas/dataset'
 
-import { decodeImageBuffer } from './imageDecode'
+import { readInputFile } from './files'
+import { decodeImageBuffer, MAX_IMAGE_FILE_BYTES } from './imageDecode'
 import { preprocess } from './preprocess'
 import { DatasetError, IMAGE_PIXELS, type Dataset } from './types'
 
@@ -96,9 +98,19 @@ async function scanClass(dir: string, rel: string, classIndex: number, scan: Sca
       skipped.push({ file: `${entryRel}/`, reason: LINKED_FOLDER_REASON })
     } else {
       const ext = extname(entry.name).toLowerCase()
-      if (IMAGE_EXTENSIONS.includes(ext)) tasks.push({ path, rel: entryRel, classIndex })
-      else
+      if (!IMAGE_EXTENSIONS.includes(ext)) {
         skipped.push({ file: entryRel, reason: `unsupported file type (${ext || 'no extension'})` })
+      } else if (
+        entry.isFIFO() ||
+        entry.isSocket() ||
+        entry.isCharacterDevice() ||
+        entry.isBlockDevice()
+      ) {
+        // Reading one would block or never end.
+        skipped.push({ file: entryRel, reason: 'not a regular file (a pipe, socket or device)' })
+      } else {
+        tasks.push({ path, rel: entryRel, classIndex })
+      }
     }
   }
 }
@@ -106,12 +118,13 @@ async function scanClass(dir: string, rel: string, classIndex: number, scan: Sca
 /** Decodes and preprocesses one file; returns the 784 pixels or the reason it cannot be used. */
 async function loadSample(task: ImageTask): Promise<Uint8Array | string> {
   try {
-    const image = await decodeImageBuffer(await readFile(task.path), task.path)
+    const bytes = await readInputFile(task.path, { maxBytes: MAX_IMAGE_FILE_BYTES })
+    const image = await decodeImageBuffer(bytes, task.path)
     const { pixels, empty } = preprocess(image)
     return empty ? 'no ink found (blank image)' : pixels
   } catch (err) {
     if (err instanceof DatasetError) return err.problem
-    return err instanceof Error ? err.message : String(err)
+    return errorMessage(err)
   }
 }
 

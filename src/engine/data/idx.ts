@@ -1,6 +1,8 @@
 import { promisify } from 'node:util'
 import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib'
 
+import { errorMessage } from '@shared/errors'
+
 import { readInputFile } from './files'
 import { DatasetError } from './types'
 
@@ -120,7 +122,7 @@ function gzipError(err: unknown, file: string): DatasetError {
       { cause: err },
     )
   }
-  const reason = err instanceof Error ? err.message : String(err)
+  const reason = errorMessage(err)
   return new DatasetError(`corrupt or truncated gzip data (${reason})`, file, { cause: err })
 }
 

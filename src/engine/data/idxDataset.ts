@@ -141,7 +141,7 @@ async function readPair(imagesPath: string, labelsPath: string): Promise<RawPair
   }
   if (images.dims[0] !== labels.dims[0]) {
     throw new DatasetError(
-      `${basename(imagesPath)} has ${images.dims[0]} images but ${basename(labelsPath)} has ${labels.dims[0]} labels`,
+      `${images.dims[0]} images, but ${basename(labelsPath)} has ${labels.dims[0]} labels`,
       imagesPath,
     )
   }

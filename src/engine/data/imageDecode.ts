@@ -1,5 +1,7 @@
 import sharp from 'sharp'
 
+import { errorMessage } from '@shared/errors'
+
 import { decodeBmp, isBmp, MAX_IMAGE_PIXELS } from './bmp'
 import { readInputFile } from './files'
 import { DatasetError, type GrayImage } from './types'
@@ -22,6 +24,28 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined
 }
 
+/** Image files larger than this are refused before they are read (no handwriting is this big). */
+export const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
+
+/**
+ * What went wrong decoding a `format` file, from the decoder's message: the loader's prefixes
+ * dropped, and a plain sentence where the decoder gives none ("Unknown error").
+ */
+export function describeDecodeFailure(format: string, message: string): string {
+  const detail = message
+    .replace(/^Input buffer has corrupt header:\s*/i, '')
+    .replace(/^\w+load(_buffer|_source)?:\s*/i, '')
+    .trim()
+  const kind = format.toUpperCase()
+  if (!detail || /^unknown error$/i.test(detail) || /read error/i.test(detail)) {
+    return `the ${kind} file is damaged or incomplete`
+  }
+  if (/end of stream|premature end|truncated|unexpected end/i.test(detail)) {
+    return `the ${kind} file is cut short (${detail})`
+  }
+  return `the ${kind} file is damaged (${detail})`
+}
+
 function tooLarge(width: number, height: number, name: string): DatasetError {
   return new DatasetError(
     `image is ${width}x${height} (${Math.round((width * height) / 1e6)} megapixels), more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels InkLab accepts`,
@@ -38,6 +62,7 @@ export async function decodeImageBuffer(
   bytes: Uint8Array,
   nameForErrors: string,
 ): Promise<GrayImage> {
+  if (bytes.length === 0) throw new DatasetError('empty file (0 bytes)', nameForErrors)
   const format = sniffImageFormat(bytes)
   if (!format) {
     throw new DatasetError(
@@ -65,7 +90,7 @@ export async function decodeImageBuffer(
     return { width, height, data: gray }
   } catch (err) {
     if (err instanceof DatasetError) throw err
-    const message = err instanceof Error ? err.message : String(err)
+    const message = errorMessage(err)
     if (/pixel limit/i.test(message)) {
       const meta = await sharp(bytes, { limitInputPixels: false })
         .metadata()
@@ -73,18 +98,16 @@ export async function decodeImageBuffer(
       if (meta?.width && meta.height) throw tooLarge(meta.width, meta.height, nameForErrors)
     }
     throw new DatasetError(
-      `cannot decode ${format.toUpperCase()} image: ${message}`,
+      `cannot decode ${format.toUpperCase()} image: ${describeDecodeFailure(format, message)}`,
       nameForErrors,
-      {
-        cause: err,
-      },
+      { cause: err },
     )
   }
 }
 
 /** Reads and decodes an image file to grayscale (see decodeImageBuffer). */
 export async function decodeImageFile(path: string): Promise<GrayImage> {
-  const bytes = await readInputFile(path)
+  const bytes = await readInputFile(path, { maxBytes: MAX_IMAGE_FILE_BYTES })
   return decodeImageBuffer(bytes, path)
 }
 

@@ -1,13 +1,7 @@
 import type * as engine from '../index'
 
-/** Options of the engine's `trainModel`. */
-export type TrainOptions = engine.TrainOptions
-
-/** What the engine's `trainModel` returns. */
-export type TrainOutput = engine.TrainResult
-
 /**
- * The engine functions the host calls: `processEntry` passes the real engine module, tests pass
+ * The engine functions the host calls: `processEntry` passes the engine module itself, tests pass
  * fakes with the same signatures.
  */
 export type EngineApi = Pick<
@@ -18,18 +12,19 @@ export type EngineApi = Pick<
   | 'importFolder'
   | 'decodeImageFile'
   | 'preprocess'
-  | 'stratifiedSplit'
-  | 'takeStratified'
   | 'saveDataset'
   | 'loadSavedDataset'
   | 'summarizeDataset'
-  | 'resolveTrainConfig'
-  | 'validateArchitecture'
-  | 'trainModel'
+  | 'namedSplit'
+  | 'trainAndSave'
   | 'evaluateModel'
-  | 'saveModel'
   | 'loadModel'
   | 'predictPixels'
-  | 'createModelMetadata'
   | 'exportModel'
 >
+
+/** Options of the engine's `trainAndSave`. */
+export type TrainAndSaveOptions = engine.TrainAndSaveOptions
+
+/** What the engine's `trainAndSave` returns. */
+export type TrainAndSaveResult = engine.TrainAndSaveResult

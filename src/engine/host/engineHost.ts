@@ -4,23 +4,23 @@ import { join } from 'node:path'
 import type { BackendInfo, BackendRequest } from '@shared/schemas/backend'
 import type { DatasetSummary, SampleImage } from '@shared/schemas/dataset'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
-import type { ModelMetadata, ModelMetrics } from '@shared/schemas/model'
-import type { TrainConfig } from '@shared/schemas/training'
+import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
 import { IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
 import type { EngineApi } from './engineApi'
 import type {
   DatasetRef,
+  EngineHostApi,
   EvalSplit,
+  HostCall,
   HostClassification,
-  HostEvent,
-  HostMethod,
   HostParams,
-  HostResult,
-  TrainAccepted,
+  HostProgress,
+  ImportJob,
   TrainJob,
   TrainOutcome,
+  TrainReport,
 } from './protocol'
 
 /** Models kept loaded for classification and evaluation (each holds its weights in memory). */
@@ -47,7 +47,8 @@ interface ModelLease {
 /** The training in progress. */
 interface TrainingSession {
   runId: string
-  controller: AbortController
+  /** The call's signal: the services cancel the call to stop the run. */
+  signal: AbortSignal
   paused: boolean
   /** Resolvers of the trainer waiting at the pause gate. */
   waiters: (() => void)[]
@@ -56,16 +57,12 @@ interface TrainingSession {
 /** Options of `EngineHost`. */
 export interface EngineHostOptions {
   engine: EngineApi
-  /** Sends one event to the services. */
-  emit: (event: HostEvent) => void
+  /** Hears that the active backend changed (a run asked for another one). */
+  onBackendChange?: (backend: BackendInfo) => void
 }
 
 function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** Decodes a base64 image payload, checking its size against width x height. */
@@ -87,55 +84,45 @@ function decodeGrayPayload(image: { width: number; height: number; data: string 
 }
 
 /**
- * The engine as a message-driven service: keeps datasets and models in memory, runs one training
- * at a time (with pause, resume and stop), evaluates and classifies. It knows nothing about
- * processes: `processEntry` feeds it requests and forwards what it emits.
+ * The engine host: keeps datasets and models in memory, runs one training at a time (with pause
+ * and resume; cancelling the call stops it), evaluates and classifies. It executes and reports;
+ * the services own every run. `api` is the implementation of `EngineHostApi`, the table
+ * `serveHost` answers requests from.
  */
 export class EngineHost {
   private readonly engine: EngineApi
-  private readonly emit: (event: HostEvent) => void
+  private readonly onBackendChange: (backend: BackendInfo) => void
   private readonly datasets = new Map<string, Promise<Dataset>>()
   private readonly models = new Map<string, CachedModel>()
   private training: TrainingSession | null = null
-  private importController: AbortController | null = null
   private backend: BackendInfo | null = null
+
+  /** Every method the services may call, by name. */
+  readonly api: EngineHostApi = {
+    'dataset.loadBuiltin': (p) => this.loadBuiltin(p.id),
+    'dataset.openIdx': (p) => this.openIdx(p),
+    'dataset.importFolder': (p, call) => this.importFolder(p, call),
+    'dataset.samples': (p) => this.samples(p),
+    'dataset.forget': async (p) => ({ ok: this.datasets.delete(p.id) }),
+    'training.run': (job, call) => this.train(job, call),
+    'training.pause': async (p) => this.pause(p.runId),
+    'training.resume': async (p) => this.resume(p.runId),
+    'evaluation.run': (p, call) => this.evaluate(p, call),
+    'evaluation.samples': (p) => this.evaluationSamples(p),
+    'classify.image': (p) => this.classifyImage(p),
+    'classify.file': (p) => this.classifyFile(p),
+    'model.export': (p) => this.engine.exportModel(p),
+  }
 
   constructor(options: EngineHostOptions) {
     this.engine = options.engine
-    this.emit = options.emit
+    this.onBackendChange = options.onBackendChange ?? (() => undefined)
   }
 
   /** Activates a compute backend and remembers it. */
   async initBackend(request: BackendRequest): Promise<BackendInfo> {
     this.backend = await this.engine.initBackend(request)
     return this.backend
-  }
-
-  /** Answers one request; throws what should travel back as the error. */
-  async handle<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
-    // Each branch narrows params by method; the table keeps the switch exhaustive.
-    const table: { [K in HostMethod]: (p: HostParams<K>) => Promise<HostResult<K>> } = {
-      'backend.init': (p) => this.initBackend(p.request),
-      'dataset.loadBuiltin': (p) => this.loadBuiltin(p.id),
-      'dataset.openIdx': (p) => this.openIdx(p),
-      'dataset.importFolder': (p) => this.importFolder(p),
-      'dataset.load': async (p) =>
-        this.engine.summarizeDataset(await this.dataset(p.dataset), p.dataset.id),
-      'dataset.cancelImport': async () => this.cancelImport(),
-      'dataset.samples': (p) => this.samples(p),
-      'dataset.forget': async (p) => ({ ok: this.datasets.delete(p.id) }),
-      'training.start': (p) => this.startTraining(p),
-      'training.pause': async (p) => this.pause(p.runId),
-      'training.resume': async (p) => this.resume(p.runId),
-      'training.stop': async (p) => this.stop(p.runId),
-      'evaluation.run': (p) => this.evaluate(p),
-      'evaluation.samples': (p) => this.evaluationSamples(p),
-      'classify.image': (p) => this.classifyImage(p),
-      'classify.file': (p) => this.classifyFile(p),
-      'model.export': (p) => this.engine.exportModel(p),
-    }
-    const run = table[method] as (p: HostParams<M>) => Promise<HostResult<M>>
-    return run(params)
   }
 
   /** The dataset behind `ref`, loaded once and cached. */
@@ -171,38 +158,35 @@ export class EngineHost {
     return this.engine.summarizeDataset(named, id)
   }
 
-  private async openIdx(p: HostParams<'dataset.openIdx'>): Promise<DatasetSummary> {
+  private async openIdx(p: ImportJob): Promise<DatasetSummary> {
     const dataset = await this.engine.loadIdxDirectory(p.path)
     return this.keep(p.id, p.saveDir, dataset, p.name)
   }
 
-  private async importFolder(p: HostParams<'dataset.importFolder'>): Promise<DatasetSummary> {
-    if (this.importController) throw new Error('another import is in progress; cancel it first')
-    const controller = new AbortController()
-    this.importController = controller
-    try {
-      const dataset = await this.engine.importFolder(p.path, {
-        signal: controller.signal,
-        onProgress: (progress) => this.emit({ name: 'dataset.progress', payload: progress }),
-      })
-      if (controller.signal.aborted) throw new Error('the import was cancelled')
-      this.emit({
-        name: 'dataset.progress',
-        payload: { phase: 'writing', done: 0, total: dataset.train.count },
-      })
-      const summary = await this.keep(p.id, p.saveDir, dataset, p.name)
-      const total = summary.trainSize + summary.testSize
-      this.emit({ name: 'dataset.progress', payload: { phase: 'done', done: total, total } })
-      return summary
-    } finally {
-      if (this.importController === controller) this.importController = null
+  private async importFolder(
+    p: ImportJob,
+    call: HostCall<HostProgress<'dataset.importFolder'>>,
+  ): Promise<DatasetSummary> {
+    const cancelled = (): Error => {
+      const error = new Error('the import was cancelled')
+      error.name = 'AbortError'
+      return error
     }
-  }
-
-  private cancelImport(): { cancelled: boolean } {
-    if (!this.importController) return { cancelled: false }
-    this.importController.abort()
-    return { cancelled: true }
+    let dataset: Dataset
+    try {
+      dataset = await this.engine.importFolder(p.path, {
+        signal: call.signal,
+        onProgress: (progress) => call.progress(progress),
+      })
+    } catch (error) {
+      throw call.signal.aborted ? cancelled() : error
+    }
+    if (call.signal.aborted) throw cancelled()
+    call.progress({ phase: 'writing', done: 0, total: dataset.train.count })
+    const summary = await this.keep(p.id, p.saveDir, dataset, p.name)
+    const total = summary.trainSize + summary.testSize
+    call.progress({ phase: 'done', done: total, total })
+    return summary
   }
 
   private async samples(p: HostParams<'dataset.samples'>): Promise<SampleImage[]> {
@@ -223,132 +207,73 @@ export class EngineHost {
     return out
   }
 
-  // ---- training -------------------------------------------------------------------------------
+  // ---- training ----------------------------------------------------------------------------
 
-  private async startTraining(job: TrainJob): Promise<TrainAccepted> {
+  /** The backend a run asks for: the active one when it satisfies the request, else a new one. */
+  private async backendFor(request: BackendRequest): Promise<BackendInfo> {
+    // 'auto' after a run on an explicit backend must choose again, not stay on (say) cpu.
+    const active = this.backend
+    const satisfied = request === 'auto' ? active?.requested === 'auto' : active?.name === request
+    if (active && satisfied) return active
+    const backend = await this.initBackend(request)
+    this.onBackendChange(backend)
+    return backend
+  }
+
+  private async train(job: TrainJob, call: HostCall<TrainReport>): Promise<TrainOutcome> {
     if (this.training) {
       throw new Error('a training run is already in progress; stop it before starting another')
     }
-    // Reserve before the first await, so a concurrent start is refused before it can load a
-    // dataset or switch the backend under this run.
+    // Reserved before the first await: a concurrent run is refused before it can load a dataset
+    // or switch the backend under this one.
     const session: TrainingSession = {
       runId: job.runId,
-      controller: new AbortController(),
+      signal: call.signal,
       paused: false,
       waiters: [],
     }
     this.training = session
+    const wake = (): void => this.releaseGate(session)
+    call.signal.addEventListener('abort', wake)
     try {
       const dataset = await this.dataset(job.dataset)
-      const config = this.engine.resolveTrainConfig(job.config)
-      if (config.architecture) {
-        const report = this.engine.validateArchitecture(config.architecture, dataset.labels.length)
-        if (!report.ok) throw new Error(`invalid architecture: ${report.errors.join('; ')}`)
-      }
-      // 'auto' after a run on an explicit backend must choose again, not stay on (say) cpu.
-      const active = this.backend
-      const satisfied =
-        config.backend === 'auto' ? active?.requested === 'auto' : active?.name === config.backend
-      const backend = active && satisfied ? active : await this.initBackend(config.backend)
-      if (backend !== active) this.emit({ name: 'backend', payload: backend })
-      // Start after this answer has been sent, so the services learn the config before any progress.
-      setTimeout(() => void this.runTraining(session, job, dataset, config), 0)
-      return {
-        runId: job.runId,
-        config,
-        labels: [...dataset.labels],
-        datasetName: dataset.name,
-        backend,
-      }
-    } catch (error) {
-      if (this.training === session) this.training = null
-      throw error
-    }
-  }
-
-  private async runTraining(
-    session: TrainingSession,
-    job: TrainJob,
-    dataset: Dataset,
-    config: TrainConfig,
-  ): Promise<void> {
-    let outcome: TrainOutcome
-    this.emit({ name: 'training.state', payload: { runId: job.runId, state: 'running' } })
-    try {
-      const result = await this.engine.trainModel({
+      call.progress({ kind: 'started', backend: await this.backendFor(job.config.backend) })
+      const result = await this.engine.trainAndSave({
         dataset,
-        config,
-        signal: session.controller.signal,
+        config: job.config,
+        modelDir: job.modelDir,
         checkpointDir: job.checkpointDir,
-        metadata: { name: job.name, inklabVersion: job.inklabVersion },
-        pauseGate: () => this.pauseGate(session),
-        onProgress: (progress) =>
-          this.emit({ name: 'training.progress', payload: { runId: job.runId, progress } }),
+        name: job.name,
+        inklabVersion: job.inklabVersion,
+        signal: call.signal,
+        pauseGate: () => this.pauseGate(session, call),
+        onProgress: (progress) => call.progress(progress),
+        log: (message) => {
+          if (!message.startsWith('epoch ')) console.warn(`engine host: ${message}`)
+        },
       })
-      let metrics: ModelMetrics = {
-        epochs: result.history.length,
-        seconds: result.seconds,
-        samplesPerSecond: result.samplesPerSecond,
-        ...(result.best.valAccuracy !== undefined ? { valAccuracy: result.best.valAccuracy } : {}),
-        ...(result.best.valLoss !== undefined ? { valLoss: result.best.valLoss } : {}),
-      }
-      let modelSaved = false
-      try {
-        // Only weights that finished at least one epoch become the run's model.
-        if (result.bestEpoch >= 0) {
-          metrics = { ...metrics, ...this.testMetrics(result.model, dataset) }
-          const metadata = this.engine.createModelMetadata({
-            dataset,
-            config,
-            metrics,
-            backend: result.backend,
-            name: job.name,
-            inklabVersion: job.inklabVersion,
-          })
-          await this.engine.saveModel(job.modelDir, result.model, metadata)
-          modelSaved = true
-        }
-      } finally {
-        result.model.dispose()
-      }
-      outcome = {
-        runId: job.runId,
+      return {
         state: result.stopReason,
         ...(result.message ? { message: result.message } : {}),
-        metrics,
-        modelSaved,
-      }
-    } catch (error) {
-      outcome = {
-        runId: job.runId,
-        state: 'failed',
-        message: `training failed: ${errorMessage(error)}`,
-        modelSaved: false,
+        metrics: result.metrics,
+        evaluation: result.evaluation,
+        modelSaved: result.saved,
       }
     } finally {
+      call.signal.removeEventListener('abort', wake)
       this.releaseGate(session)
       if (this.training === session) this.training = null
     }
-    this.emit({ name: 'training.finished', payload: outcome })
-  }
-
-  /** Test accuracy and loss of a freshly trained model, when the dataset has a test split. */
-  private testMetrics(model: tf.LayersModel, dataset: Dataset): Partial<ModelMetrics> {
-    if (!dataset.test || dataset.test.count === 0) return {}
-    const report = this.engine.evaluateModel(model, dataset.test, dataset.labels)
-    return { testAccuracy: report.accuracy, testLoss: report.loss }
   }
 
   /** Called by the trainer between batches: waits while the run is paused. */
-  private async pauseGate(session: TrainingSession): Promise<void> {
-    if (!session.paused || session.controller.signal.aborted) return
-    this.emit({ name: 'training.state', payload: { runId: session.runId, state: 'paused' } })
-    while (session.paused && !session.controller.signal.aborted) {
+  private async pauseGate(session: TrainingSession, call: HostCall<TrainReport>): Promise<void> {
+    if (!session.paused || session.signal.aborted) return
+    call.progress({ kind: 'paused' })
+    while (session.paused && !session.signal.aborted) {
       await new Promise<void>((resolve) => session.waiters.push(resolve))
     }
-    if (!session.controller.signal.aborted) {
-      this.emit({ name: 'training.state', payload: { runId: session.runId, state: 'running' } })
-    }
+    if (!session.signal.aborted) call.progress({ kind: 'resumed' })
   }
 
   private releaseGate(session: TrainingSession): void {
@@ -371,15 +296,6 @@ export class EngineHost {
   private resume(runId: string): { ok: boolean } {
     const session = this.session(runId)
     if (!session || !session.paused) return { ok: false }
-    session.paused = false
-    this.releaseGate(session)
-    return { ok: true }
-  }
-
-  private stop(runId: string): { ok: boolean } {
-    const session = this.session(runId)
-    if (!session) return { ok: false }
-    session.controller.abort()
     session.paused = false
     this.releaseGate(session)
     return { ok: true }
@@ -457,49 +373,44 @@ export class EngineHost {
     )
   }
 
-  /** The labelled samples an evaluation runs on. */
-  private async evalSplit(
-    ref: DatasetRef,
-    spec: EvalSplit,
-  ): Promise<{ dataset: Dataset; split: Split }> {
+  /** The labelled samples an evaluation runs on: the named split, as the run's training made it. */
+  private async evalSplit(ref: DatasetRef, spec: EvalSplit): Promise<Split> {
     const dataset = await this.dataset(ref)
-    if (spec.kind === 'test') {
-      if (!dataset.test) throw new Error(`dataset "${dataset.name}" has no test split`)
-      return { dataset, split: dataset.test }
-    }
-    const pool =
-      spec.limit > 0 && spec.limit < dataset.train.count
-        ? this.engine.takeStratified(dataset.train, spec.limit, spec.seed)
-        : dataset.train
-    return {
-      dataset,
-      split: this.engine.stratifiedSplit(pool, spec.fraction, spec.seed).validation,
-    }
+    const split = this.engine.namedSplit(dataset, spec.split, spec.settings)
+    if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
+    return split
   }
 
-  private async evaluate(p: HostParams<'evaluation.run'>): Promise<EvaluationReport> {
+  private async evaluate(
+    p: HostParams<'evaluation.run'>,
+    call: HostCall,
+  ): Promise<EvaluationReport> {
     const lease = this.acquireModel(p.modelDir)
+    let held: ModelLease | null = null
     try {
-      const [{ model, metadata }, { split }] = await Promise.all([
-        lease,
-        this.evalSplit(p.dataset, p.split),
-      ])
+      const [leased, split] = await Promise.all([lease, this.evalSplit(p.dataset, p.split)])
+      held = leased
+      // Abandoned while the model and the data loaded: skip the work.
+      call.signal.throwIfAborted()
       if (split.count === 0) throw new Error('there are no samples to evaluate on')
-      const report = this.engine.evaluateModel(model, split, metadata.labels)
+      const report = this.engine.evaluateModel(held.model, split, held.metadata.labels)
       return {
         ...report,
         actuals: report.actuals ?? Array.from(split.labels.subarray(0, split.count)),
       }
     } finally {
-      void lease.then(
-        (held) => held.release(),
-        () => undefined,
-      )
+      // Released at once when held; else once the model has loaded (or failed to).
+      if (held) held.release()
+      else
+        void lease.then(
+          (leased) => leased.release(),
+          () => undefined,
+        )
     }
   }
 
   private async evaluationSamples(p: HostParams<'evaluation.samples'>): Promise<SampleImage[]> {
-    const { split } = await this.evalSplit(p.dataset, p.split)
+    const split = await this.evalSplit(p.dataset, p.split)
     return p.indices
       .filter((i) => i < split.count)
       .map((i) => ({ index: i, label: split.labels[i], pixels: toBase64(imageAt(split, i)) }))
@@ -514,7 +425,9 @@ export class EngineHost {
     if (empty) return { prediction: null, input, empty: true }
     const { model, metadata, release } = await this.acquireModel(modelDir)
     try {
-      const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels)
+      const [prediction] = this.engine.predictPixels(model, [pixels], metadata.labels, {
+        tta: true,
+      })
       return { prediction: prediction ?? null, input, empty: false }
     } finally {
       release()
@@ -529,9 +442,9 @@ export class EngineHost {
     return this.classifyPixels(p.modelDir, await this.engine.decodeImageFile(p.path))
   }
 
-  /** Stops any training and frees models (before the process exits). */
+  /** Frees models and datasets (before the process exits). */
   dispose(): void {
-    if (this.training) this.stop(this.training.runId)
+    if (this.training) this.releaseGate(this.training)
     for (const entry of this.models.values()) {
       entry.users = 0
       this.retire(entry)

@@ -1,34 +1,13 @@
 // Engine host process entry: started by Electron's `utilityProcess.fork` (messages through
 // `process.parentPort`) or by Node's `child_process.fork` (messages through `process.send`).
 // It never imports Electron: both channels are detected at run time.
+import { serializeError } from '@shared/errors'
 import { BackendRequestSchema, type BackendRequest } from '@shared/schemas/backend'
 
-import { initBackend } from '../backend'
-import {
-  importFolder,
-  decodeImageFile,
-  loadBuiltinMnist,
-  loadIdxDirectory,
-  loadSavedDataset,
-  preprocess,
-  saveDataset,
-  stratifiedSplit,
-  summarizeDataset,
-  takeStratified,
-} from '../data'
-import { evaluateModel } from '../eval'
-import { createModelMetadata, exportModel, loadModel, predictPixels, saveModel } from '../io'
-import { resolveTrainConfig, validateArchitecture } from '../model'
-import { trainModel } from '../train'
-import type { EngineApi } from './engineApi'
+import * as engine from '../index'
 import { EngineHost } from './engineHost'
-import {
-  BACKEND_ENV_VAR,
-  isToHostMessage,
-  serializeError,
-  type FromHostMessage,
-  type ToHostMessage,
-} from './protocol'
+import { serveHost } from './hostServer'
+import { BACKEND_ENV_VAR, type FromHostMessage } from './protocol'
 
 /** The part of Electron's `process.parentPort` (a utility process's port to main) used here. */
 interface ParentPortLike {
@@ -68,32 +47,6 @@ function backendRequest(): BackendRequest {
   return parsed.success ? parsed.data : 'auto'
 }
 
-/** The engine functions the host uses, named one by one so the contract is checked here. */
-function realEngine(): EngineApi {
-  return {
-    initBackend,
-    loadBuiltinMnist,
-    loadIdxDirectory: (dir) => loadIdxDirectory(dir),
-    importFolder,
-    decodeImageFile,
-    preprocess,
-    stratifiedSplit,
-    takeStratified,
-    saveDataset: (dir, dataset) => saveDataset(dir, dataset),
-    loadSavedDataset,
-    summarizeDataset,
-    resolveTrainConfig,
-    validateArchitecture,
-    trainModel,
-    evaluateModel: (model, split, labels) => evaluateModel(model, split, labels),
-    saveModel: (dir, model, metadata) => saveModel(dir, model, metadata),
-    loadModel,
-    predictPixels,
-    createModelMetadata,
-    exportModel,
-  }
-}
-
 async function main(): Promise<void> {
   const channel = parentChannel()
   if (!channel) {
@@ -101,27 +54,14 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const host = new EngineHost({
-    engine: realEngine(),
-    emit: (event) => channel.send({ type: 'event', event }),
+    engine,
+    onBackendChange: (backend) => channel.send({ type: 'backend', backend }),
   })
   // Requests that arrive while the backend starts wait for it; they are answered in order.
-  const queue: ToHostMessage[] = []
-  let started = false
-  const serve = (request: ToHostMessage): void => {
-    host.handle(request.method, request.params).then(
-      (result) => channel.send({ type: 'response', id: request.id, result }),
-      (error: unknown) =>
-        channel.send({ type: 'response', id: request.id, error: serializeError(error) }),
-    )
-  }
-  channel.onMessage((message) => {
-    if (!isToHostMessage(message)) {
-      console.error('engine host: ignoring a message that is not a request')
-      return
-    }
-    if (started) serve(message)
-    else queue.push(message)
-  })
+  let started!: () => void
+  const ready = new Promise<void>((resolve) => (started = resolve))
+  const server = serveHost(host.api, (message) => channel.send(message), ready)
+  channel.onMessage((message) => server.receive(message))
   process.on('unhandledRejection', (reason) => {
     console.error('engine host: unhandled rejection:', reason)
   })
@@ -131,10 +71,9 @@ async function main(): Promise<void> {
     channel.send({ type: 'ready', backend })
   } catch (error) {
     console.error('engine host: no compute backend could start:', error)
-    channel.send({ type: 'ready', backend: null, error: serializeError(error) })
+    channel.send({ type: 'ready', backend: null, error: serializeError(error, { stack: true }) })
   }
-  started = true
-  for (const request of queue.splice(0)) serve(request)
+  started()
 }
 
 void main()

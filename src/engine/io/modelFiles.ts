@@ -1,30 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { open, readdir, readFile, rename, rm, mkdir, stat } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { readFile, rename, rm, mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 
+import { describeIssues, errorMessage } from '@shared/errors'
+import { exists, makeDirs, writeFileDurable } from '@shared/node/files'
+import {
+  checkModelDestination,
+  MODEL_FILES,
+  ModelFileError,
+  recoverModelFolder,
+  removeModelLeftovers,
+} from '@shared/node/modelFolder'
 import { ModelMetadataSchema, type ModelMetadata } from '@shared/schemas/model'
 import * as tf from '@tensorflow/tfjs'
 
-/** File names of a saved model folder. */
-export const MODEL_FILES = {
-  model: 'model.json',
-  weights: 'weights.bin',
-  metadata: 'metadata.json',
-} as const
-
-/** A saved model could not be read or written; `file` is the full path of the offending file. */
-export class ModelFileError extends Error {
-  readonly file: string
-  /** What is wrong with `file`, without its name. */
-  readonly problem: string
-
-  constructor(file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options)
-    this.name = 'ModelFileError'
-    this.file = file
-    this.problem = problem
-  }
-}
+export { checkModelDestination, MODEL_FILES, ModelFileError } from '@shared/node/modelFolder'
 
 /** Writes one file; injectable so tests can simulate a failure in the middle of a save. */
 export type FileWriter = (path: string, data: Uint8Array | string) => Promise<void>
@@ -41,131 +31,15 @@ export interface LoadedModel {
   metadata: ModelMetadata
 }
 
-/** Writes `data` and flushes it to disk before resolving, so a rename after it publishes whole files. */
-const durableWriteFile: FileWriter = async (path, data) => {
-  const handle = await open(path, 'w')
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
 /** Folders of this process whose save is between its renames (recovery waits for them). */
 const publishing = new Map<string, Promise<void>>()
 /** Temporary folders of saves in progress in this process (cleanup leaves them alone). */
 const activeTemps = new Set<string>()
 
-/**
- * The sibling folders a save of `dir` leaves when it is interrupted between its renames:
- * `<dir>.tmp-*` (the new model) and `<dir>.old-*` (the previous one), newest first.
- */
-async function leftovers(dir: string): Promise<{ tmp: string[]; old: string[] }> {
-  const parent = dirname(dir)
-  const base = basename(dir)
-  let names: string[]
-  try {
-    names = await readdir(parent)
-  } catch {
-    return { tmp: [], old: [] }
-  }
-  const found: { path: string; kind: 'tmp' | 'old'; mtime: number }[] = []
-  for (const name of names) {
-    const kind = name.startsWith(`${base}.tmp-`)
-      ? 'tmp'
-      : name.startsWith(`${base}.old-`)
-        ? 'old'
-        : null
-    if (!kind) continue
-    const path = join(parent, name)
-    const info = await stat(path).catch(() => null)
-    if (info?.isDirectory()) found.push({ path, kind, mtime: info.mtimeMs })
-  }
-  found.sort((a, b) => b.mtime - a.mtime)
-  const of = (kind: 'tmp' | 'old'): string[] =>
-    found.filter((f) => f.kind === kind && !activeTemps.has(f.path)).map((f) => f.path)
-  return { tmp: of('tmp'), old: of('old') }
-}
-
-/**
- * Checks that saving a model to `dir` would replace nothing but a model: `dir` must be missing, an
- * empty folder, or a folder holding only model files. Anything else (a user's folder, a file) is
- * refused with a ModelFileError naming it, so a mistyped `--out` can never delete someone's data.
- */
-export async function assertModelDestination(dir: string): Promise<void> {
-  let info
-  try {
-    info = await stat(dir)
-  } catch {
-    return // missing: it will be created
-  }
-  if (!info.isDirectory()) {
-    throw new ModelFileError(dir, 'exists and is a file, not a model folder; choose another output')
-  }
-  const modelFiles = new Set<string>(Object.values(MODEL_FILES))
-  const others = (await readdir(dir)).filter((name) => !modelFiles.has(name))
-  if (others.length > 0) {
-    const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? ', ...' : '')
-    throw new ModelFileError(
-      dir,
-      `is not a model folder (it holds ${shown}); refusing to replace it: choose an empty or new folder`,
-    )
-  }
-}
-
-/** True when `folder` holds the three model files and both JSON files parse as expected. */
-async function isCompleteModel(folder: string): Promise<boolean> {
-  try {
-    checkModelJson(
-      join(folder, MODEL_FILES.model),
-      JSON.parse(await readFile(join(folder, MODEL_FILES.model), 'utf8')),
-    )
-    const metadata = JSON.parse(await readFile(join(folder, MODEL_FILES.metadata), 'utf8'))
-    if (!ModelMetadataSchema.safeParse(metadata).success) return false
-    return (await stat(join(folder, MODEL_FILES.weights))).isFile()
-  } catch {
-    return false
-  }
-}
-
-/**
- * Puts back a model folder that a save interrupted between its two renames left missing: the
- * newest complete `<dir>.tmp-*` (the model being published), else the newest complete
- * `<dir>.old-*` (the one it replaced). Does nothing when `dir` exists.
- */
+/** Puts back a model folder a killed save left missing, once this process's saves to it are done. */
 async function recoverModelDir(dir: string): Promise<void> {
   await publishing.get(resolve(dir))
-  if (await exists(dir)) return
-  const { tmp, old } = await leftovers(dir)
-  for (const candidate of [...tmp, ...old]) {
-    if (!(await isCompleteModel(candidate))) continue
-    try {
-      await rename(candidate, dir)
-      return
-    } catch {
-      if (await exists(dir)) return
-    }
-  }
-}
-
-/** Removes the `<dir>.tmp-*` and `<dir>.old-*` folders interrupted saves left behind. */
-async function removeLeftovers(dir: string): Promise<void> {
-  const { tmp, old } = await leftovers(dir)
-  await Promise.all([...tmp, ...old].map((path) => rm(path, { recursive: true, force: true })))
+  await recoverModelFolder(dir, activeTemps)
 }
 
 /** Captures the model's TF.js layers artifacts in memory (no file:// handler: that is tfjs-node only). */
@@ -199,11 +73,11 @@ export async function saveModel(
   if (!checked.success) {
     throw new ModelFileError(
       join(dir, MODEL_FILES.metadata),
-      `metadata does not match the schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `metadata does not match the schema: ${describeIssues(checked.error.issues)}`,
     )
   }
-  await assertModelDestination(dir)
-  const writeFile = options.writeFile ?? durableWriteFile
+  await checkModelDestination(dir)
+  const writeFile = options.writeFile ?? writeFileDurable
   const artifacts = await captureArtifacts(model)
   const weightData = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData))
   const modelJson = {
@@ -219,13 +93,14 @@ export async function saveModel(
   activeTemps.add(resolve(tmp))
   try {
     try {
-      await mkdir(tmp, { recursive: true })
+      await makeDirs(dirname(tmp))
+      await mkdir(tmp)
       await writeFile(join(tmp, MODEL_FILES.weights), weightData)
       await writeFile(join(tmp, MODEL_FILES.model), JSON.stringify(modelJson))
       await writeFile(join(tmp, MODEL_FILES.metadata), JSON.stringify(checked.data, null, 2))
     } catch (error) {
       await rm(tmp, { recursive: true, force: true })
-      throw new ModelFileError(dir, `could not write the model: ${errorText(error)}`, {
+      throw new ModelFileError(dir, `could not write the model: ${errorMessage(error)}`, {
         cause: error,
       })
     }
@@ -241,7 +116,7 @@ export async function saveModel(
     activeTemps.delete(resolve(tmp))
   }
   // Leftovers of saves interrupted earlier are stale now that `dir` holds a complete model.
-  await removeLeftovers(dir).catch(() => undefined)
+  await removeModelLeftovers(dir, activeTemps).catch(() => undefined)
 }
 
 /**
@@ -257,7 +132,7 @@ async function publish(dir: string, tmp: string, aside: string): Promise<void> {
   } catch (error) {
     if (hadOld && !(await exists(dir)) && (await exists(aside))) await rename(aside, dir)
     await rm(tmp, { recursive: true, force: true })
-    throw new ModelFileError(dir, `could not replace the model folder: ${errorText(error)}`, {
+    throw new ModelFileError(dir, `could not replace the model folder: ${errorMessage(error)}`, {
       cause: error,
     })
   }
@@ -292,14 +167,14 @@ async function readText(file: string): Promise<string> {
 
 function missingOrUnreadable(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
-  return code === 'ENOENT' ? 'file is missing' : `cannot be read: ${errorText(error)}`
+  return code === 'ENOENT' ? 'file is missing' : `cannot be read: ${errorMessage(error)}`
 }
 
 function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new ModelFileError(file, `is not valid JSON: ${errorText(error)}`, { cause: error })
+    throw new ModelFileError(file, `is not valid JSON: ${errorMessage(error)}`, { cause: error })
   }
 }
 
@@ -344,12 +219,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     parseJson(metadataFile, await readText(metadataFile)),
   )
   if (!metadataResult.success) {
-    const issues = metadataResult.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ')
     throw new ModelFileError(
       metadataFile,
-      `does not match the InkLab model metadata schema: ${issues}`,
+      `does not match the InkLab model metadata schema: ${describeIssues(metadataResult.error.issues)}`,
     )
   }
   const modelJson = checkModelJson(modelFile, parseJson(modelFile, await readText(modelFile)))
@@ -388,7 +260,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
       }),
     )
   } catch (error) {
-    throw new ModelFileError(modelFile, `cannot be built into a model: ${errorText(error)}`, {
+    throw new ModelFileError(modelFile, `cannot be built into a model: ${errorMessage(error)}`, {
       cause: error,
     })
   }

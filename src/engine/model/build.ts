@@ -2,7 +2,13 @@ import { ArchitectureSchema, type LayerSpec } from '@shared/schemas/model'
 import * as tf from '@tensorflow/tfjs'
 
 import { createRng } from '../data/rng'
-import { INPUT_SIZE, validateArchitecture, type ArchitectureInput } from './validate'
+import {
+  describeArchitectureIssues,
+  INPUT_SIZE,
+  validateArchitecture,
+  type ArchitectureInput,
+  type ArchitectureIssue,
+} from './validate'
 
 type Initializer = ReturnType<typeof tf.initializers.heNormal>
 
@@ -14,10 +20,10 @@ export const BATCH_NORM_MOMENTUM = 0.9
 
 /** Thrown by `buildModel` when the architecture is invalid; `errors` lists every problem. */
 export class ArchitectureError extends Error {
-  readonly errors: string[]
+  readonly errors: ArchitectureIssue[]
 
-  constructor(errors: string[]) {
-    super(`invalid architecture: ${errors.join('; ')}`)
+  constructor(errors: ArchitectureIssue[]) {
+    super(`invalid architecture: ${describeArchitectureIssues(errors)}`)
     this.name = 'ArchitectureError'
     this.errors = errors
   }

@@ -1,19 +1,18 @@
+import { errorMessage } from '@shared/errors'
 import type { BackendName } from '@shared/schemas/backend'
-import type { ModelMetadata } from '@shared/schemas/model'
+import type { ModelMetrics } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 import * as tf from '@tensorflow/tfjs'
 
 import { augmentBatch } from '../data/augment'
-import { createRng } from '../data/rng'
-import { stratifiedSplit, takeStratified } from '../data/split'
+import { createRng, type Rng } from '../data/rng'
 import type { Dataset, Split } from '../data/types'
-import { createModelMetadata } from '../io/metadata'
-import { saveModel } from '../io/modelFiles'
 import { buildModel } from '../model/build'
 import { architectureOf } from '../model/config'
 import { evalBatch } from './forward'
 import { learningRateAt } from './schedule'
-import { createTrainingStep, type StepKind, type StepRequest } from './step'
+import { trainingSplits } from './splits'
+import { createTrainingStep, type StepKind, type StepRequest, type TrainingStep } from './step'
 
 /** Side of the square model input. */
 const SIZE = 28
@@ -40,11 +39,14 @@ export interface TrainOptions {
   config: TrainConfig
   /** Throttled batch events and one event per epoch, after validation. */
   onProgress?: (progress: TrainProgress) => void
+  /**
+   * Awaited after each epoch that improved on the best so far, with the model holding that epoch's
+   * weights: the caller's chance to keep a checkpoint. A throw fails the run.
+   */
+  onImproved?: (model: tf.LayersModel, improvement: Improvement) => Promise<void> | void
   /** Aborting stops training after the current batch; the best weights are kept. */
   signal?: AbortSignal
-  /** When set, the best model so far is saved here (through `saveModel`) at every improvement. */
-  checkpointDir?: string
-  /** Diagnostic lines (epoch summaries, checkpoint failures). */
+  /** Diagnostic lines (epoch summaries). */
   log?: (message: string) => void
   /** Minimum milliseconds between batch events (default 250). */
   progressIntervalMs?: number
@@ -53,10 +55,15 @@ export interface TrainOptions {
    * (abort still works while paused once the gate resolves or rejects).
    */
   pauseGate?: () => Promise<void>
-  /** Metadata fields for the checkpoint (name, version) that the engine cannot know. */
-  metadata?: { name?: string; inklabVersion?: string }
   /** How each step runs (default `auto`: one TensorFlow graph on native, else eager; see step.ts). */
   step?: StepRequest
+}
+
+/** An epoch that improved on the best so far, with the metrics a checkpoint of it records. */
+export interface Improvement {
+  /** 0-based. */
+  epoch: number
+  metrics: ModelMetrics
 }
 
 /** Outcome of `trainModel`. The caller owns `model` and must dispose it. */
@@ -149,42 +156,211 @@ async function validate(
   return { loss: lossSum / split.count, accuracy: correct / split.count }
 }
 
-/** Splits the dataset's training data per the config: `limit`, then the validation fraction. */
-function prepareSplits(
-  dataset: Dataset,
-  config: TrainConfig,
-): { train: Split; validation?: Split } {
-  let train = dataset.train
-  if (config.limit > 0 && config.limit < train.count) {
-    train = takeStratified(train, config.limit, config.seed)
+/** Samples per second of the training batches: smoothed per batch for the ETA, totals for the run. */
+class Throughput {
+  seconds = 0
+  samples = 0
+  /** Moving average over recent batches. */
+  smoothed = 0
+
+  add(samples: number, seconds: number): void {
+    this.seconds += seconds
+    this.samples += samples
+    const rate = samples / Math.max(seconds, 1e-6)
+    this.smoothed =
+      this.smoothed === 0 ? rate : this.smoothed + SPEED_SMOOTHING * (rate - this.smoothed)
   }
-  if (config.validationSplit > 0 && Math.floor(train.count * config.validationSplit) >= 1) {
-    const { train: rest, validation } = stratifiedSplit(train, config.validationSplit, config.seed)
-    if (validation.count > 0 && rest.count > 0) return { train: rest, validation }
+
+  /** Over the whole run so far. */
+  get overall(): number {
+    return this.samples / Math.max(this.seconds, 1e-6)
   }
-  return { train }
+}
+
+/** The best epoch so far: its weights, its metrics, and how many epochs have passed without one. */
+class BestEpoch {
+  epoch = -1
+  metrics: TrainResult['best'] = {}
+  sinceImproved = 0
+  private monitored = Infinity
+  private weights: tf.Tensor[] | null = null
+
+  /** Records an epoch; keeps its weights and returns true when `monitored` improved enough. */
+  offer(
+    epoch: number,
+    monitored: number,
+    metrics: TrainResult['best'],
+    model: tf.LayersModel,
+  ): boolean {
+    if (!(Number.isFinite(monitored) && monitored < this.monitored - MIN_DELTA)) {
+      this.sinceImproved += 1
+      return false
+    }
+    this.monitored = monitored
+    this.epoch = epoch
+    this.metrics = metrics
+    this.sinceImproved = 0
+    if (this.weights) tf.dispose(this.weights)
+    // Clones share the current buffers; later updates assign new ones, so these stay intact.
+    this.weights = model.getWeights().map((w) => tf.clone(w))
+    return true
+  }
+
+  /** Puts the best weights back into `model` (when an epoch finished) and frees the copy. */
+  restoreInto(model: tf.LayersModel): void {
+    if (!this.weights) return
+    model.setWeights(this.weights)
+    tf.dispose(this.weights)
+    this.weights = null
+  }
+}
+
+/** Time spent waiting at the pause gate, over the run and within the current epoch. */
+class PauseClock {
+  total = 0
+  epoch = 0
+
+  constructor(private readonly gate: (() => Promise<void>) | undefined) {}
+
+  async wait(): Promise<void> {
+    if (!this.gate) return
+    const started = performance.now()
+    await this.gate()
+    const waited = (performance.now() - started) / 1000
+    this.total += waited
+    this.epoch += waited
+  }
+}
+
+/** Everything one run's epochs share. */
+interface Loop {
+  options: TrainOptions
+  config: TrainConfig
+  model: tf.LayersModel
+  /** Runs one optimisation step (a native graph or op by op) and owns the optimizer state. */
+  trainingStep: TrainingStep
+  train: Split
+  /** Sample order, reshuffled each epoch. */
+  order: Uint32Array
+  batchSize: number
+  batchesPerEpoch: number
+  totalSteps: number
+  rngs: { shuffle: Rng; augment: Rng }
+  throughput: Throughput
+  pause: PauseClock
+  /** Global step, across epochs. */
+  step: number
+  learningRate: number
+  /** The loss divergence is measured against: the first batch's, then the first epoch's. */
+  referenceLoss: number | null
+  lastBatchEvent: number
+  elapsed: () => number
+}
+
+/** How an epoch's batches ended: all done (with their mean loss and accuracy), or interrupted. */
+type EpochOutcome =
+  | { done: true; loss: number; accuracy: number; seen: number; trainSeconds: number }
+  | { done: false; stopReason: 'cancelled' }
+  | { done: false; stopReason: 'diverged'; message: string }
+
+/** Runs the batches of one epoch: augment, step, check for divergence, report, pause. */
+async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
+  const { options, config, train, batchSize, batchesPerEpoch } = loop
+  const progressInterval = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS
+  loop.rngs.shuffle.shuffle(loop.order)
+  let lossSum = 0
+  let correct = 0
+  let seen = 0
+  let trainSeconds = 0
+  for (let batch = 0; batch < batchesPerEpoch; batch++) {
+    if (options.signal?.aborted) return { done: false, stopReason: 'cancelled' }
+    const batchStart = performance.now()
+    const indices = loop.order.subarray(
+      batch * batchSize,
+      Math.min(train.count, (batch + 1) * batchSize),
+    )
+    const n = indices.length
+    const images = augmentBatch(train.images, indices, config.augmentation, loop.rngs.augment)
+    loop.learningRate = learningRateAt(
+      config.lrSchedule,
+      config.learningRate,
+      loop.step,
+      loop.totalSteps,
+    )
+    const { xs, ys } = batchTensors(train, indices, images)
+    let stats
+    try {
+      stats = loop.trainingStep.run(xs, ys, loop.learningRate)
+    } finally {
+      xs.dispose()
+      ys.dispose()
+    }
+    loop.step += 1
+    const reference = (loop.referenceLoss ??= stats.loss)
+    if (!Number.isFinite(stats.loss) || stats.loss > DIVERGENCE_FACTOR * reference) {
+      const what = Number.isFinite(stats.loss)
+        ? `loss is ${formatNumber(stats.loss)}, over ${DIVERGENCE_FACTOR}x the first-epoch loss (${formatNumber(reference)})`
+        : `loss is ${stats.loss}`
+      return {
+        done: false,
+        stopReason: 'diverged',
+        message:
+          `training diverged at epoch ${epoch + 1} batch ${batch + 1}: ${what}; ` +
+          `try a lower learning rate (now ${formatNumber(config.learningRate)})`,
+      }
+    }
+    const seconds = (performance.now() - batchStart) / 1000
+    trainSeconds += seconds
+    loop.throughput.add(n, seconds)
+    lossSum += stats.loss * n
+    correct += stats.correct
+    seen += n
+
+    const now = performance.now()
+    if (
+      options.onProgress &&
+      (batch === batchesPerEpoch - 1 || now - loop.lastBatchEvent >= progressInterval)
+    ) {
+      loop.lastBatchEvent = now
+      const speed = loop.throughput.smoothed
+      const remaining = (loop.totalSteps - loop.step) * batchSize
+      options.onProgress({
+        kind: 'batch',
+        epoch,
+        batch,
+        batchesPerEpoch,
+        step: loop.step,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        samplesPerSecond: speed,
+        etaSeconds: speed > 0 ? Math.max(0, remaining / speed) : 0,
+        elapsedSeconds: loop.elapsed(),
+      })
+    }
+    await yieldToEventLoop()
+    await loop.pause.wait()
+  }
+  if (epoch === 0 && seen > 0) loop.referenceLoss = lossSum / seen
+  return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
 
 /**
  * Trains a model for `config` on `dataset` with a custom loop (seeded shuffle, on-the-fly
  * augmentation, Adam with a learning-rate schedule, stable cross-entropy), so that cancel is
  * prompt and divergence is caught at the batch where it happens. Keeps the best weights (by
- * validation loss, or training loss without a validation split) and restores them at the end.
+ * validation loss, or training loss without a validation split) and restores them at the end;
+ * `onImproved` hears about each new best. No file is written here.
  * Call `initBackend` first; the active tfjs backend is used as is.
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
-  const { dataset, config, onProgress, signal, checkpointDir, log } = options
-  const progressInterval = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS
+  const { dataset, config, onProgress, signal, log } = options
   const runStart = performance.now()
-  const numClasses = dataset.labels.length
-  const { train, validation } = prepareSplits(dataset, config)
+  const { train, validation } = trainingSplits(dataset, config)
   if (train.count === 0) throw new Error('the training split is empty')
-  const architecture = architectureOf(config)
   const backend = activeBackendName()
-
-  const model = buildModel(architecture, numClasses, config.seed)
-  const shuffleRng = createRng(config.seed)
-  const augmentRng = createRng((config.seed ^ 0x5bd1e995) >>> 0)
+  const model = buildModel(architectureOf(config), dataset.labels.length, config.seed)
+  const batchSize = Math.min(config.batchSize, train.count)
+  const batchesPerEpoch = Math.ceil(train.count / batchSize)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)
   const nextDropoutSeed = (): number => dropoutRng.int(2 ** 31)
   const trainingStep = createTrainingStep(model, {
@@ -192,157 +368,71 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     nextSeed: nextDropoutSeed,
   })
   if (trainingStep.fallbackReason) log?.(`training op by op: ${trainingStep.fallbackReason}`)
-
-  const batchSize = Math.min(config.batchSize, train.count)
-  const batchesPerEpoch = Math.ceil(train.count / batchSize)
-  const totalSteps = batchesPerEpoch * config.epochs
-  const order = new Uint32Array(train.count)
-  for (let i = 0; i < order.length; i++) order[i] = i
-
+  const loop: Loop = {
+    options,
+    config,
+    model,
+    trainingStep,
+    train,
+    order: Uint32Array.from({ length: train.count }, (_, i) => i),
+    batchSize,
+    batchesPerEpoch,
+    totalSteps: batchesPerEpoch * config.epochs,
+    rngs: {
+      shuffle: createRng(config.seed),
+      augment: createRng((config.seed ^ 0x5bd1e995) >>> 0),
+    },
+    throughput: new Throughput(),
+    pause: new PauseClock(options.pauseGate),
+    step: 0,
+    learningRate: config.learningRate,
+    referenceLoss: null,
+    lastBatchEvent: -Infinity,
+    elapsed: () => (performance.now() - runStart) / 1000,
+  }
   const history: EpochProgress[] = []
-  // A holder rather than a `let`: TypeScript does not track assignments made inside closures.
-  const bestWeights: { tensors: tf.Tensor[] | null } = { tensors: null }
-  let bestEpoch = -1
-  let best: TrainResult['best'] = {}
-  let bestMonitored = Infinity
-  let epochsWithoutImprovement = 0
-  let referenceLoss: number | null = null
+  const best = new BestEpoch()
   let stopReason: StopReason = 'completed'
   let message: string | undefined
-  let step = 0
-  let trainSeconds = 0
-  let trainSamples = 0
-  let speed = 0
-  let lastEmit = -Infinity
-  let learningRate = config.learningRate
-  /** Seconds spent paused at the gate, so far in the run and in the current epoch. */
-  let pausedSeconds = 0
-  let epochPausedSeconds = 0
-
-  const elapsed = (): number => (performance.now() - runStart) / 1000
-  const waitAtGate = async (): Promise<void> => {
-    if (!options.pauseGate) return
-    const started = performance.now()
-    await options.pauseGate()
-    const waited = (performance.now() - started) / 1000
-    pausedSeconds += waited
-    epochPausedSeconds += waited
-  }
-  const keepBest = (): void => {
-    if (bestWeights.tensors) tf.dispose(bestWeights.tensors)
-    // Clones share the current buffers; later updates assign new ones, so these stay intact.
-    bestWeights.tensors = model.getWeights().map((w) => tf.clone(w))
-  }
 
   try {
-    epochs: for (let epoch = 0; epoch < config.epochs; epoch++) {
-      shuffleRng.shuffle(order)
-      let epochLoss = 0
-      let epochCorrect = 0
-      let epochSeen = 0
-      let epochTrainSeconds = 0
-      epochPausedSeconds = 0
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      loop.pause.epoch = 0
       const epochStart = performance.now()
-      for (let batch = 0; batch < batchesPerEpoch; batch++) {
-        if (signal?.aborted) {
-          stopReason = 'cancelled'
-          break epochs
-        }
-        const batchStart = performance.now()
-        const indices = order.subarray(
-          batch * batchSize,
-          Math.min(train.count, (batch + 1) * batchSize),
-        )
-        const n = indices.length
-        const images = augmentBatch(train.images, indices, config.augmentation, augmentRng)
-        learningRate = learningRateAt(config.lrSchedule, config.learningRate, step, totalSteps)
-        const { xs, ys } = batchTensors(train, indices, images)
-        let stats
-        try {
-          stats = trainingStep.run(xs, ys, learningRate)
-        } finally {
-          xs.dispose()
-          ys.dispose()
-        }
-        step += 1
-        referenceLoss ??= stats.loss
-        if (!Number.isFinite(stats.loss) || stats.loss > DIVERGENCE_FACTOR * referenceLoss) {
-          const what = Number.isFinite(stats.loss)
-            ? `loss is ${formatNumber(stats.loss)}, over ${DIVERGENCE_FACTOR}x the first-epoch loss (${formatNumber(referenceLoss)})`
-            : `loss is ${stats.loss}`
-          stopReason = 'diverged'
-          message =
-            `training diverged at epoch ${epoch + 1} batch ${batch + 1}: ${what}; ` +
-            `try a lower learning rate (now ${formatNumber(config.learningRate)})`
-          break epochs
-        }
-        const seconds = (performance.now() - batchStart) / 1000
-        epochTrainSeconds += seconds
-        trainSeconds += seconds
-        trainSamples += n
-        epochLoss += stats.loss * n
-        epochCorrect += stats.correct
-        epochSeen += n
-        const rate = n / Math.max(seconds, 1e-6)
-        speed = speed === 0 ? rate : speed + SPEED_SMOOTHING * (rate - speed)
-
-        const now = performance.now()
-        const lastOfEpoch = batch === batchesPerEpoch - 1
-        if (onProgress && (lastOfEpoch || now - lastEmit >= progressInterval)) {
-          lastEmit = now
-          const remaining = (totalSteps - step) * batchSize
-          onProgress({
-            kind: 'batch',
-            epoch,
-            batch,
-            batchesPerEpoch,
-            step,
-            loss: epochLoss / epochSeen,
-            accuracy: epochCorrect / epochSeen,
-            samplesPerSecond: speed,
-            etaSeconds: speed > 0 ? Math.max(0, remaining / speed) : 0,
-            elapsedSeconds: elapsed(),
-          })
-        }
-        await yieldToEventLoop()
-        await waitAtGate()
+      const outcome = await trainEpoch(loop, epoch)
+      if (!outcome.done) {
+        stopReason = outcome.stopReason
+        if (outcome.stopReason === 'diverged') message = outcome.message
+        break
       }
-      if (epoch === 0 && epochSeen > 0) referenceLoss = epochLoss / epochSeen
-
       const scores = validation ? await validate(model, validation, signal) : undefined
       if (scores === null) {
         stopReason = 'cancelled'
         break
       }
-      const loss = epochLoss / epochSeen
-      const accuracy = epochCorrect / epochSeen
-      const monitored = scores ? scores.loss : loss
-      const improved = Number.isFinite(monitored) && monitored < bestMonitored - MIN_DELTA
-      if (improved) {
-        bestMonitored = monitored
-        bestEpoch = epoch
-        best = scores
+      const { loss, accuracy } = outcome
+      const improved = best.offer(
+        epoch,
+        scores ? scores.loss : loss,
+        scores
           ? { valLoss: scores.loss, valAccuracy: scores.accuracy, loss, accuracy }
-          : { loss, accuracy }
-        keepBest()
-        epochsWithoutImprovement = 0
-      } else {
-        epochsWithoutImprovement += 1
-      }
+          : { loss, accuracy },
+        model,
+      )
       // Time paused is not time training: it must not inflate the ETA.
-      const epochSeconds = (performance.now() - epochStart) / 1000 - epochPausedSeconds
+      const epochSeconds = (performance.now() - epochStart) / 1000 - loop.pause.epoch
       const event: EpochProgress = {
         kind: 'epoch',
         epoch,
         epochs: config.epochs,
-        step,
+        step: loop.step,
         loss,
         accuracy,
         ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
-        learningRate,
-        samplesPerSecond: epochSeen / Math.max(epochTrainSeconds, 1e-6),
+        learningRate: loop.learningRate,
+        samplesPerSecond: outcome.seen / Math.max(outcome.trainSeconds, 1e-6),
         etaSeconds: epochSeconds * (config.epochs - epoch - 1),
-        elapsedSeconds: elapsed(),
+        elapsedSeconds: loop.elapsed(),
         improved,
       }
       history.push(event)
@@ -351,77 +441,55 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           (scores
             ? ` val loss ${scores.loss.toFixed(4)} val acc ${scores.accuracy.toFixed(4)}`
             : '') +
-          ` lr ${formatNumber(learningRate)} ${epochSeconds.toFixed(1)}s${improved ? ' *' : ''}`,
+          ` lr ${formatNumber(loop.learningRate)} ${epochSeconds.toFixed(1)}s${improved ? ' *' : ''}`,
       )
       onProgress?.(event)
-      if (improved && checkpointDir) {
-        await saveCheckpoint(checkpointDir, model, {
-          dataset,
-          config,
-          backend,
+      if (improved && options.onImproved) {
+        await options.onImproved(model, {
+          epoch,
           metrics: {
             ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
             epochs: epoch + 1,
-            seconds: elapsed(),
-            samplesPerSecond: trainSamples / Math.max(trainSeconds, 1e-6),
+            seconds: loop.elapsed(),
+            samplesPerSecond: loop.throughput.overall,
           },
-          ...options.metadata,
-        }).catch((error: unknown) => {
-          log?.(`could not save the checkpoint to ${checkpointDir}: ${String(error)}`)
         })
       }
-      if (
-        config.earlyStoppingPatience > 0 &&
-        epochsWithoutImprovement >= config.earlyStoppingPatience &&
-        epoch < config.epochs - 1
-      ) {
+      const patience = config.earlyStoppingPatience
+      if (patience > 0 && best.sinceImproved >= patience && epoch < config.epochs - 1) {
         stopReason = 'early-stopped'
         message =
           `stopped early after epoch ${epoch + 1}: ${scores ? 'validation' : 'training'} loss ` +
-          `has not improved for ${epochsWithoutImprovement} epochs (best at epoch ${bestEpoch + 1})`
+          `has not improved for ${best.sinceImproved} epochs (best at epoch ${best.epoch + 1})`
         break
       }
     }
   } catch (error) {
     stopReason = 'failed'
-    message = `training failed: ${error instanceof Error ? error.message : String(error)}`
+    message = `training failed: ${errorMessage(error)}`
   } finally {
     trainingStep.dispose()
   }
 
   if (stopReason === 'cancelled') {
     message =
-      bestEpoch >= 0
-        ? `cancelled; keeping the best model (epoch ${bestEpoch + 1})`
-        : 'cancelled before the first epoch ended; the model has the weights reached so far'
+      best.epoch >= 0
+        ? `cancelled; keeping the best model (epoch ${best.epoch + 1})`
+        : 'cancelled before the first epoch ended; there is no model to keep'
   }
-  if (bestWeights.tensors) {
-    model.setWeights(bestWeights.tensors)
-    tf.dispose(bestWeights.tensors)
-    bestWeights.tensors = null
-  }
+  best.restoreInto(model)
   return {
     model,
     stopReason,
     ...(message !== undefined ? { message } : {}),
     history,
-    bestEpoch,
-    best,
-    seconds: elapsed() - pausedSeconds,
-    samplesPerSecond: trainSamples / Math.max(trainSeconds, 1e-6),
+    bestEpoch: best.epoch,
+    best: best.metrics,
+    seconds: loop.elapsed() - loop.pause.total,
+    samplesPerSecond: loop.throughput.overall,
     backend,
     step: trainingStep.kind,
     trainCount: train.count,
     validationCount: validation?.count ?? 0,
   }
-}
-
-async function saveCheckpoint(
-  dir: string,
-  model: tf.LayersModel,
-  input: Parameters<typeof createModelMetadata>[0],
-): Promise<ModelMetadata> {
-  const metadata = createModelMetadata(input)
-  await saveModel(dir, model, metadata)
-  return metadata
 }

@@ -5,6 +5,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  protocol,
   session,
   shell,
   type IpcMainInvokeEvent,
@@ -15,14 +16,21 @@ import { IPC_EVENT_CHANNEL } from '@shared/contract'
 
 import { createServices, type DesktopIntegration } from '../services/services'
 import { registerIpc } from './ipc'
-import { isTrustedFrame, withContentSecurityPolicy, type TrustedRenderer } from './security'
+import { rendererProtocolHandler, RENDERER_SCHEME_PRIVILEGES } from './rendererProtocol'
+import {
+  isTrustedFrame,
+  RENDERER_SCHEME,
+  withContentSecurityPolicy,
+  type TrustedRenderer,
+} from './security'
 import { utilityTransport } from './utilityTransport'
 import { createMainWindow, hardenWebContents } from './window'
 
 /** Files the app needs, from the built main bundle's folder (`out/main`). */
 export interface AppPaths {
   preload: string
-  rendererIndex: string
+  /** The built renderer, served through the app's scheme. */
+  rendererDir: string
   hostEntry: string
   resourcesDir: string
 }
@@ -31,7 +39,7 @@ export interface AppPaths {
 export function appPaths(mainDir: string, packaged: boolean, resourcesPath?: string): AppPaths {
   return {
     preload: join(mainDir, '..', 'preload', 'index.cjs'),
-    rendererIndex: join(mainDir, '..', 'renderer', 'index.html'),
+    rendererDir: join(mainDir, '..', 'renderer'),
     hostEntry: join(mainDir, 'engineHost.js'),
     resourcesDir:
       packaged && resourcesPath ? resourcesPath : join(mainDir, '..', '..', 'resources'),
@@ -52,8 +60,9 @@ export function openDialogOptions(input: {
 }
 
 /**
- * The desktop app: one hardened window, the services in this (main) process, the engine in a
- * utility process, IPC from the window's main frame only.
+ * The desktop app: one hardened window showing the renderer through the app's own scheme, the
+ * services in this (main) process, the engine in a utility process, IPC from the window's main
+ * frame only, and no permission granted to web content.
  */
 export async function runApp(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
@@ -65,18 +74,26 @@ export async function runApp(): Promise<void> {
   const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
   const renderer: TrustedRenderer = devUrl
     ? { kind: 'url', url: devUrl }
-    : { kind: 'file', indexPath: paths.rendererIndex }
+    : { kind: 'app', rendererDir: paths.rendererDir }
 
+  // Before ready, or the scheme is not a secure, standard origin.
+  protocol.registerSchemesAsPrivileged([
+    { scheme: RENDERER_SCHEME, privileges: RENDERER_SCHEME_PRIVILEGES },
+  ])
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, renderer))
   await app.whenReady()
 
-  // file:// pages get the same policy from the <meta> tag in index.html.
+  if (renderer.kind === 'app') {
+    protocol.handle(RENDERER_SCHEME, rendererProtocolHandler(renderer.rendererDir))
+  }
+  // The dev server's responses get the same policy as the app's scheme sets itself.
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) })
   })
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false),
   )
+  session.defaultSession.setPermissionCheckHandler(() => false)
 
   let window: BrowserWindow | null = null
   const desktop: DesktopIntegration = {
@@ -98,7 +115,7 @@ export async function runApp(): Promise<void> {
   })
   registerIpc({
     ipcMain,
-    handlers: services.handlers,
+    services,
     isTrustedSender: (event: IpcMainInvokeEvent) =>
       window !== null &&
       !window.isDestroyed() &&

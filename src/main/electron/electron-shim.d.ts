@@ -40,6 +40,10 @@ declare module 'electro*' {
     on(event: 'will-navigate', listener: (event: ElectronEvent, url: string) => void): this
     on(event: 'will-redirect', listener: (event: ElectronEvent, url: string) => void): this
     on(event: 'will-attach-webview', listener: (event: ElectronEvent) => void): this
+    on(
+      event: 'will-frame-navigate',
+      listener: (details: ElectronEvent & { url: string; isMainFrame: boolean }) => void,
+    ): this
     on(event: string, listener: (...args: unknown[]) => void): this
   }
 
@@ -141,6 +145,36 @@ declare module 'electro*' {
         callback: (granted: boolean) => void,
       ) => void,
     ): void
+    setPermissionCheckHandler(
+      handler:
+        | ((
+            webContents: WebContents | null,
+            permission: string,
+            requestingOrigin: string,
+          ) => boolean)
+        | null,
+    ): void
+  }
+
+  interface Privileges {
+    standard?: boolean
+    secure?: boolean
+    bypassCSP?: boolean
+    allowServiceWorkers?: boolean
+    supportFetchAPI?: boolean
+    corsEnabled?: boolean
+    stream?: boolean
+    codeCache?: boolean
+  }
+
+  interface CustomScheme {
+    scheme: string
+    privileges?: Privileges
+  }
+
+  interface Protocol {
+    registerSchemesAsPrivileged(customSchemes: CustomScheme[]): void
+    handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void
   }
 
   interface OpenDialogOptions {
@@ -214,6 +248,7 @@ declare module 'electro*' {
   export { BrowserWindow }
   export const ipcMain: IpcMain
   export const session: { readonly defaultSession: Session }
+  export const protocol: Protocol
   export const dialog: Dialog
   export const shell: Shell
   export const utilityProcess: UtilityProcessModule

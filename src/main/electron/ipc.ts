@@ -1,14 +1,15 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
 
-import { IPC_INVOKE_CHANNEL, type SerializedError } from '@shared/contract'
+import { IPC_INVOKE_CHANNEL } from '@shared/contract'
+import type { SerializedError } from '@shared/errors'
 
-import { dispatch, type DispatchResult } from '../services/dispatch'
-import type { Handlers } from '../services/services'
+import { dispatch, type DispatchResult, type DispatchTarget } from '../services/dispatch'
 
 /** Options of `registerIpc`. */
 export interface IpcOptions {
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>
-  handlers: Handlers
+  /** The services (their handlers, and when they are ready). */
+  services: DispatchTarget
   /** True when the event comes from our window's main frame showing our page. */
   isTrustedSender(event: IpcMainInvokeEvent): boolean
 }
@@ -35,7 +36,7 @@ export function registerIpc(options: IpcOptions): () => void {
         name?: unknown
         input?: unknown
       }
-      return dispatch(options.handlers, name, input, { transport: 'ipc' })
+      return dispatch(options.services, name, input, { transport: 'ipc' })
     },
   )
   return () => options.ipcMain.removeHandler(IPC_INVOKE_CHANNEL)

@@ -1,10 +1,19 @@
-import { fileURLToPath } from 'node:url'
-import { resolve } from 'node:path'
-
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
 
-/** Where our renderer page comes from: the built `index.html` on disk, or the dev server. */
-export type TrustedRenderer = { kind: 'file'; indexPath: string } | { kind: 'url'; url: string }
+/** The app's own scheme: the built renderer is served as `inklab://app/...`, never from file://. */
+export const RENDERER_SCHEME = 'inklab'
+/** The one host of that scheme. */
+export const RENDERER_HOST = 'app'
+/** The page the window loads. */
+export const RENDERER_INDEX_URL = `${RENDERER_SCHEME}://${RENDERER_HOST}/index.html`
+
+/** Where our renderer page comes from: the built renderer (app protocol), or the dev server. */
+export type TrustedRenderer = { kind: 'app'; rendererDir: string } | { kind: 'url'; url: string }
+
+/** The URL a window loads for `renderer`. */
+export function rendererUrl(renderer: TrustedRenderer): string {
+  return renderer.kind === 'url' ? renderer.url : RENDERER_INDEX_URL
+}
 
 /** The part of Electron's `WebFrameMain` the sender check reads. */
 export interface FrameLike {
@@ -12,15 +21,7 @@ export interface FrameLike {
   readonly parent: unknown
 }
 
-function samePath(a: string, b: string): boolean {
-  const left = resolve(a)
-  const right = resolve(b)
-  return process.platform === 'win32' || process.platform === 'darwin'
-    ? left.toLowerCase() === right.toLowerCase()
-    : left === right
-}
-
-/** True when `url` is our renderer page (same file, or same dev-server origin). */
+/** True when `url` is our renderer (the app protocol's host, or the dev server's origin). */
 export function isTrustedUrl(url: string, renderer: TrustedRenderer): boolean {
   let parsed: URL
   try {
@@ -32,13 +33,12 @@ export function isTrustedUrl(url: string, renderer: TrustedRenderer): boolean {
     const expected = new URL(renderer.url)
     return parsed.origin !== 'null' && parsed.origin === expected.origin
   }
-  if (parsed.protocol !== 'file:' || (parsed.host !== '' && parsed.host !== 'localhost'))
-    return false
-  try {
-    return samePath(fileURLToPath(parsed), renderer.indexPath)
-  } catch {
-    return false
-  }
+  return (
+    parsed.protocol === `${RENDERER_SCHEME}:` &&
+    parsed.host === RENDERER_HOST &&
+    parsed.username === '' &&
+    parsed.password === ''
+  )
 }
 
 /**

@@ -1,6 +1,6 @@
 import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron'
 
-import { isTrustedUrl, type TrustedRenderer } from './security'
+import { isTrustedUrl, rendererUrl, type TrustedRenderer } from './security'
 
 /** The main window's options: locked-down web preferences (isolated, sandboxed, no Node). */
 export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
@@ -28,8 +28,9 @@ export function mainWindowOptions(preload: string): BrowserWindowConstructorOpti
 }
 
 /**
- * Keeps a web contents on our page: navigation anywhere else is cancelled, new windows are denied
- * and `<webview>` cannot attach. Applied to every web contents the app creates.
+ * Keeps a web contents on our page: navigation of the page or of any frame in it anywhere else is
+ * cancelled, new windows are denied and `<webview>` cannot attach. Applied to every web contents
+ * the app creates.
  */
 export function hardenWebContents(contents: WebContents, renderer: TrustedRenderer): void {
   const guard = (event: { preventDefault(): void }, url: string): void => {
@@ -40,6 +41,8 @@ export function hardenWebContents(contents: WebContents, renderer: TrustedRender
   }
   contents.on('will-navigate', guard)
   contents.on('will-redirect', guard)
+  // Frames too (an iframe's navigation never reaches will-navigate).
+  contents.on('will-frame-navigate', (details) => guard(details, details.url))
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(() => ({ action: 'deny' }))
 }
@@ -57,10 +60,8 @@ export interface MainWindowOptions {
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   const window = new BrowserWindow(mainWindowOptions(options.preload))
   window.on('ready-to-show', () => window.show())
-  const loading =
-    options.renderer.kind === 'url'
-      ? window.loadURL(options.renderer.url)
-      : window.loadFile(options.renderer.indexPath)
-  loading.catch((error: unknown) => console.error('InkLab: the window could not load:', error))
+  window
+    .loadURL(rendererUrl(options.renderer))
+    .catch((error: unknown) => console.error('InkLab: the window could not load:', error))
   return window
 }

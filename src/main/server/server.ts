@@ -1,20 +1,22 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 
-import type { SerializedError } from '@shared/contract'
+import type { SerializedError } from '@shared/errors'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
 import type { BackendRequest } from '@shared/schemas/backend'
 
 import { dispatch } from '../services/dispatch'
+import { resolveStaticFile } from '../staticFiles'
 import { forkTransport } from '../services/forkTransport'
 import { createServices, type Services } from '../services/services'
 
 /** Largest request body accepted (a 4096x4096 drawn image in base64 is about 22 MB). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024
+/** Time a client has to send a whole request (headers and body); the answer may take longer. */
+export const REQUEST_TIMEOUT_MS = 120_000
 /** Comment lines sent on idle event streams so proxies and browsers keep them open. */
 const HEARTBEAT_MS = 15_000
 
@@ -35,6 +37,8 @@ export interface ServerOptions {
   services?: Services
   /** Request body limit in bytes (default 64 MB). */
   maxBodyBytes?: number
+  /** Time to receive a whole request before the connection is dropped (default 2 minutes). */
+  requestTimeoutMs?: number
 }
 
 /** A running serve-mode server. */
@@ -48,24 +52,6 @@ export interface RunningServer {
   token: string
   services: Services
   close(): Promise<void>
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
 }
 
 /** Headers on every response. */
@@ -102,6 +88,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, status: number, error: SerializedError): void {
   sendJson(res, status, { ok: false, error })
+}
+
+/**
+ * Answers a request whose body will not be read (refused before it): the connection closes once
+ * the answer is out, so a client cannot keep it open by trickling a body nobody reads.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  error: SerializedError,
+): void {
+  res.setHeader('Connection', 'close')
+  res.on('finish', () => {
+    req.socket.end()
+    setTimeout(() => req.socket.destroy(), 1000).unref()
+  })
+  sendError(res, status, error)
+  req.resume()
 }
 
 /** An HTTP-level failure with its status. */
@@ -202,20 +207,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = req.headers['content-type'] ?? ''
     if (!/^application\/json\b/i.test(type)) {
-      sendError(res, 415, {
+      refuse(req, res, 415, {
         name: 'UnsupportedMediaType',
         message: 'send the call as application/json',
       })
-      req.resume()
       return
     }
     let body: unknown
     try {
       body = await readJsonBody(req, limit)
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof HttpError && error.status === 413) {
         // The rest of an oversized body is not read: close the connection instead of reusing it.
-        if (error.status === 413) res.setHeader('Connection', 'close')
+        refuse(req, res, 413, { name: error.errorName, message: error.message })
+      } else if (error instanceof HttpError) {
         sendError(res, error.status, { name: error.errorName, message: error.message })
       } else {
         sendError(res, 400, { name: 'BadRequest', message: 'the request body could not be read' })
@@ -227,7 +232,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return
     }
     const call = body as { name?: unknown; input?: unknown }
-    const result = await dispatch(services.handlers, call.name, call.input, { transport: 'http' })
+    // A caller that goes away abandons its call (an evaluation stops).
+    const abandoned = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned.abort()
+    })
+    const result = await dispatch(services, call.name, call.input, {
+      transport: 'http',
+      signal: abandoned.signal,
+    })
     const status =
       !result.ok &&
       (result.error.name === 'UnknownRoute' || result.error.name === 'ValidationError')
@@ -263,50 +276,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let pathname: string
-    try {
-      pathname = decodeURIComponent(url.pathname)
-    } catch {
-      sendError(res, 400, { name: 'BadRequest', message: 'malformed path' })
+    const found = await resolveStaticFile(rendererDir, url.pathname)
+    if (!found.ok) {
+      sendError(res, found.status, found.error)
       return
     }
-    if (pathname.includes('\0')) {
-      sendError(res, 400, { name: 'BadRequest', message: 'malformed path' })
-      return
-    }
-    const relativePath = normalize(pathname).replace(/^([/\\])+/, '')
-    let file = resolve(rendererDir, relativePath || 'index.html')
-    if (file !== rendererDir && !file.startsWith(rendererDir + sep)) {
-      sendError(res, 403, { name: 'Forbidden', message: 'outside the app folder' })
-      return
-    }
-    let info = await stat(file).catch(() => null)
-    if (info?.isDirectory()) {
-      file = join(file, 'index.html')
-      info = await stat(file).catch(() => null)
-    }
-    // Client-side routes (no file extension) get the app's page.
-    if (!info && !extname(file)) {
-      file = join(rendererDir, 'index.html')
-      info = await stat(file).catch(() => null)
-    }
-    if (!info?.isFile()) {
-      sendError(res, 404, { name: 'NotFound', message: `no such file: ${pathname}` })
-      return
-    }
-    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
     res.writeHead(200, {
       ...SECURITY_HEADERS,
-      'Content-Type': type,
-      'Content-Length': info.size,
+      'Content-Type': found.type,
+      'Content-Length': found.size,
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-      'Cache-Control': type.startsWith('text/html') ? 'no-cache' : 'max-age=3600',
+      'Cache-Control': found.type.startsWith('text/html') ? 'no-cache' : 'max-age=3600',
     })
     if (req.method === 'HEAD') {
       res.end()
       return
     }
-    createReadStream(file)
+    createReadStream(found.file)
       .on('error', () => res.destroy())
       .pipe(res)
   }
@@ -314,60 +300,73 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = (req.headers.host ?? '').toLowerCase()
     if (!allowedHosts().includes(host)) {
-      sendError(res, 403, { name: 'Forbidden', message: 'unexpected Host header' })
-      req.resume()
+      refuse(req, res, 403, { name: 'Forbidden', message: 'unexpected Host header' })
       return
     }
     const origin = req.headers.origin
     if (origin !== undefined && !allowedOrigins().includes(origin.toLowerCase())) {
-      sendError(res, 403, { name: 'Forbidden', message: 'requests from other origins are refused' })
-      req.resume()
+      refuse(req, res, 403, {
+        name: 'Forbidden',
+        message: 'requests from other origins are refused',
+      })
       return
     }
     const url = new URL(req.url ?? '/', `http://${host}`)
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
       if (req.headers['sec-fetch-site'] === 'cross-site') {
-        sendError(res, 403, { name: 'Forbidden', message: 'cross-site requests are refused' })
-        req.resume()
+        refuse(req, res, 403, { name: 'Forbidden', message: 'cross-site requests are refused' })
         return
       }
       const isEvents = url.pathname === '/api/events'
       if (!authorized(req, url, isEvents)) {
         res.setHeader('WWW-Authenticate', 'Bearer')
-        sendError(res, 401, { name: 'Unauthorized', message: 'missing or wrong access token' })
-        req.resume()
+        refuse(req, res, 401, { name: 'Unauthorized', message: 'missing or wrong access token' })
         return
       }
       if (url.pathname === '/api/invoke' && req.method === 'POST') return invoke(req, res)
       if (isEvents && req.method === 'GET') return openEventStream(req, res)
       const known = url.pathname === '/api/invoke' || isEvents
-      sendError(res, known ? 405 : 404, {
+      refuse(req, res, known ? 405 : 404, {
         name: known ? 'MethodNotAllowed' : 'NotFound',
         message: known ? `${req.method} is not allowed here` : `no API at ${url.pathname}`,
       })
-      req.resume()
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, 405, {
+      refuse(req, res, 405, {
         name: 'MethodNotAllowed',
         message: `${req.method} is not allowed here`,
       })
-      req.resume()
       return
     }
     await serveStatic(req, res, url)
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('InkLab server: request failed:', error)
-      if (!res.headersSent)
-        sendError(res, 500, { name: 'InternalError', message: 'the request failed' })
-      else res.destroy()
-    })
-  })
-  server.requestTimeout = 0 // long training calls and event streams stay open
+  // The data folder must be usable before anyone is told where to connect.
+  try {
+    await services.ready
+  } catch (error) {
+    if (ownsServices) await services.close()
+    throw error
+  }
+
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  const server: Server = createServer(
+    {
+      // A request must arrive whole in this time (answers and event streams may take longer).
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(requestTimeout / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        console.error('InkLab server: request failed:', error)
+        if (!res.headersSent)
+          sendError(res, 500, { name: 'InternalError', message: 'the request failed' })
+        else res.destroy()
+      })
+    },
+  )
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)

@@ -2,11 +2,13 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
+import { readJsonOrNull, writeJsonAtomic } from '@shared/node/files'
 import { DatasetSummarySchema, type DatasetSummary } from '@shared/schemas/dataset'
 import { z } from 'zod'
 
-import { isSafeId, KeyedQueue, readJsonOrNull, writeJsonAtomic } from './fsUtil'
-import { BUILTIN_DATASET_ID, NotFoundError } from './runStore'
+import { isSafeId, KeyedQueue } from './fsUtil'
+import { NotFoundError } from './errors'
+import { BUILTIN_DATASET_ID } from './runStore'
 
 /** `summary.json`: the dataset's summary and when it was added. */
 const StoredSummarySchema = z.object({ summary: DatasetSummarySchema, createdAt: z.string() })

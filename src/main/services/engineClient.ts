@@ -1,12 +1,12 @@
 import {
   isFromHostMessage,
-  RemoteError,
   type FromHostMessage,
-  type HostEvent,
   type HostMethod,
   type HostParams,
+  type HostProgress,
   type HostResult,
 } from '@engine/host/protocol'
+import { RemoteError } from '@shared/errors'
 import type { BackendInfo } from '@shared/schemas/backend'
 
 import type { HostExit, HostTransport, HostTransportFactory } from './hostTransport'
@@ -21,18 +21,34 @@ export interface EngineStatus {
 /** Options of `EngineClient`. */
 export interface EngineClientOptions {
   createTransport: HostTransportFactory
-  /** Events the host emits on its own (progress, state). */
-  onEvent?: (event: HostEvent) => void
   /** Called whenever `status` changes. */
   onStatus?: (status: EngineStatus) => void
-  /** Called when the host exits without being asked to (after pending calls were rejected). */
-  onCrash?: (exit: HostExit, message: string) => void
+}
+
+/** What travels with one call besides its params. */
+export interface CallOptions<P> {
+  /** Aborting cancels the call in the host (a run stops, an import ends, an evaluation is dropped). */
+  signal?: AbortSignal
+  /** Hears the call's progress reports. */
+  onProgress?: (progress: P) => void
+}
+
+/** The host went away while a call was waiting for it; `reason` says how it ended. */
+export class EngineStoppedError extends Error {
+  readonly reason: string
+
+  constructor(reason: string, method?: HostMethod) {
+    super(method ? `${reason} while answering ${method}` : reason)
+    this.name = 'EngineStopped'
+    this.reason = reason
+  }
 }
 
 interface Pending {
   method: HostMethod
   resolve(result: unknown): void
   reject(error: Error): void
+  onProgress?: (progress: never) => void
 }
 
 /** One started host process and what is waiting on it. */
@@ -45,15 +61,24 @@ interface HostProcess {
 
 /** Describes how a host ended, for users. */
 export function describeExit(exit: HostExit): string {
-  if (exit.error) return `the engine process could not start: ${exit.error}`
-  if (exit.signal) return `the engine process was stopped by signal ${exit.signal}`
-  return `the engine process exited unexpectedly (exit code ${exit.code ?? 'unknown'})`
+  const base = exit.error
+    ? `the engine process could not start: ${exit.error}`
+    : exit.signal
+      ? `the engine process was stopped by signal ${exit.signal}`
+      : `the engine process exited unexpectedly (exit code ${exit.code ?? 'unknown'})`
+  return exit.lastOutput ? `${base}; its last words: ${exit.lastOutput}` : base
+}
+
+function abortError(): Error {
+  const error = new Error('the call was cancelled')
+  error.name = 'AbortError'
+  return error
 }
 
 /**
- * The services' side of the engine host: typed request/response over a `HostTransport`, host events
- * forwarded, and the process (re)started on demand, so a crash fails what was in flight and the next
- * call simply starts a fresh host.
+ * The services' side of the engine host: typed calls (cancellation and progress travel with
+ * each call) over a `HostTransport`, and the process (re)started on demand, so a crash fails what
+ * was in flight and the next call simply starts a fresh host.
  */
 export class EngineClient {
   private readonly options: EngineClientOptions
@@ -87,24 +112,45 @@ export class EngineClient {
     await this.ensureHost().ready
   }
 
-  /** Sends one request to the host (starting it if needed) and resolves with its answer. */
-  async call<M extends HostMethod>(method: M, params: HostParams<M>): Promise<HostResult<M>> {
-    if (this.closed) throw this.stoppedError(method)
+  /**
+   * Calls one host method (starting the host if needed) and resolves with its answer. Aborting
+   * `options.signal` cancels the call in the host, which answers as the method decides (a run
+   * ends as cancelled, an import fails as cancelled).
+   */
+  async call<M extends HostMethod>(
+    method: M,
+    params: HostParams<M>,
+    options: CallOptions<HostProgress<M>> = {},
+  ): Promise<HostResult<M>> {
+    if (this.closed) throw new EngineStoppedError('the engine process was stopped', method)
+    if (options.signal?.aborted) throw abortError()
     const host = this.ensureHost()
     await host.ready
-    if (this.host !== host) throw this.stoppedError(method)
+    if (this.host !== host) throw new EngineStoppedError('the engine process stopped', method)
     const id = this.nextId++
     return new Promise<HostResult<M>>((resolve, reject) => {
+      const onAbort = (): void => host.transport.send({ type: 'cancel', id })
+      const settle = (): void => options.signal?.removeEventListener('abort', onAbort)
       host.pending.set(id, {
         method,
-        resolve: (result) => resolve(result as HostResult<M>),
-        reject,
+        resolve: (result) => {
+          settle()
+          resolve(result as HostResult<M>)
+        },
+        reject: (error) => {
+          settle()
+          reject(error)
+        },
+        ...(options.onProgress ? { onProgress: options.onProgress as (p: never) => void } : {}),
       })
       try {
-        // The union of request shapes is keyed by method; this object is one of them.
-        host.transport.send({ type: 'request', id, method, params } as never)
+        host.transport.send({ type: 'request', id, method, params })
+        options.signal?.addEventListener('abort', onAbort, { once: true })
+        // Aborted while the host was starting: the 'abort' event has passed already.
+        if (options.signal?.aborted) onAbort()
       } catch (error) {
         host.pending.delete(id)
+        settle()
         reject(error instanceof Error ? error : new Error(String(error)))
       }
     })
@@ -134,12 +180,6 @@ export class EngineClient {
     ])
   }
 
-  private stoppedError(method: HostMethod): Error {
-    const error = new Error(`the engine process stopped while answering ${method}`)
-    error.name = 'EngineStopped'
-    return error
-  }
-
   private setStatus(status: EngineStatus): void {
     this.current = status
     this.options.onStatus?.(status)
@@ -164,22 +204,14 @@ export class EngineClient {
     })
     transport.onExit((exit) => {
       if (this.host === host) this.host = null
-      const message = describeExit(exit)
-      const error = new Error(host.stopping ? 'the engine process was stopped' : message)
-      error.name = 'EngineStopped'
-      failReady(error)
+      const reason = host.stopping ? 'the engine process was stopped' : describeExit(exit)
+      failReady(new EngineStoppedError(reason))
       for (const [id, pending] of host.pending) {
         host.pending.delete(id)
-        const failure = new Error(`${message} while answering ${pending.method}`)
-        failure.name = 'EngineStopped'
-        pending.reject(host.stopping ? error : failure)
+        pending.reject(new EngineStoppedError(reason, pending.method))
       }
-      if (host.stopping) {
-        this.setStatus({ running: false, backend: null })
-      } else {
-        this.setStatus({ running: false, backend: null, error: message })
-        this.options.onCrash?.(exit, message)
-      }
+      if (host.stopping) this.setStatus({ running: false, backend: null })
+      else this.setStatus({ running: false, backend: null, error: reason })
     })
     return host
   }
@@ -194,20 +226,21 @@ export class EngineClient {
         })
         markReady()
         return
+      case 'backend':
+        this.setStatus({ running: true, backend: message.backend })
+        return
+      case 'progress':
+        host.pending.get(message.id)?.onProgress?.(message.value as never)
+        return
       case 'response': {
         const pending = host.pending.get(message.id)
         if (!pending) return
         host.pending.delete(message.id)
+        // The error keeps the host's stack: whoever logs it logs where it came from.
         if ('error' in message) pending.reject(new RemoteError(message.error))
         else pending.resolve(message.result)
         return
       }
-      case 'event':
-        if (message.event.name === 'backend') {
-          this.setStatus({ running: true, backend: message.event.payload })
-        }
-        this.options.onEvent?.(message.event)
-        return
     }
   }
 }

@@ -2,7 +2,8 @@ import { fork } from 'node:child_process'
 
 import { BACKEND_ENV_VAR } from '@engine/host/protocol'
 import type { BackendRequest } from '@shared/schemas/backend'
-import type { HostExit, HostTransport, HostTransportFactory } from './hostTransport'
+
+import { childTransport, type HostTransportFactory } from './hostTransport'
 
 /** Options of `forkTransport`. */
 export interface ForkTransportOptions {
@@ -14,7 +15,7 @@ export interface ForkTransportOptions {
   env?: NodeJS.ProcessEnv
   /** Node flags for the host (for example a loader in tests). */
   execArgv?: string[]
-  /** Where the host's stdout/stderr go (default: this process's). */
+  /** Where the host's stdout/stderr go: this process's, prefixed (default), or nowhere. */
   stdio?: 'inherit' | 'ignore'
 }
 
@@ -25,44 +26,37 @@ export function forkTransport(options: ForkTransportOptions): HostTransportFacto
     if (options.backend) env[BACKEND_ENV_VAR] = options.backend
     // Under Electron, process.execPath is the Electron binary: make it behave as plain Node.
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1'
-    const stdio = options.stdio ?? 'inherit'
     const child = fork(options.entry, [], {
       env,
       execArgv: options.execArgv ?? [],
-      stdio: ['ignore', stdio, stdio, 'ipc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     })
-    const exitListeners: ((exit: HostExit) => void)[] = []
-    let exited = false
-    const finish = (exit: HostExit): void => {
-      if (exited) return
-      exited = true
-      for (const listener of exitListeners) listener(exit)
-    }
-    child.on('exit', (code, signal) => finish({ code, signal }))
-    child.on('error', (error) => {
-      // 'error' without a process means it never started; with one, 'exit' follows.
-      if (child.pid === undefined || child.exitCode !== null) {
-        finish({ code: null, error: error.message })
-      }
-    })
-    const transport: HostTransport = {
-      get pid() {
-        return child.pid
+    const forward = (options.stdio ?? 'inherit') === 'inherit'
+    return childTransport(
+      {
+        get pid() {
+          return child.pid
+        },
+        stdout: child.stdout,
+        stderr: child.stderr,
+        post: (message) => {
+          if (child.connected) child.send(message)
+        },
+        kill: () => child.kill(),
+        onSpawn: (listener) => child.once('spawn', listener),
+        onMessage: (listener) => child.on('message', listener),
+        onExit: (listener) => {
+          child.on('exit', (code, signal) => listener({ code, signal }))
+          // 'error' without a process means it never started; with one, 'exit' follows.
+          child.on('error', (error) => {
+            if (child.pid === undefined || child.exitCode !== null) {
+              listener({ code: null, error: error.message })
+            }
+          })
+        },
       },
-      send(message) {
-        if (child.connected) child.send(message)
-      },
-      onMessage(listener) {
-        child.on('message', listener)
-      },
-      onExit(listener) {
-        exitListeners.push(listener)
-      },
-      kill() {
-        if (!exited) child.kill()
-      },
-    }
-    return transport
+      forward ? { stdout: process.stdout, stderr: process.stderr, prefix: '[engine] ' } : null,
+    )
   }
 }

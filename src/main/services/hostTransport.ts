@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline'
+
 import type { ToHostMessage } from '@engine/host/protocol'
 
 /** How an engine host process ended. */
@@ -8,6 +10,8 @@ export interface HostExit {
   signal?: string | null
   /** Set when the process could not start at all. */
   error?: string
+  /** The last error line the process wrote to stderr: often what it died of. */
+  lastOutput?: string
 }
 
 /**
@@ -27,3 +31,101 @@ export interface HostTransport {
 
 /** Starts a new engine host process. Called again to restart it after a crash. */
 export type HostTransportFactory = () => HostTransport
+
+/** A child process as both kinds expose it, reduced to what a transport needs. */
+export interface HostChild {
+  readonly pid: number | undefined
+  readonly stdout: NodeJS.ReadableStream | null
+  readonly stderr: NodeJS.ReadableStream | null
+  post(message: ToHostMessage): void
+  kill(): void
+  onSpawn(listener: () => void): void
+  onMessage(listener: (message: unknown) => void): void
+  /** Called when the process ended (possibly more than once: the transport reports the first). */
+  onExit(listener: (exit: HostExit) => void): void
+}
+
+/** Where a transport sends the host's output; absent: dropped. */
+export interface HostOutput {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  /** Put before each line so the host's output can be told apart in the app's log. */
+  prefix: string
+}
+
+/** A stderr line that says what went wrong. */
+const ERROR_LINE = /\b(error|fatal|abort(ed)?|out of memory|panic|segmentation fault)\b/i
+/** A stack frame, JavaScript (`at f (file:1:2)`) or native (`1: 0xb8ced1 node::Abort()`). */
+const STACK_FRAME = /^(at |\d+: 0x[0-9a-f]+)/i
+/** The longest error line a crash report quotes. */
+const MAX_QUOTE = 300
+
+/**
+ * Copies a stream line by line (UTF-8 decoded across chunk boundaries, so a line or a character
+ * split between two chunks stays whole), each line prefixed; `onLine` sees every line.
+ */
+export function forwardLines(
+  stream: NodeJS.ReadableStream,
+  to: NodeJS.WritableStream | null,
+  prefix: string,
+  onLine?: (line: string) => void,
+): void {
+  stream.setEncoding?.('utf8')
+  const lines = createInterface({ input: stream, crlfDelay: Infinity })
+  lines.on('line', (line) => {
+    onLine?.(line)
+    to?.write(`${prefix}${line}\n`)
+  })
+}
+
+/**
+ * The transport over a started child, the same for both process kinds: messages sent before the
+ * process has spawned wait for it, the exit is reported once with the last error line the process
+ * wrote to stderr, and its output is forwarded whole line by whole line.
+ */
+export function childTransport(child: HostChild, output: HostOutput | null): HostTransport {
+  let lastError: string | null = null
+  const keep = (line: string): void => {
+    const text = line.trim()
+    if (ERROR_LINE.test(text) && !STACK_FRAME.test(text)) lastError = text.slice(0, MAX_QUOTE)
+  }
+  if (child.stdout) forwardLines(child.stdout, output?.stdout ?? null, output?.prefix ?? '')
+  if (child.stderr) forwardLines(child.stderr, output?.stderr ?? null, output?.prefix ?? '', keep)
+
+  let spawned = false
+  let exited = false
+  const queue: ToHostMessage[] = []
+  const exitListeners: ((exit: HostExit) => void)[] = []
+  child.onSpawn(() => {
+    spawned = true
+    for (const message of queue.splice(0)) child.post(message)
+  })
+  child.onExit((exit) => {
+    if (exited) return
+    exited = true
+    // Let the last output lines arrive before the exit is reported.
+    setImmediate(() => {
+      const report = lastError ? { ...exit, lastOutput: lastError } : exit
+      for (const listener of exitListeners) listener(report)
+    })
+  })
+  return {
+    get pid() {
+      return child.pid
+    },
+    send(message) {
+      if (exited) return
+      if (spawned) child.post(message)
+      else queue.push(message)
+    },
+    onMessage(listener) {
+      child.onMessage(listener)
+    },
+    onExit(listener) {
+      exitListeners.push(listener)
+    },
+    kill() {
+      if (!exited) child.kill()
+    },
+  }
+}

@@ -1,9 +1,9 @@
 import { describeLayer } from '@shared/architecture'
-import { PRESETS } from '@shared/presets'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { LayerSpec } from '@shared/schemas/model'
 import type { EpochRecord, RunDetail } from '@shared/schemas/run'
 import { LR_SCHEDULE_LABELS, type TrainConfig } from '@shared/schemas/training'
+import { architectureOf } from '@shared/trainConfig'
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -254,9 +254,9 @@ function layerText(layer: LayerSpec): string {
 /** The hyperparameters a run trained with, as rows of the report. */
 function settingsRows(config: TrainConfig, classes: number): [string, string][] {
   const a = config.augmentation
+  // A stored custom run carries its architecture (the contract refuses one without).
   const layers =
-    config.architecture?.layers ??
-    (config.preset === 'custom' ? [] : PRESETS[config.preset].architecture.layers)
+    config.preset === 'custom' && !config.architecture ? [] : architectureOf(config).layers
   const architecture = [...layers.map(layerText), `softmax ${count(classes)}`].join(' → ')
   const patience = config.earlyStoppingPatience
   return [

@@ -1,5 +1,8 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { exists, readJsonOrNull, writeJsonAtomic } from '@shared/node/files'
+import { tidyModelFolder } from '@shared/node/modelFolder'
 
 import { EvaluationReportSchema, type EvaluationReport } from '@shared/schemas/evaluation'
 import { ModelMetadataSchema, type ModelMetrics } from '@shared/schemas/model'
@@ -12,13 +15,14 @@ import {
 } from '@shared/schemas/run'
 import { TrainConfigSchema } from '@shared/schemas/training'
 
-import { exists, isSafeId, KeyedQueue, readJsonOrNull, writeJsonAtomic } from './fsUtil'
+import { NotFoundError } from './errors'
+import { isSafeId, KeyedQueue } from './fsUtil'
 
 /**
  * What `run.json` holds: the run's detail without its epoch history (kept in `history.jsonl`) and
  * without `active` (which run is active is a setting, not a property of the run).
  */
-export type RunRecord = Omit<RunDetail, 'history' | 'active'>
+export type RunRecord = Omit<RunDetail, 'history' | 'active' | 'batches'>
 
 /** A stored run with its epoch history. */
 export type StoredRun = RunRecord & { history: EpochRecord[] }
@@ -38,15 +42,7 @@ export const INTERRUPTED_MESSAGE =
 export const INTERRUPTED_NO_CHECKPOINT_MESSAGE =
   'the app closed or the trainer crashed during training, before any checkpoint was saved'
 
-const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true })
-
-/** A run or dataset the caller named does not exist. */
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'NotFoundError'
-  }
-}
+const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true, batches: true })
 
 /** Files of one run folder. */
 export interface RunPaths {
@@ -71,60 +67,6 @@ function parseHistory(text: string): EpochRecord[] {
     }
   }
   return out
-}
-
-/** True when `folder` holds a model's three files and both JSON files parse as expected. */
-async function isCompleteModel(folder: string): Promise<boolean> {
-  try {
-    const model = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8')) as {
-      modelTopology?: unknown
-      weightsManifest?: unknown
-    } | null
-    if (typeof model?.modelTopology !== 'object' || !Array.isArray(model.weightsManifest))
-      return false
-    const metadata = JSON.parse(await readFile(join(folder, 'metadata.json'), 'utf8')) as unknown
-    if (!ModelMetadataSchema.safeParse(metadata).success) return false
-    return (await stat(join(folder, 'weights.bin'))).isFile()
-  } catch {
-    return false
-  }
-}
-
-/**
- * Repairs a model folder after a save was killed between its two renames (the engine's
- * `saveModel` moves `dir` to `<dir>.old-*`, then `<dir>.tmp-*` to `dir`): when `dir` is missing,
- * the newest complete `.tmp-*` (else `.old-*`) is moved back; then every leftover is removed.
- * Only safe while nothing is saving into `dir` (on start-up). The engine does the same on load;
- * this copy exists because the services never import the engine.
- */
-async function recoverModelFolder(dir: string): Promise<void> {
-  const parent = dirname(dir)
-  const base = basename(dir)
-  let names: string[]
-  try {
-    names = await readdir(parent)
-  } catch {
-    return
-  }
-  const found: { path: string; rank: number; mtime: number }[] = []
-  for (const name of names) {
-    const rank = name.startsWith(`${base}.tmp-`) ? 0 : name.startsWith(`${base}.old-`) ? 1 : -1
-    if (rank < 0) continue
-    const path = join(parent, name)
-    const info = await stat(path).catch(() => null)
-    if (info?.isDirectory()) found.push({ path, rank, mtime: info.mtimeMs })
-  }
-  if (found.length === 0) return
-  found.sort((a, b) => a.rank - b.rank || b.mtime - a.mtime)
-  if (!(await exists(dir))) {
-    for (const candidate of found) {
-      if (await isCompleteModel(candidate.path)) {
-        await rename(candidate.path, dir)
-        break
-      }
-    }
-  }
-  for (const { path } of found) await rm(path, { recursive: true, force: true })
 }
 
 /**
@@ -153,7 +95,7 @@ export class RunStore {
       if (!isSafeId(name) || name === BUILTIN_RUN_ID) continue
       const paths = this.paths(name)
       for (const dir of [paths.model, paths.checkpoint]) {
-        await recoverModelFolder(dir).catch((error: unknown) =>
+        await tidyModelFolder(dir).catch((error: unknown) =>
           console.error(`InkLab: could not repair ${dir}:`, error),
         )
       }

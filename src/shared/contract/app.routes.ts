@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 import { BackendInfoSchema } from '../schemas'
-import { defineRoute } from './define'
+import { defineRoute, PathSchema } from './define'
 
 /** How the renderer reaches the services. */
 export const TransportSchema = z.enum(['ipc', 'http'])
@@ -30,14 +30,22 @@ export const appRoutes = {
     z.object({
       kind: z.enum(['folder', 'files']),
       title: z.string().max(200).optional(),
-      filters: z.array(z.object({ name: z.string(), extensions: z.array(z.string()) })).optional(),
+      filters: z
+        .array(
+          z.object({
+            name: z.string().max(100),
+            extensions: z.array(z.string().max(20)).max(50),
+          }),
+        )
+        .max(20)
+        .optional(),
     }),
     z.object({ paths: z.array(z.string()).nullable() }),
   ),
   /** Reveals a file or folder in the system file manager (Electron only). */
   'shell.reveal': defineRoute(
     'shell.reveal',
-    z.object({ path: z.string().min(1) }),
+    z.object({ path: PathSchema }),
     z.object({ ok: z.boolean() }),
   ),
 } as const

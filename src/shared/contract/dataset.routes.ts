@@ -1,9 +1,7 @@
 import { z } from 'zod'
 
 import { DatasetSummarySchema, SampleImageSchema } from '../schemas'
-import { defineRoute } from './define'
-
-const Path = z.string().min(1).max(4096)
+import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
 
 export const datasetRoutes = {
   /** Datasets already imported into the data folder. */
@@ -17,13 +15,13 @@ export const datasetRoutes = {
   /** Opens a folder of IDX files (MNIST family, EMNIST with its mapping). */
   'dataset.openIdx': defineRoute(
     'dataset.openIdx',
-    z.object({ path: Path, name: z.string().max(100).optional() }),
+    z.object({ path: PathSchema, name: NameSchema.optional() }),
     DatasetSummarySchema,
   ),
   /** Imports a folder with one subfolder per class; emits `dataset.progress`. */
   'dataset.importFolder': defineRoute(
     'dataset.importFolder',
-    z.object({ path: Path, name: z.string().max(100).optional() }),
+    z.object({ path: PathSchema, name: NameSchema.optional() }),
     DatasetSummarySchema,
   ),
   /** Cancels the import in progress, if any. */
@@ -36,7 +34,7 @@ export const datasetRoutes = {
   'dataset.samples': defineRoute(
     'dataset.samples',
     z.object({
-      datasetId: z.string().min(1),
+      datasetId: IdSchema,
       split: z.enum(['train', 'test']).default('train'),
       label: z.number().int().nonnegative().optional(),
       offset: z.number().int().nonnegative().default(0),
@@ -47,7 +45,7 @@ export const datasetRoutes = {
   /** Removes an imported dataset from the data folder. */
   'dataset.delete': defineRoute(
     'dataset.delete',
-    z.object({ datasetId: z.string().min(1) }),
+    z.object({ datasetId: IdSchema }),
     z.object({ ok: z.boolean() }),
   ),
 } as const

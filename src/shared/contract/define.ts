@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import { z } from 'zod'
 
 /** A request/response route: one dotted name, a zod input and a zod output. */
 export interface RouteDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
@@ -27,10 +27,11 @@ export function defineEvent<P extends z.ZodType>(name: string, payload: P): Even
   return Object.freeze({ name, payload })
 }
 
-/** An error as it crosses a process or network boundary. */
-export interface SerializedError {
-  name: string
-  message: string
-  /** Set when the error concerns one file (dataset import, model load). */
-  file?: string
-}
+/** The id of a run or a dataset (it names a folder). */
+export const IdSchema = z.string().min(1).max(200)
+
+/** A file or folder path as a route carries it. */
+export const PathSchema = z.string().min(1).max(4096)
+
+/** A user-given name (of a run or a dataset). */
+export const NameSchema = z.string().max(100)

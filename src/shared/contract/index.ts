@@ -10,6 +10,7 @@ export * from './app.routes'
 export * from './dataset.routes'
 export * from './define'
 export * from './training.routes'
+export type { FieldIssue, SerializedError } from '../errors'
 
 /** Every route the bridge carries, by dotted name. The one contract for IPC and HTTP alike. */
 export const ROUTES = { ...appRoutes, ...datasetRoutes, ...trainingRoutes } as const
@@ -27,6 +28,12 @@ export type EventPayload<N extends EventName> = z.output<(typeof EVENTS)[N]['pay
 export interface Bridge {
   invoke<N extends RouteName>(name: N, input: RouteInput<N>): Promise<RouteOutput<N>>
   on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void): () => void
+}
+
+/** What the Electron preload exposes as `window.inklab`: the bridge plus a drag-and-drop helper. */
+export interface PreloadApi extends Bridge {
+  /** Absolute path of a dropped file (Electron's `webUtils.getPathForFile`); '' when it has none. */
+  getPathForFile(file: File): string
 }
 
 /** True when `name` is a declared route (transports reject anything else). */

@@ -3,31 +3,29 @@ import { z } from 'zod'
 import {
   EvaluationReportSchema,
   ExportFormatSchema,
+  GrayImagePayloadSchema,
   PredictionSchema,
   RunDetailSchema,
   RunSummarySchema,
   SampleImageSchema,
   TrainConfigSchema,
 } from '../schemas'
-import { defineRoute } from './define'
+import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
 
-const RunId = z.string().min(1).max(200)
+const RunId = IdSchema
 
 /** Training hyperparameters as the form sends them; presets fill the gaps. */
-export const TrainRequestSchema = z.object({
-  datasetId: z.string().min(1),
-  name: z.string().max(100).optional(),
-  config: TrainConfigSchema.partial().extend({ preset: TrainConfigSchema.shape.preset }),
-})
+export const TrainRequestSchema = z
+  .object({
+    datasetId: IdSchema,
+    name: NameSchema.optional(),
+    config: TrainConfigSchema.partial().extend({ preset: TrainConfigSchema.shape.preset }),
+  })
+  .refine((request) => request.config.preset !== 'custom' || !!request.config.architecture, {
+    path: ['config', 'architecture'],
+    message: 'preset "custom" needs an architecture',
+  })
 export type TrainRequest = z.infer<typeof TrainRequestSchema>
-
-/** A grayscale image from the drawing pad or a file, row-major, one byte per pixel, base64. */
-export const GrayImagePayloadSchema = z.object({
-  width: z.number().int().min(1).max(4096),
-  height: z.number().int().min(1).max(4096),
-  data: z.string().max(4096 * 4096 * 2),
-})
-export type GrayImagePayload = z.infer<typeof GrayImagePayloadSchema>
 
 /** A classification and the 28x28 input the model actually saw (base64, 784 bytes). */
 export const ClassificationSchema = z.object({
@@ -66,7 +64,7 @@ export const trainingRoutes = {
   'runs.get': defineRoute('runs.get', z.object({ runId: RunId }), RunDetailSchema),
   'runs.rename': defineRoute(
     'runs.rename',
-    z.object({ runId: RunId, name: z.string().min(1).max(100) }),
+    z.object({ runId: RunId, name: NameSchema.min(1) }),
     RunSummarySchema,
   ),
   'runs.delete': defineRoute(
@@ -83,7 +81,7 @@ export const trainingRoutes = {
     'runs.export',
     z.object({
       runId: RunId,
-      destination: z.string().min(1).max(4096),
+      destination: PathSchema,
       formats: z.array(ExportFormatSchema).min(1).max(3).default(['tfjs']),
     }),
     z.object({ path: z.string(), files: z.array(z.string()) }),
@@ -109,7 +107,7 @@ export const trainingRoutes = {
   /** Classifies an image file with the active model. */
   'draw.classifyFile': defineRoute(
     'draw.classifyFile',
-    z.object({ path: z.string().min(1).max(4096) }),
+    z.object({ path: PathSchema }),
     ClassificationSchema,
   ),
 } as const

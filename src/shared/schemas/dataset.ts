@@ -44,3 +44,11 @@ export const SampleImageSchema = z.object({
   pixels: z.string(),
 })
 export type SampleImage = z.infer<typeof SampleImageSchema>
+
+/** A grayscale image from the drawing pad or a file, row-major, one byte per pixel, base64. */
+export const GrayImagePayloadSchema = z.object({
+  width: z.number().int().min(1).max(4096),
+  height: z.number().int().min(1).max(4096),
+  data: z.string().max(4096 * 4096 * 2),
+})
+export type GrayImagePayload = z.infer<typeof GrayImagePayloadSchema>

@@ -1,5 +1,21 @@
 import { z } from 'zod'
 
+/**
+ * The splits of a dataset. `test` only ever means held-out data that training never saw;
+ * `validation` is the part of the training data a run held out to pick its best epoch.
+ */
+export const SplitNameSchema = z.enum(['train', 'validation', 'test'])
+export type SplitName = z.infer<typeof SplitNameSchema>
+
+/** A model's accuracy and loss on one named split. */
+export const EvaluationSummarySchema = z.object({
+  split: SplitNameSchema,
+  accuracy: z.number(),
+  loss: z.number(),
+  count: z.number().int().nonnegative(),
+})
+export type EvaluationSummary = z.infer<typeof EvaluationSummarySchema>
+
 /** Precision/recall/F1/support of one class. */
 export const ClassReportSchema = z.object({
   label: z.string(),
@@ -22,7 +38,7 @@ export type Misclassified = z.infer<typeof MisclassifiedSchema>
 /** Full evaluation of a model on a labelled split. */
 export const EvaluationReportSchema = z.object({
   /** Which split was evaluated: a dataset without a test split is evaluated on its validation split. */
-  split: z.enum(['test', 'validation', 'train']).optional(),
+  split: SplitNameSchema.optional(),
   accuracy: z.number(),
   loss: z.number(),
   count: z.number().int().nonnegative(),

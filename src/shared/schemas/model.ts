@@ -1,36 +1,74 @@
 import { z } from 'zod'
 
 import { BackendNameSchema } from './backend'
+import { EvaluationSummarySchema } from './evaluation'
 
 /** Built-in architecture presets. */
-export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'custom'])
+export const PresetNameSchema = z.enum(['classic', 'fast', 'accurate', 'robust', 'custom'])
 export type PresetName = z.infer<typeof PresetNameSchema>
+
+/** A numeric setting's bounds; `int` when only whole numbers are accepted. */
+export interface Limit {
+  readonly min: number
+  readonly max: number
+  readonly int?: boolean
+}
+
+/** A zod number within `limit`. */
+export function limitedNumber(limit: Limit): z.ZodNumber {
+  const base = limit.int ? z.number().int() : z.number()
+  return base.min(limit.min).max(limit.max)
+}
+
+/**
+ * Bounds of the settings of custom layers, and of their count. The schema, the architecture
+ * editor and the CLI's architecture files all use these.
+ */
+export const LAYER_LIMITS = {
+  filters: { min: 1, max: 1024, int: true },
+  kernelSize: { min: 1, max: 11, int: true },
+  strides: { min: 1, max: 4, int: true },
+  poolSize: { min: 2, max: 4, int: true },
+  rate: { min: 0, max: 0.95 },
+  units: { min: 1, max: 8192, int: true },
+  layers: { min: 1, max: 64, int: true },
+} as const satisfies Record<string, Limit>
+
+/** Activations a conv2d or dense layer may use. */
+export const ACTIVATIONS = ['relu', 'linear', 'elu', 'tanh'] as const
+export const ActivationSchema = z.enum(ACTIVATIONS)
+export type Activation = z.infer<typeof ActivationSchema>
 
 /** One layer of a custom architecture, described as data. The input is always 28x28x1. */
 export const LayerSpecSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('conv2d'),
-    filters: z.number().int().min(1).max(1024),
-    kernelSize: z.number().int().min(1).max(11),
-    strides: z.number().int().min(1).max(4).default(1),
+    filters: limitedNumber(LAYER_LIMITS.filters),
+    kernelSize: limitedNumber(LAYER_LIMITS.kernelSize),
+    strides: limitedNumber(LAYER_LIMITS.strides).default(1),
     padding: z.enum(['valid', 'same']).default('valid'),
-    activation: z.enum(['relu', 'linear', 'elu', 'tanh']).default('relu'),
+    activation: ActivationSchema.default('relu'),
   }),
-  z.object({ type: z.literal('maxPool2d'), poolSize: z.number().int().min(2).max(4).default(2) }),
+  z.object({
+    type: z.literal('maxPool2d'),
+    poolSize: limitedNumber(LAYER_LIMITS.poolSize).default(2),
+  }),
   z.object({ type: z.literal('batchNorm') }),
-  z.object({ type: z.literal('dropout'), rate: z.number().min(0).max(0.95) }),
+  z.object({ type: z.literal('dropout'), rate: limitedNumber(LAYER_LIMITS.rate) }),
   z.object({ type: z.literal('flatten') }),
   z.object({ type: z.literal('globalAveragePool') }),
   z.object({
     type: z.literal('dense'),
-    units: z.number().int().min(1).max(8192),
-    activation: z.enum(['relu', 'linear', 'elu', 'tanh']).default('relu'),
+    units: limitedNumber(LAYER_LIMITS.units),
+    activation: ActivationSchema.default('relu'),
   }),
 ])
 export type LayerSpec = z.infer<typeof LayerSpecSchema>
 
 /** A custom architecture: hidden layers only; the softmax output layer is added for the classes. */
-export const ArchitectureSchema = z.object({ layers: z.array(LayerSpecSchema).min(1).max(64) })
+export const ArchitectureSchema = z.object({
+  layers: z.array(LayerSpecSchema).min(LAYER_LIMITS.layers.min).max(LAYER_LIMITS.layers.max),
+})
 export type Architecture = z.infer<typeof ArchitectureSchema>
 
 /** Preprocessing recorded with a model so inputs are prepared exactly as in training. */
@@ -48,8 +86,14 @@ export type Preprocessing = z.infer<typeof PreprocessingSchema>
 
 /** Headline metrics stored with a model. */
 export const ModelMetricsSchema = z.object({
+  /** Accuracy on the dataset's held-out test split; absent when it has none. */
   testAccuracy: z.number().optional(),
   testLoss: z.number().optional(),
+  /**
+   * The saved model's evaluation after training, naming its split: `test` when the dataset has
+   * one, else the `validation` split the run held out.
+   */
+  evaluation: EvaluationSummarySchema.optional(),
   valAccuracy: z.number().optional(),
   valLoss: z.number().optional(),
   epochs: z.number().int().nonnegative(),
@@ -57,6 +101,30 @@ export const ModelMetricsSchema = z.object({
   samplesPerSecond: z.number().nonnegative(),
 })
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>
+
+/** Data a model trained on beyond its dataset, with the credit its licence asks for. */
+export const ExtraTrainingDataSchema = z.object({
+  name: z.string(),
+  /** Which part of the source: writers, classes, renderings. */
+  detail: z.string(),
+  count: z.number().int().nonnegative(),
+  credit: z.string(),
+})
+export type ExtraTrainingData = z.infer<typeof ExtraTrainingDataSchema>
+
+/** Real-ink benchmark figures recorded with a model (`inklab realink`). */
+export const RealInkFiguresSchema = z.object({
+  set: z.string(),
+  /** Writers scored: none of them was in the model's training data. */
+  writers: z.array(z.string()),
+  seed: z.number().int(),
+  count: z.number().int().nonnegative(),
+  /** Accuracy per rendering (pad drawing, scan), over all scored writers. */
+  accuracy: z.record(z.string(), z.number()),
+  /** The lowest per-writer accuracy per rendering. */
+  worstWriter: z.record(z.string(), z.number()),
+})
+export type RealInkFigures = z.infer<typeof RealInkFiguresSchema>
 
 /**
  * A dataset source as model metadata records it: its kind and the folder's name only
@@ -91,6 +159,8 @@ export const ModelMetadataSchema = z.object({
   preset: PresetNameSchema,
   architecture: ArchitectureSchema.optional(),
   metrics: ModelMetricsSchema,
+  extraTraining: z.array(ExtraTrainingDataSchema).optional(),
+  realInk: RealInkFiguresSchema.optional(),
   backend: BackendNameSchema,
   createdAt: z.string(),
   inklabVersion: z.string(),

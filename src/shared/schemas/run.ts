@@ -43,10 +43,20 @@ export const RunSummarySchema = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 
+/** One point of the per-batch chart: the step, and the epoch's running loss and accuracy. */
+export const BatchPointSchema = z.object({
+  step: z.number().int().nonnegative(),
+  loss: z.number(),
+  accuracy: z.number(),
+})
+export type BatchPoint = z.infer<typeof BatchPointSchema>
+
 /** A run with everything needed to chart and compare it. */
 export const RunDetailSchema = RunSummarySchema.extend({
   config: TrainConfigSchema,
   history: z.array(EpochRecordSchema),
   labels: z.array(z.string()),
+  /** The per-batch points, for the run in progress (a renderer that reconnects redraws them). */
+  batches: z.array(BatchPointSchema).optional(),
 })
 export type RunDetail = z.infer<typeof RunDetailSchema>

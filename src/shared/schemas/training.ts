@@ -1,17 +1,78 @@
 import { z } from 'zod'
 
 import { BackendRequestSchema } from './backend'
-import { ArchitectureSchema, PresetNameSchema } from './model'
+import { ArchitectureSchema, limitedNumber, PresetNameSchema, type Limit } from './model'
+
+/**
+ * Bounds of each training setting. The schema, the Train form (its inputs and messages), the CLI's
+ * options and their messages all use these.
+ */
+export const TRAIN_LIMITS = {
+  epochs: { min: 1, max: 1000, int: true },
+  batchSize: { min: 1, max: 4096, int: true },
+  learningRate: { min: 1e-7, max: 10 },
+  validationSplit: { min: 0, max: 0.9 },
+  earlyStoppingPatience: { min: 0, max: 1000, int: true },
+  seed: { min: -(2 ** 31), max: 2 ** 31 - 1, int: true },
+  /** At most this many training samples; 0 means all. */
+  limit: { min: 0, max: 10_000_000, int: true },
+} as const satisfies Record<string, Limit>
+
+/** Bounds of the augmentation ranges. */
+export const AUGMENTATION_LIMITS = {
+  /** Degrees. */
+  rotation: { min: 0, max: 45 },
+  /** Fraction of the size. */
+  zoom: { min: 0, max: 0.5 },
+  /** Pixels. */
+  shift: { min: 0, max: 8 },
+  /** Degrees of horizontal shear (slant). */
+  shear: { min: 0, max: 30 },
+  /** Pixels of stroke dilation (erosion is at most one pixel). */
+  thickness: { min: 0, max: 3 },
+  /** Pixels of elastic displacement. */
+  elastic: { min: 0, max: 4 },
+} as const satisfies Record<string, Limit>
+
+/** Augmentation off, with the ranges used when a user turns it on. */
+export const DEFAULT_AUGMENTATION = {
+  enabled: false,
+  rotation: 10,
+  zoom: 0.1,
+  shift: 2,
+  shear: 0,
+  thickness: 0,
+  elastic: 0,
+} as const
+
+/** Defaults of the settings no preset fixes. */
+export const TRAIN_DEFAULTS = {
+  lrSchedule: 'constant',
+  validationSplit: 0.2,
+  earlyStoppingPatience: 0,
+  seed: 42,
+  limit: 0,
+  backend: 'auto',
+} as const
 
 /** Augmentation switches; each is applied on the fly, seeded, to training batches only. */
 export const AugmentationSchema = z.object({
-  enabled: z.boolean().default(false),
+  enabled: z.boolean().default(DEFAULT_AUGMENTATION.enabled),
   /** Max rotation in degrees (uniform in [-r, r]). */
-  rotation: z.number().min(0).max(45).default(10),
+  rotation: limitedNumber(AUGMENTATION_LIMITS.rotation).default(DEFAULT_AUGMENTATION.rotation),
   /** Max zoom as a fraction (scale uniform in [1-z, 1+z]). */
-  zoom: z.number().min(0).max(0.5).default(0.1),
+  zoom: limitedNumber(AUGMENTATION_LIMITS.zoom).default(DEFAULT_AUGMENTATION.zoom),
   /** Max shift in pixels. */
-  shift: z.number().min(0).max(8).default(2),
+  shift: limitedNumber(AUGMENTATION_LIMITS.shift).default(DEFAULT_AUGMENTATION.shift),
+  /** Max horizontal shear in degrees (slant, uniform in [-s, s]). */
+  shear: limitedNumber(AUGMENTATION_LIMITS.shear).default(DEFAULT_AUGMENTATION.shear),
+  /**
+   * Stroke thickness change in pixels: grayscale dilation by up to this much, or erosion by up to
+   * one pixel (thin strokes do not survive more), as pens, markers and the pad's widths differ.
+   */
+  thickness: limitedNumber(AUGMENTATION_LIMITS.thickness).default(DEFAULT_AUGMENTATION.thickness),
+  /** Elastic distortion: max displacement in pixels of a smooth random field (wobbly handwriting). */
+  elastic: limitedNumber(AUGMENTATION_LIMITS.elastic).default(DEFAULT_AUGMENTATION.elastic),
 })
 export type Augmentation = z.infer<typeof AugmentationSchema>
 
@@ -31,18 +92,22 @@ export const LR_SCHEDULE_LABELS: Readonly<Record<LrSchedule, string>> = {
 export const TrainConfigSchema = z.object({
   preset: PresetNameSchema.default('classic'),
   architecture: ArchitectureSchema.optional(),
-  epochs: z.number().int().min(1).max(1000),
-  batchSize: z.number().int().min(1).max(4096),
-  learningRate: z.number().positive().max(10),
-  lrSchedule: LrScheduleSchema.default('constant'),
-  validationSplit: z.number().min(0).max(0.9).default(0.2),
-  augmentation: AugmentationSchema.default({ enabled: false, rotation: 10, zoom: 0.1, shift: 2 }),
+  epochs: limitedNumber(TRAIN_LIMITS.epochs),
+  batchSize: limitedNumber(TRAIN_LIMITS.batchSize),
+  learningRate: limitedNumber(TRAIN_LIMITS.learningRate),
+  lrSchedule: LrScheduleSchema.default(TRAIN_DEFAULTS.lrSchedule),
+  validationSplit: limitedNumber(TRAIN_LIMITS.validationSplit).default(
+    TRAIN_DEFAULTS.validationSplit,
+  ),
+  augmentation: AugmentationSchema.default({ ...DEFAULT_AUGMENTATION }),
   /** Stop when val loss has not improved for this many epochs; 0 disables. */
-  earlyStoppingPatience: z.number().int().min(0).default(0),
-  seed: z.number().int().default(42),
+  earlyStoppingPatience: limitedNumber(TRAIN_LIMITS.earlyStoppingPatience).default(
+    TRAIN_DEFAULTS.earlyStoppingPatience,
+  ),
+  seed: limitedNumber(TRAIN_LIMITS.seed).default(TRAIN_DEFAULTS.seed),
   /** Use at most this many training samples (0 = all). */
-  limit: z.number().int().min(0).default(0),
-  backend: BackendRequestSchema.default('auto'),
+  limit: limitedNumber(TRAIN_LIMITS.limit).default(TRAIN_DEFAULTS.limit),
+  backend: BackendRequestSchema.default(TRAIN_DEFAULTS.backend),
 })
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>

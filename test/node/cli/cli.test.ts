@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -21,7 +21,11 @@ interface CliResult {
 }
 
 /** Runs the real `inklab` command the way a user does. */
-function inklab(args: string[], timeoutMs = 240_000): Promise<CliResult> {
+function inklab(
+  args: string[],
+  timeoutMs = 240_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -30,7 +34,7 @@ function inklab(args: string[], timeoutMs = 240_000): Promise<CliResult> {
         cwd: ROOT,
         timeout: timeoutMs,
         maxBuffer: 32 * 1024 * 1024,
-        env: { ...process.env, INKLAB_DEBUG: '' },
+        env: { ...process.env, INKLAB_DEBUG: '', ...env },
       },
       (error, stdout, stderr) => {
         const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0
@@ -58,6 +62,39 @@ const modelDir = join(work, 'model')
 beforeAll(async () => {
   await ensureBuilt()
 }, 300_000)
+
+describe('inklab realink and train-bundled', () => {
+  it('reads held-out pen digits per writer with the bundled model', async () => {
+    const r = await inklab(['realink', '--per-writer', '3', '--rendering', 'pad', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const json = lastJson(r.stdout) as {
+      writers: string
+      subjects: { results: { rendering: string; writers: { writer: string; count: number }[] }[] }[]
+    }
+    expect(json.writers).toBe('held-out')
+    const [pad] = json.subjects[0]!.results
+    expect(pad!.rendering).toBe('pad')
+    expect(pad!.writers.map((w) => w.writer)).toEqual(
+      [3, 6, 9, 12, 15, 18, 21, 24, 27, 30].map((n) => `pendigits:${n}`),
+    )
+    expect(pad!.writers.every((w) => w.count === 3)).toBe(true)
+  })
+
+  it('says where the pen data should be when it is missing, and what a set needs', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'inklab-nodata-'))
+    const missing = await inklab(['realink', '--per-writer', '1'], 60_000, {
+      INKLAB_DATASETS: empty,
+    })
+    expect(missing.code).toBe(1)
+    expectOneLineError(missing, /pendigits-orig\.tra: cannot read the pendigits file/)
+    const letters = await inklab(['realink', '--set', 'letters'])
+    expect(letters.code).toBe(2)
+    expectOneLineError(letters, /--set letters needs --model DIR or --train-preset P/)
+    const out = await inklab(['train-bundled'])
+    expect(out.code).toBe(2)
+    expectOneLineError(out, /--out is required/)
+  })
+})
 
 describe('inklab CLI: arguments and errors', () => {
   it('prints usage with --help and exits 0', async () => {
@@ -182,6 +219,28 @@ describe('inklab CLI: arguments and errors', () => {
     expect(metadata.architecture.layers).toHaveLength(3)
   })
 
+  it.runIf(process.platform !== 'win32')(
+    'predict refuses a FIFO named like an image instead of waiting on it forever',
+    async () => {
+      const fifo = join(work, 'pipe.png')
+      execFileSync('mkfifo', [fifo])
+      const r = await inklab(
+        ['predict', '--model', join(ROOT, 'resources/models/mnist'), fifo, '--json'],
+        60_000,
+      )
+      expect(r.code).toBe(1)
+      expectOneLineError(r, /pipe\.png: is a named pipe \(FIFO\), not a regular file/)
+    },
+  )
+
+  it('serve refuses a --data-dir under a file before it prints an address', async () => {
+    writeFileSync(join(work, 'plain-file'), 'x')
+    const r = await inklab(['serve', '--data-dir', join(work, 'plain-file', 'data')], 60_000)
+    expect(r.code).toBe(1)
+    expect(r.stdout).not.toMatch(/serving at/)
+    expectOneLineError(r, /^inklab: error: --data-dir .*plain-file: is a file, not a folder$/)
+  })
+
   it('reports which backends load, with the reason native does not', async () => {
     const r = await inklab(['backends', '--json'])
     expect(r.code).toBe(0)
@@ -254,6 +313,7 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(r.code, r.stderr).toBe(0)
     trained = lastJson(r.stdout)
     expect(trained.testAccuracy).toBeGreaterThan(0.9)
+    expect(trained.evaluation).toMatchObject({ split: 'test', count: 10_000 })
     expect(trained.testLoss).toBeGreaterThan(0)
     expect(trained.seconds).toBeGreaterThan(0)
     expect(trained.samplesPerSecond).toBeGreaterThan(0)
@@ -265,6 +325,45 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(metadata.labels).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
     expect(metadata.preset).toBe('fast')
     expect(metadata.metrics.testAccuracy).toBeCloseTo(trained.testAccuracy as number, 6)
+  })
+
+  it('on a folder without a test split, reports the validation split and never a test accuracy', async () => {
+    const dir = join(work, 'shapes')
+    const shape = (svg: string) =>
+      sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+        .composite([{ input: Buffer.from(`<svg width="40" height="40">${svg}</svg>`) }])
+        .png()
+        .toBuffer()
+    for (const [label, svg] of [
+      ['ring', '<circle cx="20" cy="20" r="12" fill="none" stroke="black" stroke-width="4"/>'],
+      ['bar', '<rect x="17" y="6" width="6" height="28" fill="black"/>'],
+    ] as const) {
+      mkdirSync(join(dir, label), { recursive: true })
+      const png = await shape(svg)
+      for (let i = 0; i < 20; i++) writeFileSync(join(dir, label, `${i}.png`), png)
+    }
+    const out = join(work, 'shapes-model')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      dir,
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--validation-split',
+      '0.25',
+      '--out',
+      out,
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    const json = lastJson(r.stdout)
+    expect(json.testAccuracy).toBeUndefined()
+    expect(json.evaluation).toMatchObject({ split: 'validation', count: 10 })
+    const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
+    expect(metadata.metrics.testAccuracy).toBeUndefined()
+    expect(metadata.metrics.evaluation.split).toBe('validation')
   })
 
   it('evaluates the saved model to the same test accuracy', async () => {
@@ -368,6 +467,70 @@ describe('inklab CLI: a crash during training', () => {
 })
 
 describe('inklab CLI: --out never destroys data', () => {
+  it('refuses a TF.js model folder InkLab did not write, and a lone model.json', async () => {
+    const foreign = join(work, 'their-model')
+    mkdirSync(foreign)
+    writeFileSync(join(foreign, 'model.json'), '{"modelTopology":{},"weightsManifest":[]}')
+    writeFileSync(join(foreign, 'weights.bin'), 'their weights')
+    const r = await inklab(['train', '--dataset', 'mnist', '--epochs', '1', '--out', foreign])
+    expect(r.code).toBe(1)
+    expectOneLineError(r, /--out .*their-model: holds a model InkLab did not write/)
+    expect(r.stderr).not.toMatch(/^dataset:/m)
+    expect(readFileSync(join(foreign, 'weights.bin'), 'utf8')).toBe('their weights')
+    const lone = join(work, 'lone-model')
+    mkdirSync(lone)
+    writeFileSync(join(lone, 'model.json'), '{}')
+    const r2 = await inklab(['train', '--dataset', 'mnist', '--epochs', '1', '--out', lone])
+    expectOneLineError(r2, /lone-model: holds a model InkLab did not write/)
+    expect(readFileSync(join(lone, 'model.json'), 'utf8')).toBe('{}')
+  })
+
+  it('finds an --out that cannot be written before any work, and says it is --out', async () => {
+    writeFileSync(join(work, 'notes.txt'), 'x')
+    const underFile = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--out',
+      join(work, 'notes.txt', 'model'),
+    ])
+    expect(underFile.code).toBe(1)
+    expectOneLineError(underFile, /^inklab: error: --out .*notes\.txt: is a file, not a folder$/)
+    expect(underFile.stderr).not.toMatch(/^(backend|dataset):/m)
+    if (process.platform === 'linux') {
+      // Node 20's mkdir -p loops forever under /proc; this must answer at once.
+      const proc = await inklab(['train', '--dataset', 'mnist', '--out', '/proc/inklab-m'], 60_000)
+      expect(proc.code).toBe(1)
+      expectOneLineError(proc, /^inklab: error: --out \/proc: nothing can be written here/)
+    }
+  })
+
+  it('accepts a folder holding only .DS_Store, and clears what a killed save left beside --out', async () => {
+    const out = join(work, 'mac-folder')
+    mkdirSync(out)
+    writeFileSync(join(out, '.DS_Store'), 'Finder')
+    mkdirSync(join(work, 'mac-folder.tmp-dead01'))
+    writeFileSync(join(work, 'mac-folder.tmp-dead01', 'weights.bin'), 'half')
+    const r = await inklab([
+      'train',
+      '--dataset',
+      'mnist',
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--limit',
+      '600',
+      '--out',
+      out,
+      '--json',
+    ])
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(join(out, 'model.json'))).toBe(true)
+    expect(existsSync(join(work, 'mac-folder.tmp-dead01'))).toBe(false)
+    expect(lastJson(r.stdout).evaluation).toMatchObject({ split: 'test', count: 10_000 })
+  })
+
   it('refuses an --out folder that holds anything but a model, before doing any work', async () => {
     const folder = join(work, 'my-documents')
     mkdirSync(folder)
@@ -421,6 +584,11 @@ describe('inklab CLI: --out never destroys data', () => {
     expect(r.code, r.stderr).toBe(130)
     expect(lastJson(r.stdout)).toEqual({ stopReason: 'cancelled', saved: false })
     expect(readFileSync(join(out, 'weights.bin')).equals(before)).toBe(true)
+    // One account of what happened, and nothing that contradicts it.
+    const after = r.stderr.slice(r.stderr.indexOf('stopping after this batch'))
+    expect(after.split('\n').filter((l) => /cancel|kept|model/i.test(l))).toEqual([
+      `cancelled before the first epoch ended; nothing was saved and ${out} was left as it was`,
+    ])
   })
 
   it('exits 130 without an error when Ctrl+C comes during a folder import', async () => {
@@ -499,7 +667,7 @@ describe('inklab export', () => {
     const out = join(work, 'exports', 'tfjs-model')
     const r = await inklab(['export', '--model', bundled, '--format', 'tfjs', '--out', out])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+ kB\)/)
+    expect(r.stdout).toMatch(/^Wrote .*tfjs-model \(TF\.js, \d+(\.\d)? KB\)/)
     expect(existsSync(join(out, 'model.json'))).toBe(true)
   })
 

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '@shared/contract'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
@@ -39,7 +38,16 @@ describe('the Electron app wiring (through the electron mock)', () => {
       webSecurity: true,
       preload: expect.stringMatching(/preload[\\/]index\.cjs$/),
     })
-    expect(win.loaded).toMatch(/renderer[\\/]index\.html$/)
+    // The page comes from the app's own scheme, registered as privileged before ready.
+    expect(win.loaded).toBe('inklab://app/index.html')
+    expect(electron.protocol.privileged).toEqual([
+      {
+        scheme: 'inklab',
+        privileges: { standard: true, secure: true, supportFetchAPI: true },
+        beforeReady: true,
+      },
+    ])
+    expect(electron.protocol.handlers.has('inklab')).toBe(true)
 
     // The engine host runs in a utility process.
     const child = electron.utilityProcess.forked[0]
@@ -58,6 +66,10 @@ describe('the Electron app wiring (through the electron mock)', () => {
     const grant = vi.fn()
     electron.session.defaultSession.permissionHandler?.({}, 'media', grant)
     expect(grant).toHaveBeenCalledWith(false)
+    // Permission checks (not only requests) are refused too.
+    expect(electron.session.defaultSession.permissionCheckHandler?.(null, 'clipboard-read')).toBe(
+      false,
+    )
 
     // Every web contents gets the navigation guard.
     const contents = new electron.FakeWebContents()
@@ -65,7 +77,7 @@ describe('the Electron app wiring (through the electron mock)', () => {
     expect(contents.windowOpenHandler?.({ url: 'https://x' })).toEqual({ action: 'deny' })
 
     // IPC from our page's main frame is answered; from elsewhere it is refused.
-    const ourUrl = pathToFileURL(win.loaded as string).href
+    const ourUrl = win.loaded as string
     const call = { name: 'app.info', input: {} }
     const trusted = await electron.ipcMain.invokeHandler(
       IPC_INVOKE_CHANNEL,
@@ -97,7 +109,7 @@ describe('the Electron app wiring (through the electron mock)', () => {
 })
 
 describe('utilityTransport', () => {
-  it('queues messages until the process has spawned and reports its exit', () => {
+  it('queues messages until the process has spawned and reports its exit with its last error', async () => {
     electron.resetElectronMock()
     const transport = utilityTransport({ entry: '/app/out/main/engineHost.js', backend: 'wasm' })()
     const child = electron.utilityProcess.forked[0]
@@ -119,8 +131,14 @@ describe('utilityTransport', () => {
     expect(received).toEqual([{ type: 'ready', backend: null }])
     const exits: unknown[] = []
     transport.onExit((exit) => exits.push(exit))
+    const written = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    child.stderr.write('Error: the weights would not fit\n')
+    await new Promise((r) => setImmediate(r))
     child.exit(9)
-    expect(exits).toEqual([{ code: 9 }])
+    await new Promise((r) => setImmediate(r))
+    expect(written).toHaveBeenCalledWith('[engine] Error: the weights would not fit\n')
+    written.mockRestore()
+    expect(exits).toEqual([{ code: 9, lastOutput: 'Error: the weights would not fit' }])
     transport.send(request)
     expect(child.posted).toHaveLength(1)
   })

@@ -20,7 +20,7 @@ describe('dispatch', () => {
   it('rejects unknown routes without calling anything', async () => {
     const handlers = fakeHandlers({})
     for (const name of ['nope', 'toString', '__proto__', 42, null, undefined]) {
-      const result = await dispatch(handlers, name, {}, ctx)
+      const result = await dispatch({ handlers }, name, {}, ctx)
       expect(result).toMatchObject({ ok: false, error: { name: 'UnknownRoute' } })
     }
   })
@@ -28,20 +28,59 @@ describe('dispatch', () => {
   it('rejects invalid input with the field and the problem, before the handler runs', async () => {
     const samples = vi.fn()
     const handlers = fakeHandlers({ 'dataset.samples': samples })
-    const result = await dispatch(handlers, 'dataset.samples', { datasetId: 'x', count: 9999 }, ctx)
+    const result = await dispatch(
+      { handlers },
+      'dataset.samples',
+      { datasetId: 'x', count: 9999 },
+      ctx,
+    )
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.error.name).toBe('ValidationError')
     expect(result.error.message).toMatch(/^invalid input for dataset.samples: count: /)
     expect(samples).not.toHaveBeenCalled()
-    const wrongType = await dispatch(handlers, 'runs.get', 'not an object', ctx)
+    const wrongType = await dispatch({ handlers }, 'runs.get', 'not an object', ctx)
     expect(wrongType).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
+  })
+
+  it('refuses a custom preset without an architecture, naming the field', async () => {
+    const start = vi.fn()
+    const handlers = fakeHandlers({ 'training.start': start })
+    const result = await dispatch(
+      { handlers },
+      'training.start',
+      { datasetId: 'd', config: { preset: 'custom' } },
+      ctx,
+    )
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        name: 'ValidationError',
+        issues: [{ path: 'config.architecture', message: 'preset "custom" needs an architecture' }],
+      },
+    })
+    expect(start).not.toHaveBeenCalled()
+  })
+
+  it('bounds the length of every string a route takes', async () => {
+    const handlers = fakeHandlers({})
+    const long = 'x'.repeat(5000)
+    for (const [name, input] of [
+      ['training.start', { datasetId: long, config: { preset: 'fast' } }],
+      ['dataset.samples', { datasetId: long }],
+      ['dataset.delete', { datasetId: long }],
+      ['shell.reveal', { path: `/${long}` }],
+      ['dialog.open', { kind: 'files', filters: [{ name: long, extensions: ['png'] }] }],
+    ] as const) {
+      const result = await dispatch({ handlers }, name, input, ctx)
+      expect(result, name).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
+    }
   })
 
   it('passes parsed input (defaults applied) and the context to the handler', async () => {
     const samples = vi.fn(async () => [])
     await dispatch(
-      fakeHandlers({ 'dataset.samples': samples }),
+      { handlers: fakeHandlers({ 'dataset.samples': samples }) },
       'dataset.samples',
       { datasetId: 'd' },
       ctx,
@@ -62,7 +101,7 @@ describe('dispatch', () => {
         throw error
       },
     })
-    const result = await dispatch(handlers, 'dataset.importFolder', { path: '/x' }, ctx)
+    const result = await dispatch({ handlers }, 'dataset.importFolder', { path: '/x' }, ctx)
     expect(result).toEqual({
       ok: false,
       error: { name: 'DatasetError', message: 'a.png: not an image', file: '/x/a.png' },
@@ -75,14 +114,14 @@ describe('dispatch', () => {
     const handlers = fakeHandlers({
       'runs.delete': async () => ({ ok: 'yes' }) as unknown as { ok: boolean },
     })
-    const result = await dispatch(handlers, 'runs.delete', { runId: 'r' }, ctx)
+    const result = await dispatch({ handlers }, 'runs.delete', { runId: 'r' }, ctx)
     expect(result).toMatchObject({ ok: false, error: { name: 'InternalError' } })
     spy.mockRestore()
   })
 
   it('returns the validated result', async () => {
     const handlers = fakeHandlers({ 'runs.delete': async () => ({ ok: true }) })
-    expect(await dispatch(handlers, 'runs.delete', { runId: 'r' }, ctx)).toEqual({
+    expect(await dispatch({ handlers }, 'runs.delete', { runId: 'r' }, ctx)).toEqual({
       ok: true,
       result: { ok: true },
     })

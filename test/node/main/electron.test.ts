@@ -2,14 +2,20 @@ import { pathToFileURL } from 'node:url'
 
 import { IPC_INVOKE_CHANNEL } from '@shared/contract'
 import { CONTENT_SECURITY_POLICY } from '@shared/csp'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import * as electron from './helpers/electronMock'
 import { appPaths, openDialogOptions } from '../../../src/main/electron/app'
 import { registerIpc } from '../../../src/main/electron/ipc'
+import { rendererProtocolHandler } from '../../../src/main/electron/rendererProtocol'
 import {
   isTrustedFrame,
   isTrustedUrl,
+  RENDERER_INDEX_URL,
   withContentSecurityPolicy,
   type TrustedRenderer,
 } from '../../../src/main/electron/security'
@@ -17,17 +23,22 @@ import { hardenWebContents, mainWindowOptions } from '../../../src/main/electron
 import type { Handlers } from '../../../src/main/services/services'
 
 const indexPath = '/opt/inklab/out/renderer/index.html'
-const fileRenderer: TrustedRenderer = { kind: 'file', indexPath }
+const fileRenderer: TrustedRenderer = { kind: 'app', rendererDir: '/opt/inklab/out/renderer' }
 const devRenderer: TrustedRenderer = { kind: 'url', url: 'http://localhost:5173/' }
-const ourUrl = pathToFileURL(indexPath).href
+const ourUrl = RENDERER_INDEX_URL
 
 beforeEach(() => electron.resetElectronMock())
 
 describe('renderer trust checks', () => {
   it('trusts only our page', () => {
+    expect(ourUrl).toBe('inklab://app/index.html')
     expect(isTrustedUrl(ourUrl, fileRenderer)).toBe(true)
     expect(isTrustedUrl(`${ourUrl}#/models`, fileRenderer)).toBe(true)
+    // The built page is never a file:// page, and no other host of the scheme is ours.
+    expect(isTrustedUrl(pathToFileURL(indexPath).href, fileRenderer)).toBe(false)
     expect(isTrustedUrl('file:///etc/passwd', fileRenderer)).toBe(false)
+    expect(isTrustedUrl('inklab://other/index.html', fileRenderer)).toBe(false)
+    expect(isTrustedUrl('inklab://user:pw@app/index.html', fileRenderer)).toBe(false)
     expect(isTrustedUrl('https://evil.example/', fileRenderer)).toBe(false)
     expect(isTrustedUrl('not a url', fileRenderer)).toBe(false)
     expect(isTrustedUrl('http://localhost:5173/src/main.ts', devRenderer)).toBe(true)
@@ -64,7 +75,7 @@ describe('IPC', () => {
     const webContents = new electron.FakeWebContents()
     const dispose = registerIpc({
       ipcMain: electron.ipcMain as never,
-      handlers,
+      services: { handlers },
       isTrustedSender: (event) =>
         event.sender.id === webContents.id && isTrustedFrame(event.senderFrame, fileRenderer),
     })
@@ -126,6 +137,28 @@ describe('window', () => {
     })
   })
 
+  it('blocks a frame navigating away, whatever frame it is', () => {
+    const contents = new electron.FakeWebContents()
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    hardenWebContents(contents as never, fileRenderer)
+    const frameNavigate = (url: string, isMainFrame: boolean): boolean => {
+      const details = {
+        url,
+        isMainFrame,
+        prevented: false,
+        preventDefault() {
+          this.prevented = true
+        },
+      }
+      contents.emit('will-frame-navigate', details)
+      return details.prevented
+    }
+    expect(frameNavigate('https://ads.example/frame', false)).toBe(true)
+    expect(frameNavigate('https://evil.example/', true)).toBe(true)
+    expect(frameNavigate(`${ourUrl}#/draw`, true)).toBe(false)
+    warn.mockRestore()
+  })
+
   it('blocks navigation away from our page, new windows and webviews', () => {
     const contents = new electron.FakeWebContents()
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
@@ -159,7 +192,7 @@ describe('window', () => {
     const dev = appPaths('/repo/out/main', false)
     expect(dev).toEqual({
       preload: '/repo/out/preload/index.cjs',
-      rendererIndex: '/repo/out/renderer/index.html',
+      rendererDir: '/repo/out/renderer',
       hostEntry: '/repo/out/main/engineHost.js',
       resourcesDir: '/repo/resources',
     })
@@ -172,8 +205,43 @@ describe('window', () => {
   })
 })
 
+describe('the app scheme', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'inklab-scheme-'))
+    await mkdir(join(dir, 'renderer', 'assets'), { recursive: true })
+    await writeFile(join(dir, 'renderer', 'index.html'), '<!doctype html><title>InkLab</title>')
+    await writeFile(join(dir, 'renderer', 'assets', 'app.js'), 'console.log(1)')
+    await writeFile(join(dir, 'secret.txt'), 'TOP-SECRET')
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  it('serves the built renderer with the CSP, and nothing outside it', async () => {
+    const handler = rendererProtocolHandler(join(dir, 'renderer'))
+    const page = await handler(new Request('inklab://app/index.html'))
+    expect(page.status).toBe(200)
+    expect(page.headers.get('Content-Security-Policy')).toBe(CONTENT_SECURITY_POLICY)
+    expect(page.headers.get('Content-Type')).toMatch(/^text\/html/)
+    expect(await page.text()).toContain('<title>InkLab</title>')
+    const script = await handler(new Request('inklab://app/assets/app.js'))
+    expect(script.headers.get('Content-Type')).toMatch(/^text\/javascript/)
+    // A client-side route gets the page; a way out of the folder gets nothing.
+    expect(await (await handler(new Request('inklab://app/models'))).text()).toContain('InkLab')
+    for (const url of [
+      'inklab://app/..%2Fsecret.txt',
+      'inklab://app/%2e%2e/secret.txt',
+      'inklab://app/assets/..%2F..%2Fsecret.txt',
+    ]) {
+      const response = await handler(new Request(url))
+      expect([403, 404], url).toContain(response.status)
+      expect(await response.text()).not.toContain('TOP-SECRET')
+    }
+    expect((await handler(new Request('inklab://elsewhere/index.html'))).status).toBe(404)
+  })
+})
+
 describe('CSP in index.html', () => {
-  it('matches the shared policy (the meta tag is what file:// pages get)', async () => {
+  it('matches the shared policy (the meta tag is what a page shown without headers gets)', async () => {
     const { readFile } = await import('node:fs/promises')
     const { CONTENT_SECURITY_POLICY_META } = await import('@shared/csp')
     const html = await readFile(

@@ -71,7 +71,7 @@ function open() {
   const events: AppEvent[] = []
   services.events.on((event) => events.push(event))
   async function call<N extends RouteName>(name: N, input: unknown): Promise<RouteOutput<N>> {
-    const result = await dispatch(services.handlers, name, input, { transport: 'http' })
+    const result = await dispatch(services, name, input, { transport: 'http' })
     if (!result.ok)
       throw Object.assign(new Error(result.error.message), { name: result.error.name })
     // Every answer must satisfy the contract's output schema.

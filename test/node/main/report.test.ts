@@ -117,6 +117,8 @@ describe('reportHtml', () => {
     expect(row(plain, 'Early stopping')).toBe('off')
     expect(row(plain, 'Training images')).toBe('all')
     expect(row(plain, 'Learning rate')).toBe('0.001 (constant)')
+    // No architecture of its own: its preset's (classic) is listed.
+    expect(row(plain, 'Architecture')).toMatch(/^conv2d 3x3, 32 filters → .* → softmax 2$/)
     expect(plain).toContain('Digits &lt;fast&gt;')
   })
 

@@ -1,4 +1,5 @@
 import { request, type IncomingHttpHeaders } from 'node:http'
+import { connect } from 'node:net'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -267,5 +268,76 @@ describe('serve mode HTTP server', () => {
       expect([403, 404]).toContain(reply.status)
     }
     expect((await send('/', { method: 'POST' })).status).toBe(405)
+  })
+})
+
+/** Opens a raw connection, sends `head` and a first bit of a body that never completes. */
+function trickle(port: number, head: string): Promise<{ reply: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(head)
+      socket.write('{"name":')
+    })
+    let reply = ''
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()))
+    socket.on('error', () => undefined)
+    socket.on('close', () => resolve({ reply, closedAfterMs: Date.now() - started }))
+    setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`the server kept the connection open; it answered: ${reply || 'nothing'}`))
+    }, 8000).unref()
+  })
+}
+
+describe('serve mode: slow and refused requests', () => {
+  it('drops a request whose body never finishes, and closes a refused one at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inklab-server-slow-'))
+    const slow = await startServer({
+      port: 0,
+      dataDir: join(dir, 'data'),
+      resourcesDir: join(dir, 'resources'),
+      rendererDir: join(dir, 'renderer'),
+      services: createServices({
+        dataDir: join(dir, 'data'),
+        resourcesDir: join(dir, 'resources'),
+        transport: inProcessHosts(createFakeEngine()).factory,
+      }),
+      requestTimeoutMs: 400,
+    })
+    try {
+      const head = (token: string) =>
+        `POST /api/invoke HTTP/1.1\r\nHost: 127.0.0.1:${slow.port}\r\n` +
+        `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 100000\r\n\r\n`
+      const refused = await trickle(slow.port, head('wrong'))
+      expect(refused.reply).toMatch(/^HTTP\/1\.1 401/)
+      expect(refused.closedAfterMs).toBeLessThan(2000)
+      const stalled = await trickle(slow.port, head(slow.token))
+      expect(stalled.reply).toMatch(/^HTTP\/1\.1 408|^$/)
+      expect(stalled.closedAfterMs).toBeLessThan(4000)
+    } finally {
+      await slow.close()
+      await slow.services.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses to start on a data folder under a file, before it listens', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inklab-server-bad-'))
+    try {
+      await writeFile(join(dir, 'file'), 'x')
+      await expect(
+        startServer({
+          port: 0,
+          dataDir: join(dir, 'file', 'data'),
+          resourcesDir: join(dir, 'resources'),
+          rendererDir: join(dir, 'renderer'),
+          hostEntry: join(dir, 'never-started.js'),
+        }),
+      ).rejects.toThrow(/file: is a file, not a folder/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -2,13 +2,14 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import type { TrainJob } from '@engine/host/protocol'
 import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { dispatch } from '../../../src/main/services/dispatch'
 import type { HostTransportFactory } from '../../../src/main/services/hostTransport'
 import type { AppEvent } from '../../../src/main/services/events'
-import { INTERRUPTED_MESSAGE } from '../../../src/main/services/runStore'
+import { INTERRUPTED_MESSAGE, RunStore } from '../../../src/main/services/runStore'
 import { createServices, type Services } from '../../../src/main/services/services'
 import { createFakeEngine, writeModelFolder } from './helpers/fakeEngine'
 import { inProcessHosts, type InProcessHosts } from './helpers/inProcessTransport'
@@ -27,6 +28,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
+  vi.restoreAllMocks()
   for (const services of opened.splice(0)) await services.close()
   await rm(workDir, { recursive: true, force: true })
 })
@@ -43,8 +45,15 @@ function open(hosts: InProcessHosts, extra: Partial<Parameters<typeof createServ
   const events: AppEvent[] = []
   services.events.on((event) => events.push(event))
   /** Calls a route through dispatch, checks the output against the contract, returns it. */
-  async function call<N extends RouteName>(name: N, input: unknown): Promise<RouteOutput<N>> {
-    const result = await dispatch(services.handlers, name, input, { transport: 'http' })
+  async function call<N extends RouteName>(
+    name: N,
+    input: unknown,
+    signal?: AbortSignal,
+  ): Promise<RouteOutput<N>> {
+    const result = await dispatch(services, name, input, {
+      transport: 'http',
+      ...(signal ? { signal } : {}),
+    })
     if (!result.ok)
       throw Object.assign(new Error(result.error.message), { name: result.error.name })
     ROUTES[name].output.parse(result.result)
@@ -85,6 +94,22 @@ async function bundledModel(): Promise<void> {
   })
 }
 
+/** Imports the folder dataset and trains one run on it to the end. */
+async function completedRun(
+  session: ReturnType<typeof open>,
+  config: Record<string, unknown> = { preset: 'fast', epochs: 1 },
+): Promise<{ datasetId: string; runId: string }> {
+  const dataset = await session.call('dataset.importFolder', { path: await folderDataset() })
+  const { runId } = await session.call('training.start', { datasetId: dataset.id, config })
+  await until(() =>
+    session.events.some(
+      (e) =>
+        e.name === 'training.state' && e.payload.runId === runId && e.payload.state === 'completed',
+    ),
+  )
+  return { datasetId: dataset.id, runId }
+}
+
 async function folderDataset(): Promise<string> {
   const dir = join(workDir, 'digits')
   for (const label of ['a', 'b', 'c']) {
@@ -101,7 +126,7 @@ describe('services with an in-process engine host', () => {
     const info = await call('app.info', {})
     expect(info).toMatchObject({ version: '9.9.9', transport: 'http', nativeDialogs: false })
     expect(info.backend?.name).toBe('cpu')
-    const ipc = await dispatch(services.handlers, 'app.info', {}, { transport: 'ipc' })
+    const ipc = await dispatch(services, 'app.info', {}, { transport: 'ipc' })
     expect(ipc.ok && (ipc.result as { transport: string }).transport).toBe('ipc')
     expect(await call('dialog.open', { kind: 'folder' })).toEqual({ paths: null })
     expect(await call('shell.reveal', { path: dataDir })).toEqual({ ok: false })
@@ -113,18 +138,13 @@ describe('services with an in-process engine host', () => {
       desktop: { openDialog: async () => ['/picked'], reveal: (p) => revealed.push(p) },
     })
     const ipc = { transport: 'ipc' } as const
-    expect(await dispatch(services.handlers, 'dialog.open', { kind: 'files' }, ipc)).toEqual({
+    expect(await dispatch(services, 'dialog.open', { kind: 'files' }, ipc)).toEqual({
       ok: true,
       result: { paths: ['/picked'] },
     })
-    await dispatch(services.handlers, 'shell.reveal', { path: dataDir }, ipc)
+    await dispatch(services, 'shell.reveal', { path: dataDir }, ipc)
     expect(revealed).toEqual([dataDir])
-    const http = await dispatch(
-      services.handlers,
-      'dialog.open',
-      { kind: 'files' },
-      { transport: 'http' },
-    )
+    const http = await dispatch(services, 'dialog.open', { kind: 'files' }, { transport: 'http' })
     expect(http).toEqual({ ok: true, result: { paths: null } })
   })
 
@@ -166,15 +186,9 @@ describe('services with an in-process engine host', () => {
   })
 
   it('trains a run: events, history on disk, model, evaluation, classification, export', async () => {
-    const { call, events } = open(inProcessHosts(createFakeEngine()))
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 2 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call, events } = session
+    const { runId } = await completedRun(session, { preset: 'fast', epochs: 2 })
     const states = events.filter((e) => e.name === 'training.state').map((e) => e.payload.state)
     expect(states).toEqual(['starting', 'running', 'completed'])
     const progress = events.filter((e) => e.name === 'training.progress')
@@ -405,29 +419,37 @@ describe('services with an in-process engine host', () => {
 
   it('keeps a rename that lands while a finished run is being recorded', async () => {
     const hosts = inProcessHosts(createFakeEngine())
-    let onFinished: () => void = () => undefined
-    // Calls onFinished right after the services have seen the host's 'training.finished'.
+    // The run the host was asked to train, read from the request itself: the host may answer
+    // before training.start has returned its runId to this test (it does under load).
+    let trainedId: string | null = null
+    let renamed: Promise<unknown> | null = null
+    // Renames the run right after the services have seen the host's answer to training.run,
+    // before they record the finished run.
     const factory: HostTransportFactory = () => {
       const transport = hosts.factory()
       return {
         pid: transport.pid,
-        send: (message) => transport.send(message),
+        send: (message) => {
+          if (message.type === 'request' && message.method === 'training.run') {
+            trainedId = (message.params as TrainJob).runId
+          }
+          transport.send(message)
+        },
         onExit: (listener) => transport.onExit(listener),
         kill: () => transport.kill(),
         onMessage: (listener) =>
           transport.onMessage((message) => {
             listener(message)
-            const event = (message as { event?: { name?: string } }).event
-            if (event?.name === 'training.finished') onFinished()
+            const result = (message as { result?: object }).result
+            if (result && 'modelSaved' in result && trainedId) {
+              renamed = call('runs.rename', { runId: trainedId, name: 'Renamed as it ended' })
+            }
           }),
       }
     }
+    // The listener above uses `call` only once training.run answers, long after this line.
     const { call, events } = open(hosts, { transport: factory })
     const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    let renamed: Promise<unknown> = Promise.resolve()
-    onFinished = () => {
-      renamed = call('runs.rename', { runId, name: 'Renamed as it ended' })
-    }
     const { runId } = await call('training.start', {
       datasetId: dataset.id,
       config: { preset: 'fast', epochs: 1 },
@@ -435,6 +457,8 @@ describe('services with an in-process engine host', () => {
     await until(() =>
       events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
     )
+    expect(trainedId).toBe(runId)
+    expect(renamed, 'the rename was sent as the host answered').not.toBeNull()
     await renamed
     const onDisk = JSON.parse(await readFile(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as {
       name: string
@@ -583,20 +607,14 @@ describe('services with an in-process engine host', () => {
 
   it('marks the active run: the bundled model by default, the activated one, the fallback', async () => {
     await bundledModel()
-    const { call, events } = open(inProcessHosts(createFakeEngine()))
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
     const activeIds = async () =>
       (await call('runs.list', {})).filter((r) => r.active).map((r) => r.id)
     expect(await activeIds()).toEqual(['builtin-mnist'])
     expect((await call('runs.get', { runId: 'builtin-mnist' })).active).toBe(true)
 
-    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
-    const { runId } = await call('training.start', {
-      datasetId: dataset.id,
-      config: { preset: 'fast', epochs: 1 },
-    })
-    await until(() =>
-      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
-    )
+    const { runId } = await completedRun(session)
     expect(await activeIds()).toEqual(['builtin-mnist'])
     expect((await call('runs.get', { runId })).active).toBe(false)
 
@@ -621,5 +639,140 @@ describe('services with an in-process engine host', () => {
     await expect(call('draw.classify', { width: 2, height: 2, data: drawn })).rejects.toThrow(
       /no model is active/,
     )
+  })
+
+  it('records a run before the host trains it: a record that cannot be written starts nothing', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 100 })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const diskFull = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      path: join(dataDir, 'runs', 'x', 'run.json'),
+    })
+    vi.spyOn(RunStore.prototype, 'save').mockRejectedValueOnce(diskFull)
+    await expect(
+      call('training.start', { datasetId: dataset.id, config: { preset: 'fast', epochs: 50 } }),
+    ).rejects.toThrow(/run\.json: the disk is full/)
+    // No ghost: nothing trains, nothing is current, and the next start is not refused.
+    await new Promise((r) => setTimeout(r, 150))
+    expect(events.filter((e) => e.name === 'training.progress')).toEqual([])
+    expect(await call('training.current', {})).toBeNull()
+    expect(await call('runs.list', {})).toEqual([])
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1 },
+    })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'completed'),
+    )
+    expect((await call('runs.get', { runId })).state).toBe('completed')
+  })
+
+  it('keeps a run visible and stoppable when its writes fail in the middle', async () => {
+    const { call, events } = open(inProcessHosts(createFakeEngine({ epochMs: 100 })))
+    const dataset = await call('dataset.importFolder', { path: await folderDataset() })
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 50 },
+    })
+    await until(() => events.some((e) => e.name === 'training.progress'))
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    vi.spyOn(RunStore.prototype, 'save').mockRejectedValue(
+      Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }),
+    )
+    vi.spyOn(RunStore.prototype, 'appendHistory').mockRejectedValue(new Error('ENOSPC'))
+    await until(
+      () =>
+        events.filter((e) => e.name === 'training.progress' && e.payload.progress.kind === 'epoch')
+          .length >= 2,
+    )
+    const current = await call('training.current', {})
+    expect(current?.id).toBe(runId)
+    expect(current?.history.length).toBeGreaterThanOrEqual(2)
+    expect(current?.batches?.length).toBeGreaterThan(0)
+    await expect(call('runs.delete', { runId })).rejects.toThrow(/stop it/)
+    expect(await call('training.stop', { runId })).toEqual({ ok: true })
+    await until(() =>
+      events.some((e) => e.name === 'training.state' && e.payload.state === 'cancelled'),
+    )
+    expect(await call('training.current', {})).toBeNull()
+    expect(quiet).toHaveBeenCalled()
+  })
+
+  it('cancels an import through the call it belongs to', async () => {
+    const base = createFakeEngine()
+    let started = false
+    const engine = {
+      ...base,
+      async importFolder(dir: string, options: Parameters<typeof base.importFolder>[1] = {}) {
+        started = true
+        await new Promise<void>((resolve) =>
+          options.signal?.addEventListener('abort', () => resolve()),
+        )
+        return base.importFolder(dir, options)
+      },
+    }
+    const { call } = open(inProcessHosts(engine))
+    expect(await call('dataset.cancelImport', {})).toEqual({ cancelled: false })
+    const importing = call('dataset.importFolder', { path: await folderDataset() })
+    await until(() => started)
+    await expect(call('dataset.importFolder', { path: await folderDataset() })).rejects.toThrow(
+      /another import is in progress/,
+    )
+    expect(await call('dataset.cancelImport', {})).toEqual({ cancelled: true })
+    await expect(importing).rejects.toThrow(/the import was cancelled/)
+    expect(await call('dataset.list', {})).toEqual([])
+  })
+
+  it('drops an evaluation whose caller went away', async () => {
+    const base = createFakeEngine()
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let evaluated = 0
+    const engine = {
+      ...base,
+      async loadModel(dir: string) {
+        await gate
+        return base.loadModel(dir)
+      },
+      evaluateModel(...args: Parameters<typeof base.evaluateModel>) {
+        evaluated++
+        return base.evaluateModel(...args)
+      },
+    }
+    const session = open(inProcessHosts(engine))
+    const { call } = session
+    const { runId } = await completedRun(session)
+    const caller = new AbortController()
+    const evaluation = call('evaluation.run', { runId }, caller.signal)
+    await new Promise((r) => setTimeout(r, 50))
+    caller.abort()
+    release()
+    await expect(evaluation).rejects.toThrow(/abort/i)
+    expect(evaluated).toBe(0)
+  })
+
+  it('exports as a whole or not at all, and explains file-system errors', async () => {
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { runId } = await completedRun(session)
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const file = join(workDir, 'a-file')
+    await writeFile(file, 'x')
+    await expect(
+      call('runs.export', { runId, destination: join(file, 'exports') }),
+    ).rejects.toMatchObject({
+      name: 'FileSystemError',
+      message: `${file}: is a file, not a folder`,
+    })
+    if (process.platform === 'linux') {
+      // Under /proc nothing can be created: an answer, at once (Node 20's mkdir -p loops there).
+      await expect(
+        call('runs.export', { runId, destination: '/proc/inklab-export' }),
+      ).rejects.toThrow(/\/proc\/inklab-export: a folder cannot be created here/)
+      await expect(call('runs.export', { runId, destination: '/proc' })).rejects.toThrow(
+        /\/proc: nothing can be written here/,
+      )
+    }
+    expect(logged).not.toHaveBeenCalled()
   })
 })

@@ -27,6 +27,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 }
 const config = parseYaml(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as {
   electronVersion: string
+  electronFuses: Record<string, boolean>
   asarUnpack: string[]
   files: string[]
   linux: { target: string[] }
@@ -45,6 +46,19 @@ describe('electron-builder configuration', () => {
     expect(config.mac.target).toContain('dmg')
   })
 
+  it('sets the fuses the Electron security checklist asks for: no run-as-node, NODE_OPTIONS or inspect', () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      loadBrowserProcessSpecificV8Snapshot: false,
+      grantFileProtocolExtraPrivileges: false,
+    })
+  })
+
   it('unpacks the native addons from the asar archive', () => {
     for (const glob of [
       'node_modules/@tensorflow/tfjs-node/**',
@@ -57,10 +71,37 @@ describe('electron-builder configuration', () => {
   })
 })
 
-/** A stand-in for the Electron distribution, which cannot be downloaded here: packaging needs only its layout. */
+/** Where Electron's fuse wire sits in its binary (@electron/fuses finds it by this sentinel). */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX'
+/** The fuses in wire order, as @electron/fuses' FuseV1Options numbers them. */
+const FUSE_ORDER = [
+  'runAsNode',
+  'enableCookieEncryption',
+  'enableNodeOptionsEnvironmentVariable',
+  'enableNodeCliInspectArguments',
+  'enableEmbeddedAsarIntegrityValidation',
+  'onlyLoadAppFromAsar',
+  'loadBrowserProcessSpecificV8Snapshot',
+  'grantFileProtocolExtraPrivileges',
+]
+/** Electron's own defaults for those fuses ('1' on, '0' off). */
+const ELECTRON_DEFAULT_FUSES = '10110001'
+
+/**
+ * A stand-in for the Electron distribution, which cannot be downloaded here: packaging needs only
+ * its layout, and a binary with Electron's fuse wire (version 1) so the fuses can be flipped.
+ */
 function fakeElectronDist(): string {
   const dir = mkdtempSync(join(tmpdir(), 'inklab-fake-electron-'))
-  writeFileSync(join(dir, 'electron'), '#!/bin/sh\n')
+  writeFileSync(
+    join(dir, 'electron'),
+    Buffer.concat([
+      Buffer.from(`#!/bin/sh\n# ${FUSE_SENTINEL}`),
+      Buffer.from([1, FUSE_ORDER.length]),
+      Buffer.from(ELECTRON_DEFAULT_FUSES),
+      Buffer.from('\n'),
+    ]),
+  )
   chmodSync(join(dir, 'electron'), 0o755)
   writeFileSync(join(dir, 'version'), `v${config.electronVersion}`)
   writeFileSync(join(dir, 'LICENSE'), '')
@@ -101,6 +142,7 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
   let files: Set<string>
   let unpacked: string
   let resources: string
+  let appDir: string
   let out: string
 
   afterAll(() => {
@@ -123,7 +165,8 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
       ],
       { cwd: ROOT, stdio: 'pipe' },
     )
-    resources = join(out, 'linux-unpacked', 'resources')
+    appDir = join(out, 'linux-unpacked')
+    resources = join(appDir, 'resources')
     unpacked = join(resources, 'app.asar.unpacked')
     files = new Set(
       listPackage(join(resources, 'app.asar'), { isPack: false }).map((f) => f.replace(/\\/g, '/')),
@@ -131,6 +174,21 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
   }, 300_000)
 
   const has = (path: string): boolean => files.has(path) || existsSync(join(unpacked, path))
+
+  it('flips the fuses in the packaged binary as configured', () => {
+    const binary = readdirSync(appDir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => ({ name: entry.name, bytes: readFileSync(join(appDir, entry.name)) }))
+      .find(({ bytes }) => bytes.includes(FUSE_SENTINEL))
+    expect(binary, 'the packaged Electron binary').toBeDefined()
+    const bytes = binary!.bytes
+    const wire = bytes.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length
+    expect(bytes[wire]).toBe(1)
+    const flipped = bytes.subarray(wire + 2, wire + 2 + FUSE_ORDER.length).toString()
+    expect(flipped).toBe(
+      FUSE_ORDER.map((name) => (config.electronFuses[name] ? '1' : '0')).join(''),
+    )
+  })
 
   it('holds every entry point the app starts', () => {
     for (const entry of [

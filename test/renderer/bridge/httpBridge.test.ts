@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 
-import { BridgeError, createHttpBridge, type EventSourceLike } from '@renderer/bridge/httpBridge'
+import { createHttpBridge, type EventSourceLike } from '@renderer/bridge/httpBridge'
+import { RemoteError } from '@shared/errors'
 import { TEST_APP_INFO } from '../helpers/fakeBridge'
 
 function jsonResponse(body: unknown, status = 200): Response {
@@ -53,9 +54,9 @@ describe('createHttpBridge', () => {
     )
     const bridge = createHttpBridge({ token: 't', fetch })
     const error = await bridge.invoke('dataset.openIdx', { path: '/x' }).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(BridgeError)
+    expect(error).toBeInstanceOf(RemoteError)
     expect((error as Error).message).toBe('bad IDX magic 0x0000')
-    expect((error as BridgeError).file).toBe('train-images')
+    expect((error as RemoteError).file).toBe('train-images')
   })
 
   it('rejects invalid input before anything is sent', async () => {

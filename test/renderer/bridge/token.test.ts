@@ -28,7 +28,7 @@ describe('takeTokenFromUrl', () => {
 
 describe('findPreloadApi', () => {
   it('uses window.inklab only when it looks like a bridge', () => {
-    const api = { invoke: vi.fn(), on: vi.fn() }
+    const api = { invoke: vi.fn(), on: vi.fn(), getPathForFile: vi.fn() }
     expect(findPreloadApi({ inklab: api })).toBe(api)
     expect(findPreloadApi({ inklab: { invoke: 1 } })).toBeNull()
     expect(findPreloadApi({})).toBeNull()

@@ -1,3 +1,4 @@
+import { PRESETS } from '@shared/presets'
 import type {
   DatasetSummary,
   EpochRecord,
@@ -76,7 +77,7 @@ export function makeRunDetail(overrides: Partial<RunDetail> = {}): RunDetail {
       learningRate: 0.001,
       lrSchedule: 'constant',
       validationSplit: 0.1,
-      augmentation: { enabled: false, rotation: 10, zoom: 0.1, shift: 2 },
+      augmentation: { ...PRESETS.classic.defaults.augmentation },
       earlyStoppingPatience: 0,
       seed: 42,
       limit: 0,

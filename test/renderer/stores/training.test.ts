@@ -157,6 +157,29 @@ describe('useTrainingStore', () => {
     expect(training.stats.bestValAccuracy).toBeCloseTo(0.83)
   })
 
+  it('restores the whole chart from the services, per-batch points included, keeping newer live points', async () => {
+    const { fake } = setupFake({
+      'training.current': () =>
+        makeRunDetail({
+          id: 'run-9',
+          history: [makeEpoch(0)],
+          batches: [
+            { step: 10, loss: 1.5, accuracy: 0.4 },
+            { step: 50, loss: 0.9, accuracy: 0.7 },
+            { step: 100, loss: 0.5, accuracy: 0.8 },
+          ],
+        }),
+    })
+    const training = useTrainingStore()
+    // A live event for the same run lands before the answer: it is newer, so it stays.
+    fake.emit('training.progress', { runId: 'run-9', progress: batch(102) })
+    await training.restore()
+    await settle()
+    expect(training.charts.loss.batch.map((p) => p.x)).toEqual([10, 50, 100, 102])
+    expect(training.charts.accuracy.batch[0]).toEqual({ x: 10, y: 0.4 })
+    expect(training.charts.loss.epoch).toHaveLength(1)
+  })
+
   it('pause and resume call the routes and update the state', async () => {
     const { fake } = setupFake({
       'training.start': () => ({ runId: 'r' }),

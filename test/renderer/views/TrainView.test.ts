@@ -2,7 +2,7 @@ import { mount, type VueWrapper } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
-import type { LayerSpec } from '@shared/schemas'
+import { LAYER_LIMITS, TRAIN_LIMITS, type LayerSpec } from '@shared/schemas'
 
 import { useAppStore } from '@renderer/stores/app'
 import { useDatasetStore } from '@renderer/stores/dataset'
@@ -126,7 +126,7 @@ describe('TrainView', () => {
     expect(fake.callsTo('training.start')).toHaveLength(1)
   })
 
-  it.each(['classic', 'fast', 'accurate'] as const)(
+  it.each(['classic', 'fast', 'robust', 'accurate'] as const)(
     "the %s preset's augmentation sits on its sliders' steps, and the labels say the same",
     async (preset) => {
       const { pinia } = setupFake({ 'dataset.list': () => [makeDataset()] })
@@ -135,9 +135,16 @@ describe('TrainView', () => {
       await wrapper.get('[data-testid="preset-select"]').setValue(preset)
       await wrapper.get('[data-testid="augment-enabled"]').setValue(true)
       const sliders = wrapper.findAll('fieldset.augment input[type="range"]')
-      expect(sliders).toHaveLength(3)
+      expect(sliders).toHaveLength(6)
       const augmentation = PRESETS[preset].defaults.augmentation
-      const values = [augmentation.rotation, augmentation.zoom, augmentation.shift]
+      const values = [
+        augmentation.rotation,
+        augmentation.zoom,
+        augmentation.shift,
+        augmentation.shear,
+        augmentation.thickness,
+        augmentation.elastic,
+      ]
       sliders.forEach((slider, i) => {
         const input = slider.element as HTMLInputElement
         const [min, max, step] = [Number(input.min), Number(input.max), Number(input.step)]
@@ -155,6 +162,9 @@ describe('TrainView', () => {
         `Rotation ±${augmentation.rotation}°`,
         `Zoom ±${Math.round(augmentation.zoom * 100)}%`,
         `Shift ±${augmentation.shift} px`,
+        `Slant ±${augmentation.shear}°`,
+        `Stroke +${augmentation.thickness} px`,
+        `Wobble ${augmentation.elastic} px`,
       ])
     },
   )
@@ -226,6 +236,25 @@ describe('TrainView', () => {
       expect(editor.get('[data-testid="architecture-total-params"]').text()).toBe('34,826')
       expect(wrapper.find('[data-testid="architecture-errors"]').exists()).toBe(false)
       expect(startDisabled(wrapper)).toBe(false)
+      wrapper.unmount()
+    })
+
+    it('marks the output layer when the network ends image-shaped, and bounds each setting as the schema does', async () => {
+      const { wrapper } = await mountCustom()
+      // Removing flatten and dropout leaves an image-shaped output.
+      await wrapper.get('[aria-label="Remove layer 6"]').trigger('click')
+      await wrapper.get('[aria-label="Remove layer 5"]').trigger('click')
+      expect(wrapper.get('[data-testid="architecture-errors"]').text()).toContain(
+        'output (dense 10 softmax): input is 5x5x64',
+      )
+      expect(wrapper.get('[data-testid="output-row"]').classes()).toContain('invalid')
+      expect(rows(wrapper).some((r) => r.classes().includes('invalid'))).toBe(false)
+      const filters = rows(wrapper)[0]!.get('[data-testid="layer-filters"]')
+      expect(Number(filters.attributes('max'))).toBe(LAYER_LIMITS.filters.max)
+      // The form and the contract agree on the learning rate's range.
+      const lr = wrapper.get('[data-testid="learning-rate-input"]')
+      expect(Number(lr.attributes('min'))).toBe(TRAIN_LIMITS.learningRate.min)
+      expect(Number(lr.attributes('max'))).toBe(TRAIN_LIMITS.learningRate.max)
       wrapper.unmount()
     })
 
@@ -367,5 +396,75 @@ describe('TrainView', () => {
       )
       wrapper.unmount()
     })
+  })
+})
+
+describe('TrainView defaults for folders', () => {
+  it('a folder dataset starts at the robust preset and warns about classes with too few images', async () => {
+    const { fake, pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'letters',
+          labels: ['a', 'b', 'c'],
+          trainCounts: [400, 7, 19],
+          trainSize: 426,
+        }),
+      ],
+      'training.start': () => ({ runId: 'run-1' }),
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+
+    expect((wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value).toBe(
+      'robust',
+    )
+    const warning = wrapper.get('[data-testid="sparse-classes"]').text()
+    expect(warning).toContain('2 classes have fewer than 20 training images')
+    expect(warning).toContain('"b" 7, "c" 19')
+
+    // The real-ink augmentations have their own sliders, filled from the preset.
+    const slider = (id: string) =>
+      (wrapper.get(`[data-testid="augment-${id}"]`).element as HTMLInputElement).value
+    expect(slider('thickness')).toBe(String(PRESETS.robust.defaults.augmentation.thickness))
+    expect(slider('shear')).toBe(String(PRESETS.robust.defaults.augmentation.shear))
+    expect(slider('elastic')).toBe(String(PRESETS.robust.defaults.augmentation.elastic))
+
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    const [request] = fake.callsTo('training.start')
+    const robust = PRESETS.robust.defaults
+    expect(request?.config).toMatchObject({
+      preset: 'robust',
+      epochs: robust.epochs,
+      earlyStoppingPatience: robust.earlyStoppingPatience,
+      validationSplit: robust.validationSplit,
+      augmentation: robust.augmentation,
+    })
+  })
+
+  it('MNIST keeps the classic preset, and a preset the user chose stays chosen', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({
+          id: 'mnist',
+          source: { kind: 'builtin', name: 'mnist' },
+          trainCounts: [50, 50, 50],
+        }),
+        makeDataset({ id: 'letters' }),
+      ],
+    })
+    const datasets = useDatasetStore()
+    await datasets.refresh()
+    const wrapper = mount(TrainView, { global: { plugins: [pinia] } })
+    await settle()
+    const select = () =>
+      (wrapper.get('[data-testid="preset-select"]').element as HTMLSelectElement).value
+    expect(select()).toBe('classic')
+    expect(wrapper.find('[data-testid="sparse-classes"]').exists()).toBe(false)
+    await wrapper.get('[data-testid="preset-select"]').setValue('fast')
+    datasets.select('letters')
+    await settle()
+    expect(select()).toBe('fast')
   })
 })

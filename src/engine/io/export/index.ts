@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { open, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 
+import {
+  checkWritableFolder,
+  FileSystemError,
+  fsProblem,
+  makeDirs,
+  renameRetrying,
+} from '@shared/node/files'
 import { EXPORT_FORMATS, type ExportFormat, type ModelExportResult } from '@shared/schemas/export'
 import { publicDatasetSource, type ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
@@ -41,49 +48,31 @@ export interface ExportOptions {
   beforePublish?: (tmpPath: string) => Promise<void>
 }
 
-function errnoProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied'
-    case 'EROFS':
-      return 'the disk is read-only'
-    case 'ENOSPC':
-      return 'the disk is full'
-    case 'EDQUOT':
-      return 'the disk quota is exceeded'
-    default:
-      return error instanceof Error ? error.message : String(error)
-  }
-}
-
-/** Creates `dir` (and its parents), naming the part of the path that is a file when that fails. */
-async function ensureFolder(out: string, dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => null)
-  if (info?.isDirectory()) return
-  if (info) {
-    throw new ExportDestinationError(out, `${dir} is a file, not a folder`)
-  }
+/**
+ * Creates `dir` (and its parents) and checks that a file can be made in it, naming the part of the
+ * path that is a file, or the folder that refuses, when that fails.
+ */
+async function ensureWritableFolder(out: string, dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true })
+    // makeDirs, not mkdir -p: Node 20's loops forever where folders cannot be made (/proc).
+    await makeDirs(dir)
+    await checkWritableFolder(dir)
   } catch (error) {
-    // Find the ancestor that is a file, to say which one.
-    for (let up = dirname(dir); up !== dirname(up); up = dirname(up)) {
-      const above = await stat(up).catch(() => null)
-      if (above && !above.isDirectory()) {
-        throw new ExportDestinationError(out, `${up} is a file, not a folder`)
-      }
-      if (above) break
+    if (!(error instanceof FileSystemError)) {
+      throw new ExportDestinationError(out, `cannot create the folder ${dir}: ${fsProblem(error)}`)
     }
-    throw new ExportDestinationError(out, `cannot create the folder ${dir}: ${errnoProblem(error)}`)
+    // "/home/me/notes.txt is a file, not a folder"; "/proc: nothing can be written here".
+    throw new ExportDestinationError(
+      out,
+      error.code === 'ENOTDIR' ? `${error.file} ${error.problem}` : error.message,
+    )
   }
 }
 
 /**
  * Checks that `out` can receive an export in `format` before any work is done: the file name
  * ending fits the format (Keras opens only `.h5`/`.hdf5` as HDF5), a file export does not name a
- * folder or a device, and its parent folder exists or can be created.
+ * folder or a device, and its parent folder exists or can be created, and takes new files.
  */
 export async function checkExportDestination(out: string, format: ExportFormat): Promise<void> {
   const path = resolve(out)
@@ -116,7 +105,7 @@ export async function checkExportDestination(out: string, format: ExportFormat):
       )
     }
   }
-  await ensureFolder(path, dirname(path))
+  await ensureWritableFolder(path, dirname(path))
 }
 
 /** Temporary files of exports killed midway older than this are removed by the next export. */
@@ -148,7 +137,7 @@ async function publishFile(
   try {
     await (await open(tmp, 'wx')).close()
   } catch (error) {
-    throw new ExportDestinationError(out, `cannot write in ${dirname(out)}: ${errnoProblem(error)}`)
+    throw new ExportDestinationError(out, `cannot write in ${dirname(out)}: ${fsProblem(error)}`)
   }
   try {
     await write(tmp)
@@ -160,13 +149,13 @@ async function publishFile(
     }
     const { size } = await stat(tmp)
     await beforePublish?.(tmp)
-    await rename(tmp, out)
+    await renameRetrying(tmp, out)
     await removeStaleTemps(out)
     return size
   } catch (error) {
     await rm(tmp, { force: true })
     if (error instanceof ExportDestinationError) throw error
-    throw new ExportDestinationError(out, `could not write the export: ${errnoProblem(error)}`)
+    throw new ExportDestinationError(out, `could not write the export: ${fsProblem(error)}`)
   }
 }
 
@@ -203,6 +192,8 @@ export async function writeModelExport(
       if (error instanceof ModelFileError && error.file === out) {
         throw new ExportDestinationError(out, error.problem)
       }
+      // "/proc: nothing can be written here": the place the user chose.
+      if (error instanceof FileSystemError) throw new ExportDestinationError(out, error.message)
       throw error
     }
     bytes = await folderBytes(out)

@@ -1,4 +1,5 @@
-import type { Bridge, GrayImagePayload } from '@shared/contract'
+import type { Bridge } from '@shared/contract'
+import type { GrayImagePayload } from '@shared/schemas'
 
 import { getBridge } from '@renderer/bridge'
 

@@ -1,16 +1,5 @@
-import {
-  EVENTS,
-  ROUTES,
-  isEventName,
-  isRouteName,
-  type Bridge,
-  type EventName,
-  type EventPayload,
-  type RouteInput,
-  type RouteName,
-  type RouteOutput,
-  type SerializedError,
-} from '@shared/contract'
+import type { Bridge, EventName, EventPayload } from '@shared/contract'
+import { createEventListeners, createInvoke } from '@shared/contract/client'
 
 /** The subset of `EventSource` the bridge uses (injectable for tests). */
 export interface EventSourceLike {
@@ -39,33 +28,6 @@ export interface HttpBridgeOptions {
   createEventSource?: (url: string) => EventSourceLike
 }
 
-/** An error that crossed the HTTP boundary; `file` is set when it concerns one file. */
-export class BridgeError extends Error {
-  readonly file?: string
-  constructor(error: SerializedError) {
-    super(error.message)
-    this.name = error.name || 'Error'
-    if (error.file) this.file = error.file
-  }
-}
-
-type InvokeResponse = { ok: true; result: unknown } | { ok: false; error: SerializedError }
-
-function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .map(
-      (issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ` : '') + issue.message,
-    )
-    .join('; ')
-}
-
-function isInvokeResponse(value: unknown): value is InvokeResponse {
-  if (!value || typeof value !== 'object') return false
-  const body = value as { ok?: unknown; error?: unknown }
-  if (body.ok === true) return 'result' in body
-  return body.ok === false && !!body.error && typeof body.error === 'object'
-}
-
 /**
  * The bridge for serve mode: routes over `POST /api/invoke`, events over one shared `EventSource`.
  * Inputs are validated before anything is sent and outputs after they arrive, with the same zod
@@ -76,20 +38,11 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
   const createEventSource =
     options.createEventSource ?? ((url: string) => new EventSource(url) as EventSourceLike)
-  const listeners = new Map<EventName, Set<(payload: never) => void>>()
+  const listeners = createEventListeners()
   const reconnectListeners = new Set<() => void>()
   let source: EventSourceLike | null = null
 
-  async function invoke<N extends RouteName>(
-    name: N,
-    input: RouteInput<N>,
-  ): Promise<RouteOutput<N>> {
-    if (!isRouteName(name)) throw new Error(`Unknown route: ${String(name)}`)
-    const route = ROUTES[name]
-    const parsedInput = route.input.safeParse(input)
-    if (!parsedInput.success) {
-      throw new Error(`Invalid input for ${name}: ${describeIssues(parsedInput.error.issues)}`)
-    }
+  const invoke = createInvoke(async (name, input) => {
     let response: Response
     try {
       response = await doFetch(`${baseUrl}/api/invoke`, {
@@ -98,48 +51,31 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
           'Content-Type': 'application/json',
           Authorization: `Bearer ${options.token}`,
         },
-        body: JSON.stringify({ name, input: parsedInput.data }),
+        body: JSON.stringify({ name, input }),
       })
     } catch (cause) {
       throw new Error(`Cannot reach the InkLab server: ${(cause as Error).message}`)
     }
-    let body: unknown
     try {
-      body = await response.json()
+      return (await response.json()) as unknown
     } catch {
       throw new Error(`The InkLab server answered ${response.status} ${response.statusText}`.trim())
     }
-    if (!isInvokeResponse(body)) {
-      throw new Error(`The InkLab server sent an unexpected answer to ${name} (${response.status})`)
-    }
-    if (!body.ok) throw new BridgeError(body.error)
-    const parsedOutput = route.output.safeParse(body.result)
-    if (!parsedOutput.success) {
-      throw new Error(`Invalid answer from ${name}: ${describeIssues(parsedOutput.error.issues)}`)
-    }
-    return parsedOutput.data as RouteOutput<N>
-  }
-
-  function dispatch(raw: string): void {
-    let message: { name?: unknown; payload?: unknown }
-    try {
-      message = JSON.parse(raw) as { name?: unknown; payload?: unknown }
-    } catch {
-      return
-    }
-    if (!isEventName(message.name)) return
-    const subscribers = listeners.get(message.name)
-    if (!subscribers?.size) return
-    const parsed = EVENTS[message.name].payload.safeParse(message.payload)
-    if (!parsed.success) return
-    for (const listener of [...subscribers]) listener(parsed.data as never)
-  }
+  })
 
   function ensureSource(): void {
     if (source) return
     const url = `${baseUrl}/api/events?token=${encodeURIComponent(options.token)}`
     source = createEventSource(url)
-    source.onmessage = (event) => dispatch(event.data)
+    source.onmessage = (event) => {
+      let message: unknown
+      try {
+        message = JSON.parse(event.data) as unknown
+      } catch {
+        return // not JSON: not one of ours
+      }
+      listeners.deliver(message)
+    }
     let dropped = false
     source.onerror = () => {
       dropped = true
@@ -151,22 +87,14 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
     }
   }
 
-  function closeSourceIfUnused(): void {
-    for (const set of listeners.values()) if (set.size) return
-    source?.close()
-    source = null
-  }
-
   function on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void) {
-    if (!isEventName(name)) throw new Error(`Unknown event: ${String(name)}`)
-    let set = listeners.get(name)
-    if (!set) listeners.set(name, (set = new Set()))
-    const entry = listener as (payload: never) => void
-    set.add(entry)
+    const remove = listeners.add(name, listener)
     ensureSource()
     return () => {
-      set.delete(entry)
-      closeSourceIfUnused()
+      remove()
+      if (listeners.size > 0) return
+      source?.close()
+      source = null
     }
   }
 

@@ -31,7 +31,7 @@ export function onBridgeReconnect(bridge: AppBridge, listener: () => void): () =
 /** The absolute path of a dropped file when the platform can tell (Electron), else null. */
 export function pathForDroppedFile(file: File): string | null {
   const api = findPreloadApi()
-  if (!api?.getPathForFile) return null
+  if (!api) return null
   try {
     return api.getPathForFile(file) || null
   } catch {
@@ -39,5 +39,5 @@ export function pathForDroppedFile(file: File): string | null {
   }
 }
 
-export { BridgeError, createHttpBridge, type HttpBridge } from './httpBridge'
-export type { PreloadApi } from './preloadApi'
+export { createHttpBridge, type HttpBridge } from './httpBridge'
+export type { PreloadApi } from '@shared/contract'

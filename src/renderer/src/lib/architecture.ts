@@ -1,5 +1,5 @@
 import { PRESETS, type BuiltinPresetName } from '@shared/presets'
-import type { LayerSpec } from '@shared/schemas'
+import { LayerSpecSchema, type LayerSpec } from '@shared/schemas'
 
 /** A layer type of a custom architecture. */
 export type LayerType = LayerSpec['type']
@@ -15,30 +15,16 @@ export const LAYER_TYPES: readonly { value: LayerType; label: string }[] = [
   { value: 'dense', label: 'dense' },
 ]
 
-/** Activations a conv2d or dense layer may use. */
-export const ACTIVATIONS = ['relu', 'linear', 'elu', 'tanh'] as const
+/** Common sizes for the settings the schema has no default for. */
+const STARTING_SIZES: Partial<Record<LayerType, Record<string, number>>> = {
+  conv2d: { filters: 32, kernelSize: 3 },
+  dropout: { rate: 0.25 },
+  dense: { units: 128 },
+}
 
 /** A new layer of `type`: the schema's defaults, and common sizes where the schema has none. */
 export function defaultLayer(type: LayerType): LayerSpec {
-  switch (type) {
-    case 'conv2d':
-      return {
-        type,
-        filters: 32,
-        kernelSize: 3,
-        strides: 1,
-        padding: 'valid',
-        activation: 'relu',
-      }
-    case 'maxPool2d':
-      return { type, poolSize: 2 }
-    case 'dropout':
-      return { type, rate: 0.25 }
-    case 'dense':
-      return { type, units: 128, activation: 'relu' }
-    default:
-      return { type }
-  }
+  return LayerSpecSchema.parse({ type, ...STARTING_SIZES[type] })
 }
 
 /** `layer` turned into a `type` layer: the new type's defaults, keeping the activation if both have one. */

@@ -9,7 +9,7 @@ export interface PresetOption extends Preset {
 
 /** The presets the Train view offers, in menu order, with one line each. */
 export const PRESET_OPTIONS: readonly PresetOption[] = (
-  ['classic', 'fast', 'accurate'] as const
+  ['classic', 'fast', 'robust', 'accurate'] as const
 ).map((name) => ({ name, ...PRESETS[name] }))
 
 /** The preset option by name (classic when unknown). */

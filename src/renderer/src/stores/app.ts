@@ -1,9 +1,9 @@
+import { describeForUser } from '@shared/errors'
 import type { AppInfo, EventPayload } from '@shared/contract'
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 
 import { createAppClient } from '@renderer/api/app'
-import { errorMessage } from '@renderer/lib/errors'
 
 /** The five top-level views, in sidebar order (Ctrl/Cmd+1..5). */
 export const VIEWS = [
@@ -90,7 +90,7 @@ export const useAppStore = defineStore('app', () => {
     try {
       info.value = await client.info()
     } catch (error) {
-      infoError.value = errorMessage(error)
+      infoError.value = describeForUser(error)
       notifyError(error)
     } finally {
       loadingInfo.value = false
@@ -123,7 +123,7 @@ export const useAppStore = defineStore('app', () => {
 
   /** Shows an error toast with the message (and the file it concerns); stays until dismissed. */
   function notifyError(error: unknown, context?: string): number {
-    const message = errorMessage(error)
+    const message = describeForUser(error)
     return notify(context ? `${context}: ${message}` : message, 'error')
   }
 

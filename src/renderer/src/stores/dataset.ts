@@ -1,10 +1,10 @@
+import { describeForUser } from '@shared/errors'
 import type { DatasetSummary, ImportProgress, SampleImage } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createDatasetClient } from '@renderer/api/dataset'
 import { pathForDroppedFile } from '@renderer/bridge'
-import { errorMessage } from '@renderer/lib/errors'
 import { formatQuantity } from '@renderer/lib/format'
 import { throttle } from '@renderer/lib/throttle'
 import { useAppStore } from './app'
@@ -61,7 +61,7 @@ export const useDatasetStore = defineStore('dataset', () => {
       datasets.value = await client.list()
       if (!selected.value) selectedId.value = datasets.value[0]?.id ?? null
     } catch (error) {
-      listError.value = errorMessage(error)
+      listError.value = describeForUser(error)
     } finally {
       loadingList.value = false
     }
@@ -104,7 +104,7 @@ export const useDatasetStore = defineStore('dataset', () => {
       if (cancelling.value) {
         app.notify('Import cancelled', 'info')
       } else {
-        importError.value = errorMessage(error)
+        importError.value = describeForUser(error)
         app.notifyError(error, 'Import failed')
       }
       return null

@@ -1,9 +1,10 @@
-import type { Classification, GrayImagePayload } from '@shared/contract'
+import { describeForUser } from '@shared/errors'
+import type { Classification } from '@shared/contract'
+import type { GrayImagePayload } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 
 import { createDrawClient } from '@renderer/api/draw'
-import { errorMessage } from '@renderer/lib/errors'
 import { useAppStore } from './app'
 
 /** Live classification interval while the pen moves. */
@@ -44,7 +45,7 @@ export const useDrawStore = defineStore('draw', () => {
       }
     } catch (e) {
       if (gen === generation) {
-        error.value = errorMessage(e)
+        error.value = describeForUser(e)
         app.notifyError(e, 'Classification failed')
       }
     } finally {
@@ -88,7 +89,7 @@ export const useDrawStore = defineStore('draw', () => {
       return true
     } catch (e) {
       if (gen === generation) {
-        error.value = errorMessage(e)
+        error.value = describeForUser(e)
         app.notifyError(e, 'Could not classify the file')
       }
       return false

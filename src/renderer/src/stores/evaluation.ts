@@ -1,10 +1,10 @@
+import { describeForUser } from '@shared/errors'
 import type { EvaluationReport, SampleImage } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createEvaluationClient } from '@renderer/api/evaluation'
 import { cellIndices } from '@renderer/lib/confusion'
-import { errorMessage } from '@renderer/lib/errors'
 import { useAppStore } from './app'
 import { useModelsStore } from './models'
 
@@ -64,7 +64,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
       // The services kept the evaluated accuracy with the run: show it in the lists.
       void models.refresh()
     } catch (e) {
-      error.value = errorMessage(e)
+      error.value = describeForUser(e)
       app.notifyError(e, 'Evaluation failed')
     } finally {
       running.value = false

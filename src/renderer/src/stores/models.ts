@@ -1,3 +1,4 @@
+import { describeForUser } from '@shared/errors'
 import {
   ExportFormatSchema,
   type ExportFormat,
@@ -8,7 +9,6 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createRunsClient } from '@renderer/api/runs'
-import { errorMessage } from '@renderer/lib/errors'
 import { formatQuantity } from '@renderer/lib/format'
 import { isActiveState } from '@renderer/lib/runState'
 import { useAppStore } from './app'
@@ -81,7 +81,7 @@ export const useModelsStore = defineStore('models', () => {
         ),
       )
     } catch (error) {
-      listError.value = errorMessage(error)
+      listError.value = describeForUser(error)
     } finally {
       loading.value = false
     }

@@ -1,29 +1,33 @@
 import { TrainRequestSchema, type EventPayload, type TrainRequest } from '@shared/contract'
-import type {
-  BackendInfo,
-  EpochRecord,
-  LayerSpec,
-  LrSchedule,
-  PresetName,
-  RunDetail,
-  RunState,
-  TrainProgress,
+import { defaultPresetFor } from '@shared/presets'
+import {
+  AUGMENTATION_LIMITS,
+  TRAIN_DEFAULTS,
+  TRAIN_LIMITS,
+  type Augmentation,
+  type BackendInfo,
+  type DatasetSource,
+  type EpochRecord,
+  type LayerSpec,
+  type Limit,
+  type LrSchedule,
+  type PresetName,
+  type RunDetail,
+  type RunState,
+  type TrainProgress,
 } from '@shared/schemas'
+import { CUSTOM_DEFAULTS_FROM, presetDefaults } from '@shared/trainConfig'
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
 
 import { createTrainingClient } from '@renderer/api/training'
 import { copyLayers, presetLayers } from '@renderer/lib/architecture'
-import { presetOption } from '@renderer/lib/presets'
 import { finalStateMessage, isActiveState, runStateLabel } from '@renderer/lib/runState'
 import { throttle } from '@renderer/lib/throttle'
 import { useAppStore } from './app'
 
 /** Charts and stat tiles refresh at most this often (~4/s), whatever the event rate. */
 export const UI_UPDATE_INTERVAL_MS = 250
-
-/** The built-in preset whose training settings a custom architecture starts with (as the engine's). */
-export const CUSTOM_DEFAULTS_FROM = 'classic'
 
 export interface ChartPoint {
   x: number
@@ -70,26 +74,58 @@ export interface TrainForm {
   learningRate: number
   lrSchedule: LrSchedule
   validationSplit: number
-  augmentation: { enabled: boolean; rotation: number; zoom: number; shift: number }
+  augmentation: Augmentation
   earlyStoppingPatience: number
   seed: number
 }
 
+/** What a field within `limit` accepts, as the form says it ("a whole number between 1 and 1000"). */
+export function limitRule(limit: Limit, unit?: { scale?: number; suffix: string }): string {
+  const scale = unit?.scale ?? 1
+  const show = (n: number): string => `${+(n * scale).toPrecision(6)}`
+  const range = `between ${show(limit.min)} and ${show(limit.max)}${unit?.suffix ?? ''}`
+  return unit ? range : `${limit.int ? 'a whole number' : 'a number'} ${range}`
+}
+
 /**
  * What the form's fields accept, by request path (under `config`), with the label the form shows.
- * The bounds are the contract's (`TrainConfigSchema`).
+ * The bounds are the contract's (`TRAIN_LIMITS`, `AUGMENTATION_LIMITS`).
  */
 const FIELD_RULES: Record<string, { label: string; rule: string }> = {
   name: { label: 'Run name', rule: 'at most 100 characters' },
-  epochs: { label: 'Epochs', rule: 'a whole number between 1 and 1000' },
-  batchSize: { label: 'Batch size', rule: 'a whole number between 1 and 4096' },
-  learningRate: { label: 'Learning rate', rule: 'a number above 0, at most 10' },
-  validationSplit: { label: 'Validation split', rule: 'a number between 0 and 0.9' },
-  earlyStoppingPatience: { label: 'Early stopping', rule: 'a whole number of epochs, 0 or more' },
-  seed: { label: 'Seed', rule: 'a whole number' },
-  'augmentation.rotation': { label: 'Rotation', rule: 'between 0 and 45 degrees' },
-  'augmentation.zoom': { label: 'Zoom', rule: 'between 0 and 50%' },
-  'augmentation.shift': { label: 'Shift', rule: 'between 0 and 8 pixels' },
+  epochs: { label: 'Epochs', rule: limitRule(TRAIN_LIMITS.epochs) },
+  batchSize: { label: 'Batch size', rule: limitRule(TRAIN_LIMITS.batchSize) },
+  learningRate: { label: 'Learning rate', rule: limitRule(TRAIN_LIMITS.learningRate) },
+  validationSplit: { label: 'Validation split', rule: limitRule(TRAIN_LIMITS.validationSplit) },
+  earlyStoppingPatience: {
+    label: 'Early stopping',
+    rule: limitRule(TRAIN_LIMITS.earlyStoppingPatience, { suffix: ' epochs' }),
+  },
+  seed: { label: 'Seed', rule: limitRule(TRAIN_LIMITS.seed) },
+  'augmentation.rotation': {
+    label: 'Rotation',
+    rule: limitRule(AUGMENTATION_LIMITS.rotation, { suffix: ' degrees' }),
+  },
+  'augmentation.zoom': {
+    label: 'Zoom',
+    rule: limitRule(AUGMENTATION_LIMITS.zoom, { scale: 100, suffix: '%' }),
+  },
+  'augmentation.shift': {
+    label: 'Shift',
+    rule: limitRule(AUGMENTATION_LIMITS.shift, { suffix: ' pixels' }),
+  },
+  'augmentation.shear': {
+    label: 'Slant',
+    rule: limitRule(AUGMENTATION_LIMITS.shear, { suffix: ' degrees' }),
+  },
+  'augmentation.thickness': {
+    label: 'Stroke width',
+    rule: limitRule(AUGMENTATION_LIMITS.thickness, { suffix: ' pixels' }),
+  },
+  'augmentation.elastic': {
+    label: 'Wobble',
+    rule: limitRule(AUGMENTATION_LIMITS.elastic, { suffix: ' pixels' }),
+  },
 }
 
 /** Invalid form fields, by path (`epochs`, `augmentation.zoom`…), with the sentence to show. */
@@ -111,11 +147,11 @@ export function formErrorsOf(request: TrainRequest): FormErrors {
 }
 
 function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name' | 'seed'>) {
-  const d = presetOption(preset === 'custom' ? CUSTOM_DEFAULTS_FROM : preset).defaults
+  const d = presetDefaults(preset)
   return {
     preset,
     name: keep?.name ?? '',
-    seed: keep?.seed ?? 42,
+    seed: keep?.seed ?? TRAIN_DEFAULTS.seed,
     epochs: d.epochs,
     batchSize: d.batchSize,
     learningRate: d.learningRate,
@@ -289,8 +325,25 @@ export const useTrainingStore = defineStore('training', () => {
   // Events sent while the stream was down are lost: ask for the run's state again.
   client.onReconnect(() => void restore())
 
+  /** True once the user picked a preset: selecting another dataset no longer changes it. */
+  let presetChosen = false
+
   function applyPreset(preset: TrainForm['preset']): void {
+    presetChosen = true
     Object.assign(form, formForPreset(preset, { name: form.name, seed: form.seed }))
+  }
+
+  /**
+   * Starts the form at the dataset's default preset (`robust` for a folder of one's own images),
+   * unless the user chose a preset or changed a setting, or a run is going on.
+   */
+  function suggestPresetFor(source: DatasetSource): void {
+    if (presetChosen || isActive.value) return
+    const keep = { name: form.name, seed: form.seed }
+    const untouched =
+      JSON.stringify({ ...form }) === JSON.stringify(formForPreset(form.preset, keep))
+    const preset = defaultPresetFor(source)
+    if (untouched && form.preset !== preset) Object.assign(form, formForPreset(preset, keep))
   }
 
   /** The request the form describes. */
@@ -377,7 +430,17 @@ export const useTrainingStore = defineStore('training', () => {
   const resume = () => control('resume')
   const stop = () => control('stop')
 
-  /** Shows a run that was already going when the window opened (or reloaded). */
+  /** The newest step a chart buffer holds (-1 when empty). */
+  function lastStep(charts: TrainingCharts): number {
+    const last = (points: ChartPoint[]): number => points.at(-1)?.x ?? -1
+    return Math.max(last(charts.loss.batch), last(charts.loss.epoch))
+  }
+
+  /**
+   * Shows the run in progress as the services hold it: its settings, every batch and epoch point,
+   * its state. Live points that arrived while the answer travelled are kept on top. Called when
+   * the window opens (or reloads) and when the event stream comes back.
+   */
   async function restore(): Promise<void> {
     restoring.value = true
     try {
@@ -395,22 +458,28 @@ export const useTrainingStore = defineStore('training', () => {
       runName.value = detail.name
       runBackend.value = detail.backend ?? null
       if (!sameRun || state.value === 'idle') state.value = detail.state
-      const firstLive = buffer.loss.epoch[0]?.x ?? Infinity
-      const older = detail.history.filter((record) => record.step < firstLive)
       const live = buffer
-      const liveStats = live.loss.batch.length || live.loss.epoch.length ? { ...latest } : null
+      const liveStats = { ...latest }
       buffer = emptyCharts()
-      for (const record of older) addEpoch(record)
-      if (liveStats) {
+      latest = emptyStats(detail.config.epochs)
+      for (const point of detail.batches ?? []) {
+        buffer.loss.batch.push({ x: point.step, y: point.loss })
+        buffer.accuracy.batch.push({ x: point.step, y: point.accuracy })
+      }
+      for (const record of detail.history) addEpoch(record)
+      const seen = lastStep(buffer)
+      const newer = (points: ChartPoint[]) => points.filter((p) => p.x > seen)
+      buffer.loss.batch.push(...newer(live.loss.batch))
+      buffer.accuracy.batch.push(...newer(live.accuracy.batch))
+      buffer.loss.epoch.push(...newer(live.loss.epoch))
+      buffer.loss.val.push(...newer(live.loss.val))
+      buffer.accuracy.epoch.push(...newer(live.accuracy.epoch))
+      buffer.accuracy.val.push(...newer(live.accuracy.val))
+      if (lastStep(live) > seen) {
+        // The live events are newer than the snapshot: their figures are the current ones.
         const best = Math.max(latest.bestValAccuracy ?? 0, liveStats.bestValAccuracy ?? 0)
         latest = { ...liveStats, bestValAccuracy: best || null }
       }
-      buffer.loss.epoch.push(...live.loss.epoch)
-      buffer.loss.val.push(...live.loss.val)
-      buffer.accuracy.epoch.push(...live.accuracy.epoch)
-      buffer.accuracy.val.push(...live.accuracy.val)
-      buffer.loss.batch = live.loss.batch
-      buffer.accuracy.batch = live.accuracy.batch
       latest.epochs = latest.epochs || detail.config.epochs
       if (!isActiveState(detail.state)) {
         finalMessage.value = finalStateMessage(detail.state, detail.message)
@@ -449,6 +518,7 @@ export const useTrainingStore = defineStore('training', () => {
     isActive,
     statusText,
     applyPreset,
+    suggestPresetFor,
     buildRequest,
     checkForm,
     start,

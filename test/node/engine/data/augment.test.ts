@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { augmentBatch } from '@engine/data/augment'
+import { augmentBatch, changeThickness, RANDOMS_PER_SAMPLE } from '@engine/data/augment'
 import { createRng, type Rng } from '@engine/data/rng'
 
 import { centreOfMass, syntheticImages } from './helpers'
@@ -106,6 +106,82 @@ describe('augmentBatch', () => {
     expect(com.x).toBeCloseTo(13.5, 1)
     expect(com.y).toBeCloseTo(13.5, 1)
     expect(Array.from(rotated)).not.toEqual(Array.from(blob).map((v) => v / 255))
+  })
+
+  /** A vertical bar 2 px wide (columns 13-14, rows 6-21) at full ink. */
+  function bar(): Uint8Array {
+    const img = new Uint8Array(784)
+    for (let y = 6; y <= 21; y++) for (let x = 13; x <= 14; x++) img[y * 28 + x] = 255
+    return img
+  }
+  const ink = (img: ArrayLike<number>): number => Array.from(img).reduce((a, b) => a + b, 0)
+  const ONLY = { enabled: true, rotation: 0, zoom: 0, shift: 0, shear: 0, thickness: 0, elastic: 0 }
+
+  it('shear slants a vertical bar: the top leans one way, the bottom the other', () => {
+    // next() = 1: shear at the top of its range (+20 degrees), every other range is 0.
+    const out = augmentBatch(bar(), [0], { ...ONLY, shear: 20 }, fixedRng([1]))
+    const rowCentre = (y: number): number => {
+      let m = 0
+      let s = 0
+      for (let x = 0; x < 28; x++) {
+        m += out[y * 28 + x]
+        s += out[y * 28 + x] * x
+      }
+      return s / m
+    }
+    const lean = rowCentre(20) - rowCentre(7)
+    // x' = x + tan(20deg) * (y - 13.5): 13 rows apart lean by about 13 * 0.364 = 4.7 px.
+    expect(lean).toBeCloseTo(13 * Math.tan((20 * Math.PI) / 180), 0)
+    expect(ink(out)).toBeCloseTo(ink(bar()) / 255, -1)
+  })
+
+  it('thickness dilates by whole and fractional pixels, and erodes by at most one', () => {
+    const src = Float32Array.from(bar(), (v) => v / 255)
+    const thick = changeThickness(Float32Array.from(src), new Float32Array(784), 1)
+    // One step of 4-neighbour dilation: 2 -> 4 columns wide, one more row at each end.
+    expect(thick[13 * 28 + 12]).toBe(1)
+    expect(thick[13 * 28 + 15]).toBe(1)
+    expect(thick[13 * 28 + 11]).toBe(0)
+    expect(thick[5 * 28 + 13]).toBe(1)
+    const half = changeThickness(Float32Array.from(src), new Float32Array(784), 0.5)
+    expect(half[13 * 28 + 12]).toBeCloseTo(0.5, 6)
+    const thinner = changeThickness(Float32Array.from(src), new Float32Array(784), -0.5)
+    expect(thinner[13 * 28 + 13]).toBeCloseTo(0.5, 6)
+    expect(thinner[13 * 28 + 12]).toBe(0)
+    // Through augmentBatch: next() = 1 is the top of [-1, 3], next() = 0 the bottom (erode 1 px).
+    const fat = augmentBatch(bar(), [0], { ...ONLY, thickness: 3 }, fixedRng([1]))
+    expect(ink(fat)).toBeGreaterThan((ink(bar()) / 255) * 3)
+    const thin = augmentBatch(bar(), [0], { ...ONLY, thickness: 3 }, fixedRng([0]))
+    expect(ink(thin)).toBe(0) // a 2 px bar eroded by 1 px from both sides is gone
+  })
+
+  it('elastic distortion moves ink smoothly and no further than its amplitude', () => {
+    const src = bar()
+    const out = augmentBatch(src, [0], { ...ONLY, elastic: 2 }, createRng(3))
+    expect(Array.from(out)).not.toEqual(Array.from(src, (v) => v / 255))
+    const before = centreOfMass(src, 28, 28)
+    const after = centreOfMass(out, 28, 28)
+    expect(Math.abs(after.x - before.x)).toBeLessThanOrEqual(2)
+    expect(Math.abs(after.y - before.y)).toBeLessThanOrEqual(2)
+    // Smooth: the bar stays one connected band in every row it covers (no torn pixels).
+    for (let y = 9; y <= 18; y++) {
+      const lit = Array.from({ length: 28 }, (_, x) => out[y * 28 + x] > 0.05)
+      const runs = lit.filter((v, x) => v && !lit[x - 1]).length
+      expect(runs).toBe(1)
+    }
+  })
+
+  it('consumes the same random numbers whatever the ranges, so runs stay comparable', () => {
+    const counting = (): { rng: Rng; used: () => number } => {
+      let n = 0
+      const base = createRng(1)
+      return { rng: { ...base, next: () => (n++, base.next()) }, used: () => n }
+    }
+    for (const opts of [ONLY, { ...ONLY, elastic: 2, thickness: 1, shear: 10 }]) {
+      const c = counting()
+      augmentBatch(images, [0, 1, 2], opts, c.rng)
+      expect(c.used()).toBe(3 * RANDOMS_PER_SAMPLE)
+    }
   })
 
   it('rejects indices outside the store', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -116,6 +117,22 @@ describe('importFolder', () => {
     expect(reasons['c/']).toBe('symbolic link to a folder: not followed')
     expect(ds.skipped).toHaveLength(3)
   })
+
+  it.runIf(process.platform !== 'win32')(
+    'skips a FIFO and an empty file named like images instead of hanging on them',
+    async () => {
+      const root = join(tmp.dir, 'odd')
+      await write(join(root, 'a', '1.png'), glyphRaw(BAR).png().toBuffer())
+      await write(join(root, 'b', '1.png'), glyphRaw(GLYPH_FOUR).png().toBuffer())
+      execFileSync('mkfifo', [join(root, 'a', 'pipe.png')])
+      await writeFile(join(root, 'b', 'zero.png'), '')
+      const ds = await importFolder(root)
+      expect(ds.train.count).toBe(2)
+      const reasons = Object.fromEntries(ds.skipped.map((s) => [s.file, s.reason]))
+      expect(reasons['a/pipe.png']).toBe('not a regular file (a pipe, socket or device)')
+      expect(reasons['b/zero.png']).toBe('empty file (0 bytes)')
+    },
+  )
 
   it('refuses a missing folder, a file, no class folders, and fewer than two usable classes', async () => {
     await expect(importFolder(join(tmp.dir, 'nope'))).rejects.toThrow('nope: folder not found')

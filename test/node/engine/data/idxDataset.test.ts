@@ -104,11 +104,12 @@ describe('loadIdxDirectory', () => {
     expect(ds.name).toBe('emnist-mnist')
   })
 
-  it('names both files when image and label counts disagree', async () => {
+  it('names both files, each once, when image and label counts disagree', async () => {
     await writeIdx(join(tmp.dir, 'train-images-idx3-ubyte'), [3, 28, 28], syntheticImages(3))
     await writeIdx(join(tmp.dir, 'train-labels-idx1-ubyte'), [2], new Uint8Array([0, 1]))
-    await expect(loadIdxDirectory(tmp.dir)).rejects.toThrow(
-      'train-images-idx3-ubyte has 3 images but train-labels-idx1-ubyte has 2 labels',
+    const error = (await loadIdxDirectory(tmp.dir).catch((e: unknown) => e)) as Error
+    expect(error.message).toBe(
+      'train-images-idx3-ubyte: 3 images, but train-labels-idx1-ubyte has 2 labels',
     )
   })
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
   decodeImageBuffer,
+  describeDecodeFailure,
   decodeImageFile,
   grayFromRgba,
   sniffImageFormat,
@@ -125,13 +127,31 @@ describe('decodeImageBuffer', () => {
     expect(Array.from(img.data)).toEqual([76])
   })
 
+  it('says what a decoder failure means when the decoder does not', () => {
+    expect(describeDecodeFailure('png', 'Unknown error')).toBe(
+      'the PNG file is damaged or incomplete',
+    )
+    expect(describeDecodeFailure('png', 'pngload_buffer: libspng read error')).toBe(
+      'the PNG file is damaged or incomplete',
+    )
+    expect(
+      describeDecodeFailure(
+        'png',
+        'Input buffer has corrupt header: pngload_buffer: invalid chunk checksum',
+      ),
+    ).toBe('the PNG file is damaged (invalid chunk checksum)')
+  })
+
   it('refuses unknown formats, corrupt data and absurd sizes with DatasetErrors naming the file', async () => {
     await expect(
       decodeImageBuffer(new TextEncoder().encode('not an image'), 'notes.png'),
     ).rejects.toThrow('notes.png: unsupported image format')
     const corrupt = encoded.png.subarray(0, 30)
     await expect(decodeImageBuffer(corrupt, 'cut.png')).rejects.toThrow(
-      /^cut\.png: cannot decode PNG image/,
+      /^cut\.png: cannot decode PNG image: the PNG file is cut short \(end of stream\)$/,
+    )
+    await expect(decodeImageBuffer(new Uint8Array(0), 'zero.png')).rejects.toThrow(
+      'zero.png: empty file (0 bytes)',
     )
     const err = await decodeImageBuffer(pngClaiming(10000, 6000), 'giant.png').catch(
       (e: unknown) => e,
@@ -149,6 +169,21 @@ describe('decodeImageFile', () => {
     tmp = await makeTempDir()
   })
   afterAll(() => tmp.cleanup())
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a FIFO named like an image at once, and an empty file by name',
+    async () => {
+      const fifo = join(tmp.dir, 'pipe.png')
+      execFileSync('mkfifo', [fifo])
+      await expect(decodeImageFile(fifo)).rejects.toThrow(
+        'pipe.png: is a named pipe (FIFO), not a regular file',
+      )
+      await writeFile(join(tmp.dir, 'zero.png'), '')
+      await expect(decodeImageFile(join(tmp.dir, 'zero.png'))).rejects.toThrow(
+        'zero.png: empty file (0 bytes)',
+      )
+    },
+  )
 
   it('reads a file and reports a missing one', async () => {
     const path = join(tmp.dir, 'a.png')

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { predictPixels, topK } from '@engine/io/predict'
+import { changeThickness } from '@engine/data/augment'
+import {
+  predictPixels,
+  predictProbabilities,
+  predictProbabilitiesTta,
+  TTA_THICKNESS,
+  topK,
+} from '@engine/io/predict'
 import { buildModel } from '@engine/model/build'
 import { randomImages } from '../../helpers/modelFixtures'
 import { useTestBackend } from '../../helpers/backend'
@@ -26,6 +33,24 @@ describe('predictPixels', () => {
     expect(prediction.top[0]).toEqual({ label: prediction.label, p: prediction.confidence })
     expect(prediction.top[0].p).toBeGreaterThanOrEqual(prediction.top[1].p)
     expect(prediction.top[1].p).toBeGreaterThanOrEqual(prediction.top[2].p)
+  })
+
+  it('with tta, averages the probabilities of the image read at each TTA stroke width', () => {
+    const [image] = randomImages(1, 4)
+    const variants = TTA_THICKNESS.map((t) => {
+      const f = Float32Array.from(image!)
+      const changed = t === 0 ? f : changeThickness(f, new Float32Array(784), t)
+      return Uint8Array.from(changed, (v) => Math.round(v))
+    })
+    const each = variants.map((v) => predictProbabilities(model, v, 1))
+    const mean = Array.from({ length: 4 }, (_, c) => each.reduce((a, p) => a + p[c]!, 0) / 4)
+    const tta = predictProbabilitiesTta(model, image!, 1)
+    mean.forEach((p, c) => expect(tta[c]).toBeCloseTo(p, 5))
+    const [prediction] = predictPixels(model, [image!], LABELS, { tta: true })
+    expect(prediction!.confidence).toBeCloseTo(Math.max(...mean), 5)
+    // A batch reads each image as it reads it alone.
+    const two = predictProbabilitiesTta(model, Uint8Array.from([...image!, ...image!]), 2)
+    expect(Array.from(two.subarray(4))).toEqual(Array.from(tta))
   })
 
   it('gives the same answer alone and in a batch', () => {

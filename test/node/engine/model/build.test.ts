@@ -66,4 +66,16 @@ describe('buildModel', () => {
       buildModel({ layers: [{ type: 'conv2d', filters: 4, kernelSize: 3 }] }, 10, 1),
     ).toThrow(/end the architecture with flatten/)
   })
+
+  it('refuses flatten of a vector with the validation words, not tfjs\'s "expected min_ndim=3"', () => {
+    const layers = [
+      { type: 'flatten' as const },
+      { type: 'dense' as const, units: 9 },
+      { type: 'flatten' as const },
+    ]
+    expect(() => buildModel({ layers }, 10, 1)).toThrow(ArchitectureError)
+    expect(() => buildModel({ layers }, 10, 1)).toThrow(
+      /layer 3 \(flatten\): input is already a vector of 9; remove this flatten/,
+    )
+  })
 })

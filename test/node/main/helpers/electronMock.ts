@@ -1,6 +1,7 @@
 // Fakes of the Electron APIs InkLab uses (re-exported by test/mocks/electron.ts, the 'electron' alias). Each records what
 // the code under test did with it; `resetElectronMock()` clears the records between tests.
 import { EventEmitter } from 'node:events'
+import { PassThrough } from 'node:stream'
 
 type Listener = (...args: unknown[]) => unknown
 
@@ -113,7 +114,11 @@ export const app = Object.assign(new EventEmitter(), {
     return path
   },
   getVersion: () => '0.0.0-test',
-  whenReady: async () => undefined,
+  /** Whether `whenReady` was awaited yet (schemes must be registered before). */
+  ready: false,
+  whenReady: async () => {
+    app.ready = true
+  },
   quit: () => undefined,
   requestSingleInstanceLock: () => true,
 })
@@ -130,6 +135,26 @@ export const session = {
     setPermissionRequestHandler(handler: Listener): void {
       session.defaultSession.permissionHandler = handler
     },
+    permissionCheckHandler: null as Listener | null,
+    setPermissionCheckHandler(handler: Listener | null): void {
+      session.defaultSession.permissionCheckHandler = handler
+    },
+  },
+}
+
+/** The app's schemes: what was registered as privileged (and whether before ready), and handlers. */
+export const protocol = {
+  privileged: [] as {
+    scheme: string
+    privileges?: Record<string, boolean>
+    beforeReady: boolean
+  }[],
+  handlers: new Map<string, (request: Request) => Response | Promise<Response>>(),
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges?: Record<string, boolean> }[]) {
+    for (const scheme of schemes) protocol.privileged.push({ ...scheme, beforeReady: !app.ready })
+  },
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+    protocol.handlers.set(scheme, handler)
   },
 }
 
@@ -148,8 +173,8 @@ export const shell = {
 export class FakeUtilityProcess extends EventEmitter {
   readonly posted: unknown[] = []
   pid: number | undefined = undefined
-  stdout = null
-  stderr = null
+  stdout = new PassThrough()
+  stderr = new PassThrough()
   killed = false
 
   constructor(
@@ -196,6 +221,10 @@ export function resetElectronMock(): void {
   shell.revealed.length = 0
   utilityProcess.forked.length = 0
   session.defaultSession.headersListener = null
+  session.defaultSession.permissionCheckHandler = null
+  protocol.privileged.length = 0
+  protocol.handlers.clear()
+  app.ready = false
   session.defaultSession.permissionHandler = null
   app.removeAllListeners()
 }
@@ -207,6 +236,7 @@ export default {
   dialog,
   ipcMain,
   ipcRenderer,
+  protocol,
   session,
   shell,
   utilityProcess,

@@ -3,13 +3,11 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
-import type { EngineApi, TrainOptions, TrainOutput } from '@engine/host/engineApi'
+import type { EngineApi, TrainAndSaveOptions, TrainAndSaveResult } from '@engine/host/engineApi'
 import type { Dataset, Split } from '@engine/data/types'
 import { summarizeDataset } from '@engine/data/datasetStore'
-import { stratifiedSplit, takeStratified } from '@engine/data/split'
 import { createModelMetadata } from '@engine/io/metadata'
-import { resolveTrainConfig } from '@engine/model/config'
-import { validateArchitecture } from '@engine/model/validate'
+import { heldOutSplit, namedSplit } from '@engine/train/splits'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type { EpochRecord } from '@shared/schemas/run'
@@ -46,7 +44,10 @@ async function writeModelFolder(dir: string, metadata: ModelMetadata): Promise<v
   await mkdir(dir, { recursive: true })
   await writeFile(
     join(dir, 'model.json'),
-    JSON.stringify({ modelTopology: {}, weightsManifest: [] }),
+    JSON.stringify({
+      modelTopology: {},
+      weightsManifest: [{ paths: ['weights.bin'], weights: [] }],
+    }),
   )
   await writeFile(join(dir, 'weights.bin'), new Uint8Array(4))
   await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata))
@@ -95,8 +96,6 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       const max = image.data.reduce((a, b) => Math.max(a, b), 0)
       return { pixels: new Uint8Array(784).fill(max), empty: max === 0 }
     },
-    stratifiedSplit,
-    takeStratified,
     async saveDataset(dir, dataset) {
       await mkdir(dir, { recursive: true })
       await writeFile(
@@ -117,12 +116,21 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       }
     },
     summarizeDataset,
-    resolveTrainConfig,
-    validateArchitecture,
-    async trainModel(opts: TrainOptions): Promise<TrainOutput> {
+    namedSplit,
+    /** Sleeps through its batches, writes a checkpoint each epoch and the model at the end. */
+    async trainAndSave(opts: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
       const { config, dataset } = opts
       const history: EpochRecord[] = []
-      let stopReason: TrainOutput['stopReason'] = 'completed'
+      let stopReason: TrainAndSaveResult['stopReason'] = 'completed'
+      const metadata = (epochs: number, extra = {}) =>
+        createModelMetadata({
+          dataset,
+          config,
+          backend: 'cpu',
+          metrics: { epochs, seconds: 0.1, samplesPerSecond: 100, ...extra },
+          name: opts.name,
+          inklabVersion: opts.inklabVersion,
+        })
       const batches = 4
       for (let epoch = 0; epoch < config.epochs && stopReason === 'completed'; epoch++) {
         for (let batch = 0; batch < batches; batch++) {
@@ -163,32 +171,38 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         }
         history.push(record)
         opts.onProgress?.(record)
-        if (opts.checkpointDir) {
-          await writeModelFolder(
-            opts.checkpointDir,
-            createModelMetadata({
-              dataset,
-              config,
-              backend: 'cpu',
-              metrics: { epochs: epoch + 1, seconds: 0.1, samplesPerSecond: 100 },
-              ...opts.metadata,
-            }),
-          )
-        }
+        if (opts.checkpointDir) await writeModelFolder(opts.checkpointDir, metadata(epoch + 1))
       }
-      return {
-        model: fakeModel(),
-        stopReason,
-        history,
-        bestEpoch: history.length - 1,
-        best: { valLoss: 0.5, valAccuracy: 0.6 },
-        trainCount: opts.dataset.train.count,
-        validationCount: 0,
+      const bestEpoch = history.length - 1
+      const metrics = {
+        epochs: history.length,
         seconds: 0.1,
         samplesPerSecond: 100,
-        backend: 'cpu',
-        step: 'eager',
+        valAccuracy: 0.6,
+        valLoss: 0.5,
       }
+      const base = {
+        stopReason,
+        ...(stopReason === 'cancelled' ? { message: 'cancelled' } : {}),
+        history,
+        bestEpoch,
+        backend: 'cpu' as const,
+        trainCount: dataset.train.count,
+        validationCount: 0,
+      }
+      if (bestEpoch < 0) return { ...base, metrics, evaluation: null, saved: false }
+      // Every fake model is right: accuracy 1 and loss 0.01 on the held-out split.
+      const heldOut = heldOutSplit(dataset, config)
+      const evaluation = heldOut
+        ? { split: heldOut.name, accuracy: 1, loss: 0.01, count: heldOut.split.count }
+        : null
+      const final = {
+        ...metrics,
+        ...(evaluation ? { evaluation } : {}),
+        ...(evaluation?.split === 'test' ? { testAccuracy: 1, testLoss: 0.01 } : {}),
+      }
+      await writeModelFolder(opts.modelDir, metadata(history.length, final))
+      return { ...base, metrics: final, evaluation, saved: true }
     },
     evaluateModel(_model, split, labels): EvaluationReport {
       const k = labels.length
@@ -216,9 +230,6 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         predictions,
       }
     },
-    async saveModel(dir, _model, metadata) {
-      await writeModelFolder(dir, metadata)
-    },
     async loadModel(dir) {
       calls.push('loadModel')
       const metadata = JSON.parse(
@@ -237,7 +248,6 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         ],
       }))
     },
-    createModelMetadata,
     async exportModel({ modelDir, format, out }) {
       calls.push(`exportModel:${format}`)
       const metadata = JSON.parse(

@@ -1,8 +1,11 @@
-// A HostTransport that runs an EngineHost in this process, with JSON round trips and async
-// delivery like a real channel, and a `crash()` that behaves like the process dying.
+// A HostTransport that runs an EngineHost in this process, served by the same `serveHost` as the
+// real process, with JSON round trips and async delivery like a real channel, and a `crash()`
+// that behaves like the process dying.
 import type { EngineApi } from '@engine/host/engineApi'
 import { EngineHost } from '@engine/host/engineHost'
-import { isToHostMessage, serializeError, type FromHostMessage } from '@engine/host/protocol'
+import { serveHost } from '@engine/host/hostServer'
+import type { FromHostMessage } from '@engine/host/protocol'
+import { serializeError } from '@shared/errors'
 
 import type {
   HostExit,
@@ -34,29 +37,26 @@ export function inProcessHosts(engine: EngineApi): InProcessHosts {
         if (alive) for (const listener of messageListeners) listener(copy)
       })
     }
-    const host = new EngineHost({ engine, emit: (event) => deliver({ type: 'event', event }) })
+    const host = new EngineHost({
+      engine,
+      onBackendChange: (backend) => deliver({ type: 'backend', backend }),
+    })
     const ready = host.initBackend('auto').then(
       (backend) => deliver({ type: 'ready', backend }),
       (error: unknown) => deliver({ type: 'ready', backend: null, error: serializeError(error) }),
     )
+    const server = serveHost(host.api, deliver, ready)
     const die = (exit: HostExit): void => {
       if (!alive) return
       alive = false
+      server.dispose()
       host.dispose()
       setImmediate(() => exitListeners.forEach((listener) => listener(exit)))
     }
     const transport: HostTransport = {
       pid: undefined,
       send(message) {
-        const copy = JSON.parse(JSON.stringify(message)) as unknown
-        if (!alive || !isToHostMessage(copy)) return
-        void ready.then(() =>
-          host.handle(copy.method, copy.params).then(
-            (result) => deliver({ type: 'response', id: copy.id, result }),
-            (error: unknown) =>
-              deliver({ type: 'response', id: copy.id, error: serializeError(error) }),
-          ),
-        )
+        if (alive) server.receive(JSON.parse(JSON.stringify(message)) as unknown)
       },
       onMessage: (listener) => messageListeners.push(listener),
       onExit: (listener) => exitListeners.push(listener),

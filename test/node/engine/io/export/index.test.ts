@@ -71,6 +71,18 @@ describe('checkExportDestination', () => {
     )
   })
 
+  it.runIf(process.platform === 'linux')(
+    'refuses a place where nothing can be created, at once (no endless mkdir -p under /proc)',
+    async () => {
+      expect(await refusedWith(checkExportDestination('/proc/inklab-x/m.onnx', 'onnx'))).toBe(
+        '/proc/inklab-x/m.onnx: /proc/inklab-x: a folder cannot be created here',
+      )
+      expect(await refusedWith(checkExportDestination('/proc/m.h5', 'keras'))).toBe(
+        '/proc/m.h5: /proc: nothing can be written here',
+      )
+    },
+  )
+
   it('creates missing parent folders', async () => {
     const out = join(tmp.dir, 'a', 'b', 'm.onnx')
     await checkExportDestination(out, 'onnx')

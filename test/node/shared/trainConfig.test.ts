@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { architectureOf, resolveTrainConfig } from '@engine/model/config'
-import { PRESETS } from '@engine/model/presets'
+import { architectureOf, resolveTrainConfig } from '@shared/trainConfig'
+import { PRESETS } from '@shared/presets'
 
 describe('resolveTrainConfig', () => {
   it('fills in the preset defaults and architecture', () => {

@@ -1,0 +1,61 @@
+import { PRESETS, type BuiltinPresetName, type PresetDefaults } from './presets'
+import type { Architecture } from './schemas/model'
+import type { PresetName } from './schemas/model'
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './schemas/training'
+
+/** The built-in preset whose training settings a `custom` architecture starts from. */
+export const CUSTOM_DEFAULTS_FROM: BuiltinPresetName = 'classic'
+
+/** The training settings `preset` starts from (a custom architecture takes classic's). */
+export function presetDefaults(preset: PresetName): PresetDefaults {
+  return PRESETS[preset === 'custom' ? CUSTOM_DEFAULTS_FROM : preset].defaults
+}
+
+/**
+ * Input of `resolveTrainConfig`: any subset of the TrainConfig fields (schema input form); the
+ * preset supplies the rest. `undefined` fields count as absent.
+ */
+export type TrainConfigOverrides = Partial<TrainConfigInput>
+
+/** Copy of `input` without the keys whose value is `undefined`, so they cannot hide a default. */
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(input).filter(([, value]) => value !== undefined),
+  ) as Partial<T>
+}
+
+/**
+ * Resolves a full TrainConfig: the preset's defaults (and its architecture), then the explicit
+ * fields of `input` on top (explicit wins; `augmentation` is merged field by field). A `custom`
+ * preset must come with an architecture. Pure: the services resolve a run's config before the
+ * engine sees it, the CLI before it trains. Throws a ZodError when the result is invalid.
+ */
+export function resolveTrainConfig(input: TrainConfigOverrides): TrainConfig {
+  const explicit = definedOnly(input)
+  const presetName = explicit.preset ?? 'classic'
+  if (presetName === 'custom' && explicit.architecture === undefined) {
+    throw new Error('preset "custom" needs an architecture')
+  }
+  const defaults = presetDefaults(presetName)
+  const architecture =
+    explicit.architecture ??
+    PRESETS[presetName === 'custom' ? CUSTOM_DEFAULTS_FROM : presetName].architecture
+  const augmentation = {
+    ...defaults.augmentation,
+    ...(explicit.augmentation ? definedOnly(explicit.augmentation) : {}),
+  }
+  return TrainConfigSchema.parse({
+    ...defaults,
+    ...explicit,
+    preset: presetName,
+    architecture,
+    augmentation,
+  })
+}
+
+/** The architecture a resolved config trains: its own, else its preset's. */
+export function architectureOf(config: TrainConfig): Architecture {
+  if (config.architecture) return config.architecture
+  if (config.preset === 'custom') throw new Error('preset "custom" needs an architecture')
+  return PRESETS[config.preset].architecture
+}
