@@ -363,10 +363,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const batchesPerEpoch = Math.ceil(train.count / batchSize)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)
   const nextDropoutSeed = (): number => dropoutRng.int(2 ** 31)
-  const trainingStep = createTrainingStep(model, {
-    request: options.step,
-    nextSeed: nextDropoutSeed,
-  })
+  let trainingStep: TrainingStep
+  try {
+    trainingStep = createTrainingStep(model, { request: options.step, nextSeed: nextDropoutSeed })
+  } catch (error) {
+    // Only `step: 'graph'` throws here (the graph is not possible): nothing was trained.
+    model.dispose()
+    throw error
+  }
   if (trainingStep.fallbackReason) log?.(`training op by op: ${trainingStep.fallbackReason}`)
   const loop: Loop = {
     options,
