@@ -318,6 +318,8 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(trained.seconds).toBeGreaterThan(0)
     expect(trained.samplesPerSecond).toBeGreaterThan(0)
     expect(['native', 'wasm']).toContain(trained.backend)
+    // On native each training step runs as one TensorFlow graph, and the result says so.
+    expect(trained.step).toBe(trained.backend === 'native' ? 'graph' : 'eager')
     for (const f of ['model.json', 'weights.bin', 'metadata.json']) {
       expect(existsSync(join(modelDir, f))).toBe(true)
     }
