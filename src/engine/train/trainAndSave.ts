@@ -9,6 +9,7 @@ import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
 import { saveModel } from '../io/modelFiles'
 import { heldOutSplit } from './splits'
+import type { StepKind } from './step'
 import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
 
 /** Arguments of `trainAndSave`. */
@@ -45,6 +46,8 @@ export interface TrainAndSaveResult {
   /** True when `modelDir` now holds the run's model. */
   saved: boolean
   backend: BackendName
+  /** How the training steps ran: one TensorFlow graph each (native), or op by op. */
+  step: StepKind
   trainCount: number
   validationCount: number
 }
@@ -104,6 +107,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
     history: result.history,
     bestEpoch: result.bestEpoch,
     backend: result.backend,
+    step: result.step,
     trainCount: result.trainCount,
     validationCount: result.validationCount,
   }

@@ -190,6 +190,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         history,
         bestEpoch,
         backend: 'cpu' as const,
+        step: 'eager' as const,
         trainCount: dataset.train.count,
         validationCount: 0,
       }
