@@ -18,9 +18,28 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/node/**/*.test.ts'],
+          // Tests of native TensorFlow alone run in the `native` project only.
+          exclude: ['test/node/**/*.native.test.ts'],
+          env: { INKLAB_TEST_BACKEND: 'wasm' },
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Engine tests train real models: one file at a time keeps the 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+      {
+        // Every engine test again on native TensorFlow (tfjs-node), plus the native-only ones.
+        // `npm test` runs it where native loads, and always when INKLAB_REQUIRE_NATIVE=1 (CI).
+        resolve: { alias },
+        test: {
+          name: 'native',
+          environment: 'node',
+          include: ['test/node/engine/**/*.test.ts'],
+          // The wasm backend's own kernels are tested in the `node` project.
+          exclude: ['test/node/engine/backend/wasmKernels.test.ts'],
+          env: { INKLAB_TEST_BACKEND: 'native' },
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

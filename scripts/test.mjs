@@ -37,6 +37,25 @@ function ensureChromium() {
   return null
 }
 
+/** Whether native TensorFlow loads, as the built CLI's `inklab backends` reports it. */
+function nativeStatus() {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'inklab.mjs'), 'backends', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  })
+  try {
+    const { backends } = JSON.parse(r.stdout.trim().split('\n').pop() ?? '')
+    const probe = backends.find((b) => b.name === 'native')
+    return { available: probe.available === true, reason: probe.reason ?? '' }
+  } catch {
+    return {
+      available: false,
+      reason: `inklab backends failed: ${(r.stderr ?? '').trim().split('\n').pop()}`,
+    }
+  }
+}
+
 let passed = 0
 let failed = 0
 let skipped = 0
@@ -66,19 +85,41 @@ if (buildStatus !== 0) {
   process.exit(1)
 }
 
-const unit = join(results, 'vitest.json')
-const unitStatus = run('npx', [
-  'vitest',
-  'run',
-  '--project',
-  'node',
-  '--project',
-  'renderer',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${unit}`,
-])
-if (!count(unit) && unitStatus !== 0) failed += 1
+/** Runs vitest on `projects`, reporting to test-results/`report`, and counts the results. */
+function vitest(projects, report, env = process.env) {
+  const file = join(results, report)
+  const status = run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      ...projects.flatMap((p) => ['--project', p]),
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${file}`,
+    ],
+    { env },
+  )
+  if (!count(file) && status !== 0) failed += 1
+  return status
+}
+
+const unitStatus = vitest(['node', 'renderer'], 'vitest.json')
+
+// The engine tests again on native TensorFlow, where it loads. CI sets INKLAB_REQUIRE_NATIVE=1 so
+// that native which did not provision fails the run instead of being left out.
+const native = nativeStatus()
+const nativeRequired = process.env.INKLAB_REQUIRE_NATIVE === '1'
+let nativeTestStatus = 0
+if (native.available || nativeRequired) {
+  if (!native.available)
+    console.error(`\nnative TensorFlow is required but unavailable: ${native.reason}`)
+  nativeTestStatus = vitest(['native'], 'vitest-native.json')
+} else {
+  console.log(
+    `\nengine tests on native TensorFlow: not run, native is unavailable here (${native.reason}); set it up with "npm run native"`,
+  )
+}
 
 const chromium = ensureChromium()
 let e2eStatus = 0
@@ -89,23 +130,9 @@ if (!chromium) {
   failed += 1
   e2eStatus = 1
 } else {
-  const e2e = join(results, 'e2e.json')
-  e2eStatus = run(
-    'npx',
-    [
-      'vitest',
-      'run',
-      '--project',
-      'e2e',
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${e2e}`,
-    ],
-    { env: { ...process.env, CHROMIUM_PATH: chromium } },
-  )
-  if (!count(e2e) && e2eStatus !== 0) failed += 1
+  e2eStatus = vitest(['e2e'], 'e2e.json', { ...process.env, CHROMIUM_PATH: chromium })
 }
 
 console.log(`\nscreenshots and reports: ${results}`)
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-process.exit(unitStatus !== 0 || e2eStatus !== 0 || failed > 0 ? 1 : 0)
+process.exit(unitStatus !== 0 || nativeTestStatus !== 0 || e2eStatus !== 0 || failed > 0 ? 1 : 0)

@@ -3,6 +3,7 @@ import { probeBackends } from '@engine/index'
 import { benchCommand, BENCH_HELP } from './commands/bench'
 import { evalCommand, EVAL_HELP } from './commands/eval'
 import { exportCommand, EXPORT_HELP } from './commands/export'
+import { nativeCommand, NATIVE_HELP } from './commands/native'
 import { predictCommand, PREDICT_HELP } from './commands/predict'
 import { realInkCommand, REAL_INK_HELP } from './commands/realInk'
 import { serveCommand, SERVE_HELP } from './commands/serve'
@@ -23,6 +24,7 @@ Usage:
   ${REAL_INK_HELP}
   ${TRAIN_BUNDLED_HELP}
   ${SERVE_HELP}
+  ${NATIVE_HELP}
   inklab backends        which compute backends load here, and why not
   inklab --version | --help
 
@@ -39,11 +41,12 @@ const COMMANDS: Record<string, Command> = {
   realink: realInkCommand,
   'train-bundled': trainBundledCommand,
   serve: serveCommand,
+  native: nativeCommand,
   backends: async (_argv, out) => {
     const probes = await probeBackends()
     for (const p of probes) {
       out.result(
-        `${p.name.padEnd(7)} ${p.available ? 'available' : `unavailable: ${p.reason ?? ''}`}`,
+        `${p.name.padEnd(7)} ${p.available ? `available${p.detail ? `: ${p.detail}` : ''}` : `unavailable: ${p.reason ?? ''}`}`,
       )
     }
     out.emitJson({ backends: probes })

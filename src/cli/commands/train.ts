@@ -220,7 +220,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
           `(${evaluation.count} images, ${SPLIT_LABELS[evaluation.split].meaning}); `
         : 'not evaluated (the dataset has no test split and the run kept no validation split); ') +
         `trained ${result.history.length} epochs in ${formatDuration(result.metrics.seconds)} ` +
-        `at ${Math.round(result.metrics.samplesPerSecond)} samples/s on ${backend.name}`,
+        `at ${Math.round(result.metrics.samplesPerSecond)} samples/s on ${backend.name} (${result.step} step)`,
     )
     out.result(`model written to ${outDir}`)
     out.emitJson({
@@ -231,6 +231,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       seconds: result.metrics.seconds,
       totalSeconds: (Date.now() - started) / 1000,
       backend: backend.name,
+      step: result.step,
       samplesPerSecond: result.metrics.samplesPerSecond,
       epochs: result.history.length,
       stopReason: result.stopReason,

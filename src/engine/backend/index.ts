@@ -1,8 +1,12 @@
+import { join } from 'node:path'
+
 import * as tf from '@tensorflow/tfjs'
 import type { BackendInfo, BackendName, BackendRequest } from '@shared/schemas/backend'
+import { describeProvenance, readManifest } from '../native/manifest'
 import {
   isNativePackageInstalled,
   loadNativeBinding,
+  nativePackageDir,
   nativeLoadAttempt,
   NATIVE_NOT_INSTALLED_REASON,
   NATIVE_TFJS_BACKEND,
@@ -22,6 +26,8 @@ export interface BackendProbe {
   name: BackendName
   available: boolean
   reason?: string
+  /** What runs when available (for native: libtensorflow's version and where it came from). */
+  detail?: string
 }
 
 /** tfjs backend id for each InkLab backend name. */
@@ -57,11 +63,14 @@ async function wasmDetail(): Promise<string> {
   return threads === 1 ? `${base}, ${WASM_SINGLE_THREAD_NOTE}` : base
 }
 
+/** "libtensorflow 2.21.0 CPU, from the PyPI tensorflow-cpu 2.21.0 wheel, set up by ...". */
 function nativeDetail(): string {
   // tfjs-node's backend exposes its N-API binding; TF_Version is libtensorflow's version string.
   const backend = tf.findBackend(NATIVE_TFJS_BACKEND) as { binding?: { TF_Version?: unknown } }
   const version = backend?.binding?.TF_Version
-  return typeof version === 'string' ? `libtensorflow ${version} CPU` : 'libtensorflow CPU'
+  const library = typeof version === 'string' ? `libtensorflow ${version} CPU` : 'libtensorflow CPU'
+  const dir = nativePackageDir()
+  return `${library}, ${describeProvenance(dir ? readManifest(join(dir, 'deps')) : undefined)}`
 }
 
 /**
@@ -154,7 +163,7 @@ async function probeNow(): Promise<BackendProbe[]> {
     probes.push({
       name: 'native',
       available: native.ok,
-      ...(native.ok ? {} : { reason: native.reason }),
+      ...(native.ok ? { detail: nativeDetail() } : { reason: native.reason }),
     })
     try {
       await ensureWasmRegistered()

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { types } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
 
@@ -9,7 +10,7 @@ export const NATIVE_PACKAGE = '@tensorflow/tfjs-node'
 export const NATIVE_TFJS_BACKEND = 'tensorflow'
 
 /** Reason given when the native package is absent, its usual state on machines without internet. */
-export const NATIVE_NOT_INSTALLED_REASON = `the ${NATIVE_PACKAGE} package is not installed (its install step needs internet to download libtensorflow)`
+export const NATIVE_NOT_INSTALLED_REASON = `the ${NATIVE_PACKAGE} package is not installed (its install step needs internet access to download libtensorflow; "npm run native" sets it up from PyPI instead)`
 
 /** Outcome of trying to load the native backend. */
 export type NativeLoadResult = { ok: true } | { ok: false; reason: string }
@@ -74,6 +75,15 @@ export function isNativePackageInstalled(require: RequireLike = defaultRequire()
   }
 }
 
+/** tfjs-node's installed folder, or undefined when the package is not installed. */
+export function nativePackageDir(require: RequireLike = defaultRequire()): string | undefined {
+  try {
+    return dirname(require.resolve(`${NATIVE_PACKAGE}/package.json`))
+  } catch {
+    return undefined
+  }
+}
+
 /** The result of an earlier `loadNativeBinding()` call, if any (loading is attempted only once). */
 export function nativeLoadAttempt(): NativeLoadResult | undefined {
   return cached
@@ -95,6 +105,9 @@ export function loadNativeBinding(): NativeLoadResult {
 export function tryLoadNative(require: RequireLike = defaultRequire()): NativeLoadResult {
   if (!isNativePackageInstalled(require)) return { ok: false, reason: NATIVE_NOT_INSTALLED_REASON }
   shimLegacyUtil(require('node:util') as Record<string, unknown>)
+  // libtensorflow logs INFO lines (CPU features, each graph it loads) to stderr unless told not
+  // to; warnings and errors still show. A value the user set wins.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1'
   try {
     require(NATIVE_PACKAGE)
   } catch (error) {

@@ -2,6 +2,7 @@ import type { Prediction } from '@shared/schemas/model'
 import * as tf from '@tensorflow/tfjs'
 
 import { changeThickness } from '../data/augment'
+import { predictBatch } from '../native/predictor'
 
 /** Pixels per model input (28x28). */
 const PIXELS = 784
@@ -39,7 +40,7 @@ export function predictProbabilities(
     const rows = tf.tidy(() => {
       const pixels = images.subarray(start * PIXELS, (start + n) * PIXELS)
       const x = tf.tensor4d(Float32Array.from(pixels), [n, 28, 28, 1]).div(255)
-      return model.predict(x) as tf.Tensor
+      return predictBatch(model, x)
     })
     out.set(rows.dataSync() as Float32Array, start * classes)
     rows.dispose()

@@ -12,6 +12,7 @@ import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
 import { loadModel, saveModel } from '../io/modelFiles'
 import { heldOutSplit, keysOf, trainingSplits } from './splits'
+import type { StepKind } from './step'
 import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
 
 /** Arguments of `trainAndSave`. */
@@ -64,6 +65,8 @@ export interface TrainAndSaveResult {
   /** True when `modelDir` now holds the run's model. */
   saved: boolean
   backend: BackendName
+  /** How the training steps ran: one TensorFlow graph each (native), or op by op. */
+  step: StepKind
   trainCount: number
   validationCount: number
   /** The lasting keys of the validation samples the run held out (none without a split). */
@@ -155,6 +158,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
     history: result.history,
     bestEpoch: result.bestEpoch,
     backend: result.backend,
+    step: result.step,
     trainCount: result.trainCount,
     validationCount: result.validationCount,
     validationKeys,

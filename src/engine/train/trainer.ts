@@ -9,9 +9,10 @@ import { createRng, type Rng } from '../data/rng'
 import type { Dataset, Split } from '../data/types'
 import { buildModel } from '../model/build'
 import { architectureOf } from '../model/config'
-import { createAdam, evalBatch, trainableVariables, trainStep, type ScheduledAdam } from './forward'
+import { evalBatch } from './forward'
 import { learningRateAt } from './schedule'
 import { trainingSplits } from './splits'
+import { createTrainingStep, type StepKind, type StepRequest, type TrainingStep } from './step'
 
 /** Side of the square model input. */
 const SIZE = 28
@@ -68,6 +69,8 @@ export interface TrainOptions {
    * best either way.
    */
   keep?: 'best' | 'last'
+  /** How each step runs (default `auto`: one TensorFlow graph on native, else eager; see step.ts). */
+  step?: StepRequest
 }
 
 /** An epoch that improved on the best so far, with the metrics a checkpoint of it records. */
@@ -93,6 +96,8 @@ export interface TrainResult {
   /** Training samples per second over the run (time spent in training batches only). */
   samplesPerSecond: number
   backend: BackendName
+  /** How the training steps ran. */
+  step: StepKind
   /** Sizes of the splits actually used. */
   trainCount: number
   validationCount: number
@@ -252,15 +257,15 @@ interface Loop {
   options: TrainOptions
   config: TrainConfig
   model: tf.LayersModel
-  optimizer: ScheduledAdam
-  variables: tf.Variable[]
+  /** Runs one optimisation step (a native graph or op by op) and owns the optimizer state. */
+  trainingStep: TrainingStep
   train: Split
   /** Sample order, reshuffled each epoch. */
   order: Uint32Array
   batchSize: number
   batchesPerEpoch: number
   totalSteps: number
-  rngs: { shuffle: Rng; augment: Rng; nextDropoutSeed: () => number }
+  rngs: { shuffle: Rng; augment: Rng }
   throughput: Throughput
   pause: PauseClock
   /** Global step, across epochs. */
@@ -302,18 +307,10 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
       loop.step,
       loop.totalSteps,
     )
-    loop.optimizer.setLearningRate(loop.learningRate)
     const { xs, ys } = batchTensors(train, indices, images)
     let stats
     try {
-      stats = trainStep(
-        loop.model,
-        loop.optimizer,
-        loop.variables,
-        xs,
-        ys,
-        loop.rngs.nextDropoutSeed,
-      )
+      stats = loop.trainingStep.run(xs, ys, loop.learningRate)
     } finally {
       xs.dispose()
       ys.dispose()
@@ -398,12 +395,21 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const batchSize = Math.min(config.batchSize, train.count)
   const batchesPerEpoch = Math.ceil(train.count / batchSize)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)
+  const nextDropoutSeed = (): number => dropoutRng.int(2 ** 31)
+  let trainingStep: TrainingStep
+  try {
+    trainingStep = createTrainingStep(model, { request: options.step, nextSeed: nextDropoutSeed })
+  } catch (error) {
+    // Only `step: 'graph'` throws here (the graph is not possible): nothing was trained.
+    model.dispose()
+    throw error
+  }
+  if (trainingStep.fallbackReason) log?.(`training op by op: ${trainingStep.fallbackReason}`)
   const loop: Loop = {
     options,
     config,
     model,
-    optimizer: createAdam(config.learningRate),
-    variables: trainableVariables(model),
+    trainingStep,
     train,
     order: Uint32Array.from({ length: train.count }, (_, i) => i),
     batchSize,
@@ -412,7 +418,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     rngs: {
       shuffle: createRng(config.seed),
       augment: createRng((config.seed ^ 0x5bd1e995) >>> 0),
-      nextDropoutSeed: () => dropoutRng.int(2 ** 31),
     },
     throughput: new Throughput(),
     pause: new PauseClock(options.pauseGate),
@@ -500,7 +505,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     stopReason = 'failed'
     message = `training failed: ${errorMessage(error)}`
   } finally {
-    loop.optimizer.dispose()
+    trainingStep.dispose()
   }
 
   if (stopReason === 'cancelled') {
@@ -530,6 +535,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     seconds: loop.elapsed() - loop.pause.total,
     samplesPerSecond: loop.throughput.overall,
     backend,
+    step: trainingStep.kind,
     trainCount: train.count,
     validationCount: validation?.count ?? 0,
   }

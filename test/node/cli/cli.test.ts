@@ -252,6 +252,40 @@ describe('inklab CLI: arguments and errors', () => {
     expect(wasm?.available).toBe(true)
     expect(native).toBeDefined()
     if (!native?.available) expect(native?.reason).toMatch(/tfjs-node|libtensorflow/)
+    else
+      expect(native).toMatchObject({ detail: expect.stringMatching(/^libtensorflow [\d.]+ CPU, /) })
+  })
+
+  it('native: refuses an unknown subcommand, and --auto never fails an npm install', async () => {
+    const usage = await inklab(['native', 'setup'])
+    expect(usage.code).toBe(2)
+    expectOneLineError(usage, /native: expected "install" or "verify", got "setup"/)
+    const skipped = await new Promise<CliResult>((done) => {
+      execFile(
+        process.execPath,
+        [BIN, 'native', 'install', '--auto', '--json'],
+        { cwd: ROOT, env: { ...process.env, INKLAB_SKIP_NATIVE: '1', INKLAB_REQUIRE_NATIVE: '' } },
+        (error, stdout, stderr) => done({ code: error ? 1 : 0, stdout, stderr }),
+      )
+    })
+    expect(skipped.code).toBe(0)
+    expect(skipped.stderr).toMatch(
+      /native: skipped \(INKLAB_SKIP_NATIVE=1\); training will use WebAssembly/,
+    )
+    expect(lastJson(skipped.stdout)).toEqual({ ok: false, reason: 'skipped' })
+  })
+
+  it('native verify: says whether native TensorFlow loads and trains here', async () => {
+    const r = await inklab(['native', 'verify', '--json'])
+    const result = lastJson(r.stdout)
+    if (r.code === 0) {
+      expect(result).toMatchObject({ ok: true, detail: expect.stringMatching(/^libtensorflow /) })
+      expect(result.lossAfter as number).toBeLessThan(result.lossBefore as number)
+    } else {
+      expect(r.code).toBe(1)
+      expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/tfjs-node|native/) })
+      expectOneLineError(r, /tfjs-node|native/)
+    }
   })
 })
 
@@ -284,6 +318,8 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(trained.seconds).toBeGreaterThan(0)
     expect(trained.samplesPerSecond).toBeGreaterThan(0)
     expect(['native', 'wasm']).toContain(trained.backend)
+    // On native each training step runs as one TensorFlow graph, and the result says so.
+    expect(trained.step).toBe(trained.backend === 'native' ? 'graph' : 'eager')
     for (const f of ['model.json', 'weights.bin', 'metadata.json']) {
       expect(existsSync(join(modelDir, f))).toBe(true)
     }
@@ -635,14 +671,21 @@ describe('inklab CLI: --out never destroys data', () => {
 
 describe('inklab bench', () => {
   it('measures training and inference throughput of the available backends', async () => {
-    const r = await inklab(['bench', '--seconds', '0.5', '--json'])
+    const r = await inklab(['bench', '--seconds', '0.5', '--skip-accuracy', '--json'])
     expect(r.code, r.stderr).toBe(0)
     const result = lastJson(r.stdout) as {
-      results: Array<{ backend: string; available: boolean; train?: { samplesPerSec: number } }>
+      results: Array<{
+        backend: string
+        available: boolean
+        train?: Record<string, { samplesPerSec: number }>
+        accuracy?: unknown
+      }>
     }
     const wasm = result.results.find((b) => b.backend === 'wasm')
     expect(wasm?.available).toBe(true)
-    expect(wasm?.train?.samplesPerSec).toBeGreaterThan(0)
+    expect(wasm?.train?.classic.samplesPerSec).toBeGreaterThan(0)
+    expect(wasm?.train?.fast.samplesPerSec).toBeGreaterThan(0)
+    expect(wasm?.accuracy).toBeUndefined()
     expect(r.stderr).toMatch(/wasm/)
   })
 })

@@ -7,13 +7,15 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import { listPackage } from '@electron/asar'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 
 import { ensureBuilt } from '../helpers/build'
@@ -125,15 +127,31 @@ function runtimeRequires(dir: string): Set<string> {
   return names
 }
 
+/** tfjs-node's folder when its binding is built here (native TensorFlow provisioned), else null. */
+function nativeBinding(): { dir: string; binding: string } | null {
+  const dir = join(ROOT, 'node_modules/@tensorflow/tfjs-node')
+  const libDir = join(dir, 'lib')
+  if (!existsSync(libDir)) return null
+  const binding = readdirSync(libDir, { recursive: true })
+    .map(String)
+    .find((f) => f.endsWith('tfjs_binding.node'))
+  return binding ? { dir, binding: join('lib', binding) } : null
+}
+
 describe('the packaged app (electron-builder --dir, Linux)', () => {
   let files: Set<string>
   let unpacked: string
   let resources: string
   let appDir: string
+  let out: string
+
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true })
+  })
 
   beforeAll(async () => {
     await ensureBuilt()
-    const out = mkdtempSync(join(tmpdir(), 'inklab-pack-'))
+    out = mkdtempSync(join(tmpdir(), 'inklab-pack-'))
     execFileSync(
       process.execPath,
       [
@@ -219,5 +237,40 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
     }
     expect(existsSync(join(resources, 'icon.png'))).toBe(true)
     expect([...files].some((f) => f.startsWith('/node_modules/electron/'))).toBe(false)
+  })
+
+  it('unpacks native TensorFlow where it is built: the binding, and its two libraries as files where its rpath looks', () => {
+    const native = nativeBinding()
+    const packaged = join(unpacked, 'node_modules/@tensorflow/tfjs-node')
+    if (!native) {
+      // Nothing half-shipped: without a built binding the package holds no tfjs-node binary.
+      expect(existsSync(join(packaged, 'lib'))).toBe(false)
+      return
+    }
+    const binding = join(packaged, native.binding)
+    expect(existsSync(binding), native.binding).toBe(true)
+    // The binding's rpath is $ORIGIN/../../deps/lib and it needs the libraries by their sonames.
+    for (const library of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']) {
+      const shipped = join(packaged, 'deps/lib', library)
+      expect(statSync(shipped).isFile(), library).toBe(true)
+      expect(statSync(shipped).size).toBe(statSync(join(native.dir, 'deps/lib', library)).size)
+    }
+    const stray = readdirSync(join(packaged, 'deps'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isSymbolicLink() || /inklab-(staging|old)/.test(e.parentPath + e.name))
+      .map((e) => e.name)
+    expect(stray).toEqual([])
+    // The unpacked binding loads from there in a fresh process and resolves both libraries there.
+    const maps = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `process.dlopen({ exports: {} }, ${JSON.stringify(binding)});` +
+          `process.stdout.write(require('fs').readFileSync('/proc/self/maps', 'utf8'))`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } },
+    )
+    for (const library of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']) {
+      expect(maps).toContain(join(packaged, 'deps/lib', library))
+    }
   })
 })

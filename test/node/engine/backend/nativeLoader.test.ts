@@ -64,24 +64,28 @@ describe('shimLegacyUtil', () => {
   })
 })
 
-describe('loadNativeBinding', () => {
-  // This machine cannot download libtensorflow, so tfjs-node is normally absent; where a user
-  // has it, the same test checks that it really loads.
-  it.runIf(!isNativePackageInstalled())('reports that tfjs-node is not installed', () => {
-    const result = loadNativeBinding()
-    expect(result).toEqual({ ok: false, reason: NATIVE_NOT_INSTALLED_REASON })
-    expect(NATIVE_NOT_INSTALLED_REASON).toMatch(/@tensorflow\/tfjs-node.*not installed.*internet/)
-    expect(loadNativeBinding()).toBe(result)
-  })
-
-  it.runIf(isNativePackageInstalled())('loads tfjs-node and registers its backend', () => {
-    const result = loadNativeBinding()
-    expect(result).toEqual({ ok: true })
-    expect(tf.findBackendFactory('tensorflow')).toBeTypeOf('function')
-  })
-})
-
 describe('tryLoadNative', () => {
+  // First in the file: the real tfjs-node, once loaded, would register the backend this checks for.
+  it('notices a tfjs-node that registered its backend on another tfjs copy', () => {
+    expect(tf.findBackendFactory('tensorflow')).toBeFalsy()
+    const result = tryLoadNative(fakeRequire({}, () => ({})))
+    expect(result.ok).toBe(false)
+    expect(!result.ok && result.reason).toMatch(/another copy of @tensorflow\/tfjs-core/)
+  })
+
+  it('says tfjs-node is not installed when it does not resolve, without requiring it', () => {
+    const req = fakeRequire({}, () => {
+      throw new Error('must not be required')
+    })
+    req.resolve = (id: string) => {
+      throw new Error(`Cannot find module '${id}'`)
+    }
+    expect(tryLoadNative(req)).toEqual({ ok: false, reason: NATIVE_NOT_INSTALLED_REASON })
+    expect(NATIVE_NOT_INSTALLED_REASON).toMatch(
+      /@tensorflow\/tfjs-node.*not installed.*npm run native/,
+    )
+  })
+
   it('shims util before requiring tfjs-node and reports the real load error', () => {
     const fakeUtil: Record<string, unknown> = {}
     let utilShimmedFirst = false
@@ -98,13 +102,17 @@ describe('tryLoadNative', () => {
     })
     expect(utilShimmedFirst).toBe(true)
   })
+})
 
-  it.runIf(!isNativePackageInstalled())(
-    'notices a tfjs-node that registered its backend on another tfjs copy',
-    () => {
-      const result = tryLoadNative(fakeRequire({}, () => ({})))
-      expect(result.ok).toBe(false)
-      expect(!result.ok && result.reason).toMatch(/another copy of @tensorflow\/tfjs-core/)
-    },
-  )
+describe('loadNativeBinding', () => {
+  it('loads tfjs-node where it is installed, says it is not otherwise, and remembers the outcome', () => {
+    const result = loadNativeBinding()
+    if (isNativePackageInstalled()) {
+      expect(result).toEqual({ ok: true })
+      expect(tf.findBackendFactory('tensorflow')).toBeTypeOf('function')
+    } else {
+      expect(result).toEqual({ ok: false, reason: NATIVE_NOT_INSTALLED_REASON })
+    }
+    expect(loadNativeBinding()).toBe(result)
+  })
 })

@@ -5,6 +5,7 @@ import type { Split } from '@engine/data/types'
 import { evaluateModel } from '@engine/eval/evaluate'
 import { buildModel } from '@engine/model/build'
 import { EvaluationReportSchema } from '@shared/schemas/evaluation'
+import { useTestBackend } from '../../helpers/backend'
 
 // flatten + softmax(3) whose logits are [0, w*pixel0, w*pixel1] with w = ln 8, so an image with only
 // pixel 0 lit predicts [0.1, 0.8, 0.1], only pixel 1 lit [0.1, 0.1, 0.8], and a blank one 1/3 each
@@ -29,7 +30,7 @@ function split(samples: [number | null, number][]): Split {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu')
+  await useTestBackend()
   model = buildModel({ layers: [{ type: 'flatten' }] }, 3, 1)
   const kernel = tf.buffer([784, 3])
   kernel.set(W, 0, 1)

@@ -16,6 +16,7 @@ import { buildModel } from '@engine/model/build'
 import { PRESETS } from '@engine/model/presets'
 import { testMetadata, randomImages } from '../../helpers/modelFixtures'
 import { makeTmpDir } from '../../helpers/tmpDir'
+import { useTestBackend } from '../../helpers/backend'
 
 const LABELS = testMetadata().labels
 let tmp: { dir: string; cleanup: () => Promise<void> }
@@ -27,7 +28,7 @@ function track<T extends tf.LayersModel>(model: T): T {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu')
+  await useTestBackend()
 })
 
 beforeEach(async () => {

@@ -11,12 +11,13 @@ import {
 } from '@engine/io/predict'
 import { buildModel } from '@engine/model/build'
 import { randomImages } from '../../helpers/modelFixtures'
+import { useTestBackend } from '../../helpers/backend'
 
 let model: tf.LayersModel
 const LABELS = ['a', 'b', 'c', 'd']
 
 beforeAll(async () => {
-  await tf.setBackend('cpu')
+  await useTestBackend()
   model = buildModel({ layers: [{ type: 'flatten' }, { type: 'dense', units: 8 }] }, 4, 5)
 })
 

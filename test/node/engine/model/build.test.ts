@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ArchitectureError, buildModel } from '@engine/model/build'
 import { PRESETS } from '@engine/model/presets'
 import { validateArchitecture } from '@engine/model/validate'
+import { useTestBackend } from '../../helpers/backend'
 
 const built: tf.LayersModel[] = []
 function build(...args: Parameters<typeof buildModel>): tf.LayersModel {
@@ -13,7 +14,7 @@ function build(...args: Parameters<typeof buildModel>): tf.LayersModel {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu')
+  await useTestBackend()
 })
 
 afterEach(() => {

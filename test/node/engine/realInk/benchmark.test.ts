@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend'
+import { useTestBackend } from '../../helpers/backend'
 import { loadModel } from '@engine/io/modelFiles'
 import { benchmarkRealInk, measurePadLatency, scoreByWriter } from '@engine/realInk/benchmark'
 import {
@@ -54,7 +54,7 @@ describe('real-ink benchmark (CI subset)', () => {
   let subset: PenSample[]
 
   beforeAll(async () => {
-    await initBackend('wasm')
+    await useTestBackend()
     const loaded = await loadModel(BUNDLED_MODEL)
     model = loaded.model
     labels = loaded.metadata.labels

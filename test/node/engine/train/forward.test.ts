@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend/index'
+import { useTestBackend } from '../../helpers/backend'
 import { buildModel } from '@engine/model/build'
 import {
   applyMovingStats,
@@ -15,7 +15,7 @@ import { learningRateAt } from '@engine/train/schedule'
 let model: tf.LayersModel
 
 beforeAll(async () => {
-  await initBackend('wasm')
+  await useTestBackend()
   model = buildModel(
     {
       layers: [

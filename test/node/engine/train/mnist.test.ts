@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend/index'
+import { useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -11,7 +11,7 @@ import { trainModel } from '@engine/train/trainer'
 let mnist: Dataset
 
 beforeAll(async () => {
-  await initBackend('wasm')
+  await useTestBackend()
   mnist = await loadBuiltinMnist()
 })
 

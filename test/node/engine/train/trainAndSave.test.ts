@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend/index'
+import { TEST_BACKEND, useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -37,7 +37,7 @@ const config = (epochs: number) =>
   })
 
 beforeAll(async () => {
-  await initBackend('wasm')
+  await useTestBackend()
   mnist = await loadBuiltinMnist()
 })
 beforeEach(async () => {
@@ -61,12 +61,18 @@ describe('trainAndSave', () => {
       inklabVersion: '1.2.3',
     })
     expect(result).toMatchObject({ stopReason: 'completed', saved: true })
+    expect(result.backend).toBe(TEST_BACKEND)
+    expect(result.step).toBe(TEST_BACKEND === 'native' ? 'graph' : 'eager')
     expect(result.evaluation).toMatchObject({ split: 'test', count: 300 })
     expect(result.metrics.testAccuracy).toBe(result.evaluation!.accuracy)
     const saved = await loadModel(join(dir, 'model'))
     const checkpoint = await loadModel(join(dir, 'checkpoint'))
     try {
-      expect(saved.metadata).toMatchObject({ name: 'tiny', inklabVersion: '1.2.3' })
+      expect(saved.metadata).toMatchObject({
+        name: 'tiny',
+        inklabVersion: '1.2.3',
+        backend: TEST_BACKEND,
+      })
       expect(saved.metadata.metrics.evaluation).toEqual(result.evaluation)
       expect(checkpoint.metadata.metrics.epochs).toBe(result.bestEpoch + 1)
       // The final model is the best checkpoint, evaluated.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
-import { initBackend } from '@engine/backend/index'
+import { TEST_BACKEND, useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -48,7 +48,7 @@ async function train(...args: Parameters<typeof trainModel>): Promise<TrainResul
 }
 
 beforeAll(async () => {
-  await initBackend('wasm')
+  await useTestBackend()
   mnist = await loadBuiltinMnist()
 })
 
@@ -84,13 +84,34 @@ describe('trainModel', () => {
     expect(result.history[0].improved).toBe(true)
     expect(result.best.valLoss).toBe(Math.min(...result.history.map((h) => h.valLoss ?? Infinity)))
     expect(result.samplesPerSecond).toBeGreaterThan(0)
-    expect(result.backend).toBe('wasm')
+    expect(result.backend).toBe(TEST_BACKEND)
+    // The trainer's steps run as one graph on native and op by op on wasm.
+    expect(result.step).toBe(TEST_BACKEND === 'native' ? 'graph' : 'eager')
     // Adam slots and the best-weights copy exist from the first epoch on; nothing may accumulate.
     expect(new Set(tensorsAtEpoch).size).toBe(1)
     expect(tf.memory().numTensors - before).toBe(result.model.getWeights().length)
 
     const again = await run()
     expect(again.history.map((h) => h.loss)).toEqual(result.history.map((h) => h.loss))
+  })
+
+  it('runs the step asked for; the graph where it cannot run fails before training and frees the model', async () => {
+    const eager = await train({ dataset: subset(64), config: config({ epochs: 1 }), step: 'eager' })
+    expect(eager.step).toBe('eager')
+    if (TEST_BACKEND === 'native') {
+      const graph = await train({
+        dataset: subset(64),
+        config: config({ epochs: 1 }),
+        step: 'graph',
+      })
+      expect(graph.step).toBe('graph')
+    } else {
+      const before = tf.memory().numTensors
+      await expect(
+        trainModel({ dataset: subset(64), config: config({ epochs: 1 }), step: 'graph' }),
+      ).rejects.toThrow(/needs the native backend \(active: wasm\)/)
+      expect(tf.memory().numTensors).toBe(before)
+    }
   })
 
   it('stops within a batch when cancelled and keeps the best epoch usable', async () => {

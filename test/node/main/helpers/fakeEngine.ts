@@ -212,6 +212,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         history,
         bestEpoch,
         backend: 'cpu' as const,
+        step: 'eager' as const,
         trainCount: dataset.train.count,
         validationCount: validation?.count ?? 0,
         validationKeys,

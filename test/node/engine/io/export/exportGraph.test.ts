@@ -55,7 +55,7 @@ describe('exportGraphOf', () => {
       modelWith(tf.layers.averagePooling2d({ poolSize: 2, name: 'avg' }), tf.layers.flatten()),
     )
     expect(message).toMatch(
-      /^cannot export layer 1 "avg" \(AveragePooling2D\): InkLab exports only Conv2D, /,
+      /^cannot export layer 1 "avg" \(AveragePooling2D\): InkLab reads only Conv2D, /,
     )
   })
 
