@@ -224,6 +224,25 @@ describe('useTrainingStore', () => {
     expect(useDatasetStore().selectedId).toBe('ds-2')
   })
 
+  it('after a reload, shows the run’s settings even when its events arrive before the answer', async () => {
+    const { fake } = setupFake({
+      'training.current': () =>
+        makeRunDetail({
+          id: 'run-9',
+          datasetId: 'ds-2',
+          config: { ...makeRunDetail().config, preset: 'classic', epochs: 9 },
+        }),
+    })
+    const training = useTrainingStore()
+    training.applyPreset('fast')
+    // The event stream wins the race: the run is adopted from its progress first.
+    fake.emit('training.progress', { runId: 'run-9', progress: batch(3) })
+    expect(training.runId).toBe('run-9')
+    await training.restore()
+    expect(training.form).toMatchObject({ preset: 'classic', epochs: 9 })
+    expect(useDatasetStore().selectedId).toBe('ds-2')
+  })
+
   it('after a reload, shows the run that ended: its charts, how it ended, no ETA', async () => {
     const { fake } = setupFake({
       'training.current': () =>

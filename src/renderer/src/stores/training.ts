@@ -369,6 +369,8 @@ export const useTrainingStore = defineStore('training', () => {
 
   /** True once the user picked a preset: selecting another dataset no longer changes it. */
   let presetChosen = false
+  /** The run whose settings the form shows (started here, or shown by restore). */
+  let formShowsRun: string | null = null
 
   function applyPreset(preset: TrainForm['preset']): void {
     presetChosen = true
@@ -464,6 +466,7 @@ export const useTrainingStore = defineStore('training', () => {
         if (runId.value !== null) reset(epochs)
         runId.value = result.runId
       }
+      formShowsRun = result.runId
       return true
     } catch (error) {
       state.value = 'idle'
@@ -528,8 +531,10 @@ export const useTrainingStore = defineStore('training', () => {
       if (!sameRun) {
         reset(detail.config.epochs)
         runId.value = detail.id
-        showSettings(detail)
       }
+      // Also for a run adopted from its events before this answer came (after a reload the
+      // event stream often wins the race): the form must show the run's settings.
+      if (formShowsRun !== detail.id) showSettings(detail)
       runName.value = detail.name
       runBackend.value = detail.backend ?? null
       runHasModel.value = detail.hasModel
@@ -575,6 +580,7 @@ export const useTrainingStore = defineStore('training', () => {
    * is another run.
    */
   function showSettings(detail: RunDetail): void {
+    formShowsRun = detail.id
     const active = isActiveState(detail.state)
     Object.assign(form, formForConfig(detail.config, active ? detail.name : ''))
     if (detail.config.preset === 'custom' && detail.config.architecture) {
