@@ -10,6 +10,7 @@ Needs a Python environment with keras (tensorflow-cpu) and onnxruntime, outside 
     python -m venv ~/venvs/keras && ~/venvs/keras/bin/pip install tensorflow-cpu onnxruntime
     ~/venvs/keras/bin/python scripts/export-roundtrip.py --model resources/models/mnist \\
         --mnist /path/to/mnist --count 1000
+(or `--images DIR` for a folder of image files, such as drawings saved from the pad).
 """
 
 import argparse
@@ -65,7 +66,9 @@ def inklab(*args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="an InkLab model folder")
-    parser.add_argument("--mnist", required=True, help="folder with t10k-images-idx3-ubyte(.gz)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--mnist", help="folder with t10k-images-idx3-ubyte(.gz)")
+    source.add_argument("--images", help="folder of image files (drawings saved from the pad, say)")
     parser.add_argument("--count", type=int, default=1000, help="test images to compare on")
     parser.add_argument("--work", help="folder for the exports and images (default: a temp folder)")
     args = parser.parse_args()
@@ -74,16 +77,27 @@ def main():
 
     work = args.work or tempfile.mkdtemp(prefix="inklab-roundtrip-")
     os.makedirs(os.path.join(work, "images"), exist_ok=True)
-    names = [n for n in os.listdir(args.mnist) if n.startswith("t10k-images")]
-    if not names:
-        sys.exit(f"{args.mnist}: no t10k-images-idx3-ubyte file")
-    (count, height, width), data = read_idx(os.path.join(args.mnist, names[0]))
-    count = min(count, args.count)
-    files = []
-    for i in range(count):
-        path = os.path.join(work, "images", f"{i:05d}.png")
-        write_png(path, data[i * 784 : (i + 1) * 784], width, height)
-        files.append(path)
+    if args.images:
+        files = sorted(
+            os.path.join(args.images, n)
+            for n in os.listdir(args.images)
+            if n.lower().endswith((".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"))
+        )[: args.count]
+        if not files:
+            sys.exit(f"{args.images}: no image files")
+        count, what = len(files), f"images from {args.images}"
+    else:
+        names = [n for n in os.listdir(args.mnist) if n.startswith("t10k-images")]
+        if not names:
+            sys.exit(f"{args.mnist}: no t10k-images-idx3-ubyte file")
+        (count, height, width), data = read_idx(os.path.join(args.mnist, names[0]))
+        count = min(count, args.count)
+        files = []
+        for i in range(count):
+            path = os.path.join(work, "images", f"{i:05d}.png")
+            write_png(path, data[i * 784 : (i + 1) * 784], width, height)
+            files.append(path)
+        what = "MNIST test images"
 
     exports = {}
     for fmt, name in (("keras", "model.h5"), ("onnx", "model.onnx")):
@@ -112,7 +126,7 @@ def main():
     def agree(a, b):
         return float((a.argmax(1) == b.argmax(1)).mean())
 
-    print(f"model {args.model}: {count} MNIST test images, {len(labels)} labels, keras {keras.__version__}, onnxruntime {ort.__version__}")
+    print(f"model {args.model}: {count} {what}, {len(labels)} labels, keras {keras.__version__}, onnxruntime {ort.__version__}")
     print(f"  max |InkLab - Keras| {np.abs(ours - by_keras).max():.2e}  labels agree {agree(ours, by_keras):.4f}")
     print(f"  max |InkLab - ONNX|  {np.abs(ours - by_onnx).max():.2e}  labels agree {agree(ours, by_onnx):.4f}")
     print(f"  max |Keras - ONNX|   {np.abs(by_keras - by_onnx).max():.2e}")

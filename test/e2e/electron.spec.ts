@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { _electron, type ElectronApplication, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
-import { endTraceChunk, PageProblems, screenshot, startTraceChunk } from './helpers/browser'
+import { PageProblems, screenshot, traceEachTest } from './helpers/browser'
 import { prepareBuild } from './helpers/build'
 import { generateShapeDataset, type ShapeDataset } from './helpers/dataset'
 import { ROOT } from './helpers/paths'
@@ -90,23 +90,11 @@ describe.skipIf(!electron.path)('desktop app in Electron', () => {
     if (dataset) rmSync(dataset.dir, { recursive: true, force: true })
   })
 
-  beforeEach(async ({ task }) => {
-    if (app) await startTraceChunk(app.context(), `electron ${task.name}`)
-  })
-
-  afterEach(async ({ task }) => {
-    if (!app) return
-    const found = problems.take()
-    const failed = task.result?.state === 'fail' || found.length > 0
-    const trace = await endTraceChunk(app.context(), `electron ${task.name}`, failed)
-    if (trace) console.warn(`trace of "${task.name}": ${trace}`)
-    if (found.length) {
-      throw new Error(
-        `the window reported errors during "${task.name}":\n` +
-          found.map((p) => `  [${p.kind}] ${p.text}`).join('\n'),
-      )
-    }
-  })
+  traceEachTest(
+    () => (app ? { context: app.context(), problems } : undefined),
+    'window',
+    'electron ',
+  )
 
   test('starts: one window titled InkLab, the shell rendered, no console errors', async () => {
     expect(app!.windows().length, 'one window').toBe(1)

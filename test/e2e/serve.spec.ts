@@ -7,16 +7,15 @@ import { basename, join } from 'node:path'
 
 import * as ort from 'onnxruntime-node'
 import type { Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 import { prepareBuild } from './helpers/build'
 import {
   dismissToasts,
-  endTraceChunk,
   openApp,
   screenshot,
-  startTraceChunk,
   type AppSession,
+  traceEachTest,
 } from './helpers/browser'
 import {
   EXPECTED_SKIPPED,
@@ -141,23 +140,7 @@ describe('serve mode in Chromium (real engine)', () => {
     console.log(`e2e metrics: ${JSON.stringify(metrics)}`)
   })
 
-  beforeEach(async ({ task }) => {
-    if (session) await startTraceChunk(session.context, task.name)
-  })
-
-  afterEach(async ({ task }) => {
-    if (!session) return
-    const problems = session.problems.take()
-    const failed = task.result?.state === 'fail' || problems.length > 0
-    const trace = await endTraceChunk(session.context, task.name, failed)
-    if (trace) console.warn(`trace of "${task.name}": ${trace}`)
-    if (problems.length) {
-      throw new Error(
-        `the page reported errors during "${task.name}":\n` +
-          problems.map((p) => `  [${p.kind}] ${p.text}`).join('\n'),
-      )
-    }
-  })
+  traceEachTest(() => session)
 
   test('a. the shell loads and the status bar names the backend (and why not native)', async () => {
     await expect(page().title()).resolves.toBe('InkLab')

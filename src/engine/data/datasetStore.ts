@@ -282,6 +282,7 @@ export function summarizeDataset(dataset: Dataset, id: string): DatasetSummary {
     trainSize: dataset.train.count,
     testSize: dataset.test?.count ?? 0,
     skipped: [...dataset.skipped],
+    ...(dataset.edits ? { edits: { ...dataset.edits } } : {}),
   }
 }
 

@@ -30,3 +30,16 @@ export {
   DATASET_JSON,
   type SaveDatasetOptions,
 } from './datasetStore'
+export {
+  addDrawing,
+  appendCorrection,
+  appendEdits,
+  applyEdits,
+  checkCorrection,
+  checkLabel,
+  readEdits,
+  undoLastDrawing,
+  type EditOp,
+  type EditsLog,
+  type NewDrawing,
+} from './datasetEdits'

@@ -1,5 +1,5 @@
 import { createRng } from './rng'
-import { IMAGE_PIXELS, type Split } from './types'
+import { IMAGE_PIXELS, type Dataset, type Split } from './types'
 
 /** Number of samples of each class, index-aligned with class indices 0..numClasses-1. */
 export function classCounts(split: Split, numClasses: number): number[] {
@@ -18,13 +18,14 @@ export function classCounts(split: Split, numClasses: number): number[] {
 
 /**
  * A new split made of the given samples, in the given order (images, labels and the source file
- * names are copied).
+ * names are copied). Its `origin` traces each sample back to the dataset split `split` came from.
  */
 export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
   const count = indices.length
   const images = new Uint8Array(count * IMAGE_PIXELS)
   const labels =
     split.labels instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count)
+  const origin = new Uint32Array(count)
   for (let i = 0; i < count; i++) {
     const src = indices[i]
     if (!(src >= 0 && src < split.count)) {
@@ -35,11 +36,40 @@ export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
       i * IMAGE_PIXELS,
     )
     labels[i] = split.labels[src]
+    origin[i] = split.origin ? split.origin[src]! : src
   }
   const files = split.files
   return files
-    ? { images, labels, count, files: Array.from(indices, (src) => files[src]!) }
-    : { images, labels, count }
+    ? { images, labels, count, origin, files: Array.from(indices, (src) => files[src]!) }
+    : { images, labels, count, origin }
+}
+
+/**
+ * The lasting key of sample `index` of `split`, a split of `dataset`'s `from` split or one
+ * selected from it (a validation split, a limit).
+ */
+export function sampleKey(
+  dataset: Pick<Dataset, 'keys'>,
+  from: 'train' | 'test',
+  split: Split,
+  index: number,
+): string {
+  const stored = split.origin ? split.origin[index]! : index
+  return dataset.keys?.[from]?.[stored] ?? `${from}:${stored}`
+}
+
+/** `dataset` with splits that trace back to nothing: how a dataset enters a cache as a root. */
+export function asRoot<D extends Pick<Dataset, 'train' | 'test'>>(dataset: D): D {
+  const strip = (split: Split): Split => {
+    if (!split.origin) return split
+    const { images, labels, count, files } = split
+    return files ? { images, labels, count, files } : { images, labels, count }
+  }
+  return {
+    ...dataset,
+    train: strip(dataset.train),
+    ...(dataset.test ? { test: strip(dataset.test) } : {}),
+  }
 }
 
 /** Sample indices grouped by label value. */

@@ -1,4 +1,4 @@
-import type { DatasetSource, SkippedFile } from '@shared/schemas/dataset'
+import type { DatasetEdits, DatasetSource, SkippedFile } from '@shared/schemas/dataset'
 
 /** Side of the square images every split stores (MNIST convention). */
 export const IMAGE_SIZE = 28
@@ -21,8 +21,14 @@ export interface Split {
   labels: Uint8Array | Uint16Array
   count: number
   /**
+   * For a split selected from another (`selectSamples`: a validation split, a limit), the index
+   * of each sample in the split of the dataset it came from, so an evaluated sample can be traced
+   * back to the stored one. The splits a `Dataset` holds have none.
+   */
+  origin?: Uint32Array
+  /**
    * The file each sample came from, relative to the imported folder with forward slashes
-   * (folder imports; absent for IDX and built-in data).
+   * (folder imports; absent for IDX and built-in data); '' for a drawing added to the dataset.
    */
   files?: string[]
 }
@@ -37,6 +43,14 @@ export interface Dataset {
   skipped: SkippedFile[]
   /** True when images were stored transposed (EMNIST) and were transposed back on load. */
   transposed: boolean
+  /**
+   * Each sample's lasting key (see `SampleKeySchema`), set when an edits log was applied: the
+   * samples then no longer sit at their stored index. Without it, sample i of a split is
+   * `train:i` / `test:i`.
+   */
+  keys?: { train: readonly string[]; test?: readonly string[] }
+  /** What the dataset's edits log changed, when it has one. */
+  edits?: DatasetEdits
 }
 
 /** Last path segment, without depending on node:path so these types stay usable everywhere. */

@@ -53,7 +53,7 @@ export function evaluateModel(
         actual,
         predicted: best,
         top: topK(row, Math.min(3, k)),
-        ...(file !== undefined ? { file } : {}),
+        ...(file ? { file } : {}),
       })
     }
   }

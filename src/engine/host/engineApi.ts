@@ -22,6 +22,13 @@ export type EngineApi = Pick<
   | 'loadModel'
   | 'predictPixels'
   | 'exportModel'
+  | 'readEdits'
+  | 'applyEdits'
+  | 'addDrawing'
+  | 'undoLastDrawing'
+  | 'appendCorrection'
+  | 'checkCorrection'
+  | 'checkLabel'
 >
 
 /** Options of the engine's `trainAndSave`. */

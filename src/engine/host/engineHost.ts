@@ -7,8 +7,11 @@ import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type * as tf from '@tensorflow/tfjs'
 
+import { KeyedQueue } from '@shared/node/keyedQueue'
+
 import { sourcePath } from '../data/sources'
-import { IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
+import { asRoot, sampleKey } from '../data/split'
+import { DatasetError, IMAGE_PIXELS, type Dataset, type Split } from '../data/types'
 import type { EngineApi } from './engineApi'
 import type {
   DatasetRef,
@@ -93,18 +96,31 @@ function decodeGrayPayload(image: { width: number; height: number; data: string 
 export class EngineHost {
   private readonly engine: EngineApi
   private readonly onBackendChange: (backend: BackendInfo) => void
+  /** Datasets as runs see them: the stored copy with the edits log applied. */
   private readonly datasets = new Map<string, Promise<Dataset>>()
+  /** The stored copies under edited datasets (null for a drawn dataset), kept between edits. */
+  private readonly bases = new Map<string, Promise<Dataset | null>>()
+  /** Edits to one dataset, one at a time (its id is the key). */
+  private readonly edits = new KeyedQueue()
   private readonly models = new Map<string, CachedModel>()
   private training: TrainingSession | null = null
   private backend: BackendInfo | null = null
 
   /** Every method the services may call, by name. */
   readonly api: EngineHostApi = {
-    'dataset.loadBuiltin': (p) => this.loadBuiltin(p.id),
+    'dataset.loadBuiltin': (p) => this.loadBuiltin(p),
     'dataset.openIdx': (p) => this.openIdx(p),
     'dataset.importFolder': (p, call) => this.importFolder(p, call),
     'dataset.samples': (p) => this.samples(p),
-    'dataset.forget': async (p) => ({ ok: this.datasets.delete(p.id) }),
+    'dataset.summary': async (p) =>
+      this.engine.summarizeDataset(await this.dataset(p.dataset), p.dataset.id),
+    'collection.add': (p) => this.collect(p),
+    'collection.undo': (p) => this.undoDrawing(p),
+    'collection.correct': (p) => this.correct(p),
+    'dataset.forget': async (p) => {
+      this.bases.delete(p.id)
+      return { ok: this.datasets.delete(p.id) }
+    },
     'training.run': (job, call) => this.train(job, call),
     'training.pause': async (p) => this.pause(p.runId),
     'training.resume': async (p) => this.resume(p.runId),
@@ -135,21 +151,47 @@ export class EngineHost {
   private dataset(ref: DatasetRef): Promise<Dataset> {
     let pending = this.datasets.get(ref.id)
     if (!pending) {
-      pending =
-        ref.kind === 'builtin'
-          ? this.engine.loadBuiltinMnist()
-          : this.engine.loadSavedDataset(ref.dir)
+      pending = this.derive(ref)
       this.datasets.set(ref.id, pending)
       pending.catch(() => this.datasets.delete(ref.id))
     }
     return pending
   }
 
-  private async loadBuiltin(id: string): Promise<DatasetSummary> {
-    return this.engine.summarizeDataset(
-      await this.dataset({ id, kind: 'builtin', name: 'mnist' }),
-      id,
-    )
+  /** The stored copy behind `ref` (null for a drawn dataset), loaded once and cached. */
+  private base(ref: DatasetRef): Promise<Dataset | null> {
+    let pending = this.bases.get(ref.id)
+    if (!pending) {
+      pending =
+        ref.kind === 'drawn'
+          ? Promise.resolve(null)
+          : (ref.kind === 'builtin'
+              ? this.engine.loadBuiltinMnist()
+              : this.engine.loadSavedDataset(ref.dir)
+            ).then(asRoot)
+      this.bases.set(ref.id, pending)
+      pending.catch(() => this.bases.delete(ref.id))
+    }
+    return pending
+  }
+
+  /** The stored copy with the edits log applied (read afresh). */
+  private async derive(ref: DatasetRef): Promise<Dataset> {
+    const base = await this.base(ref)
+    const { ops } = ref.edits ? await this.engine.readEdits(ref.edits) : { ops: [] }
+    if (base && !ops.length) return base
+    const name = ref.kind === 'drawn' ? ref.name : (base?.name ?? ref.id)
+    return this.engine.applyEdits(base, ops, { name })
+  }
+
+  private async loadBuiltin(p: HostParams<'dataset.loadBuiltin'>): Promise<DatasetSummary> {
+    const ref: DatasetRef = {
+      id: p.id,
+      kind: 'builtin',
+      name: 'mnist',
+      ...(p.edits ? { edits: p.edits } : {}),
+    }
+    return this.engine.summarizeDataset(await this.dataset(ref), p.id)
   }
 
   private async keep(
@@ -158,9 +200,10 @@ export class EngineHost {
     dataset: Dataset,
     name: string | undefined,
   ): Promise<DatasetSummary> {
-    const named = name ? { ...dataset, name } : dataset
+    const named = asRoot(name ? { ...dataset, name } : dataset)
     await this.engine.saveDataset(saveDir, named)
     this.datasets.set(id, Promise.resolve(named))
+    this.bases.set(id, Promise.resolve(named))
     return this.engine.summarizeDataset(named, id)
   }
 
@@ -209,9 +252,62 @@ export class EngineHost {
         skipped++
         continue
       }
-      out.push(sampleAt(split, i))
+      out.push(sampleAt(split, i, sampleKey(dataset, p.split, split, i)))
     }
     return out
+  }
+
+  // ---- edits: drawings and corrections ------------------------------------------------------
+
+  /** Runs one edit of `ref`'s log, then has the cache follow it; answers with the new summary. */
+  private edit<T extends object>(
+    ref: DatasetRef & { edits: string },
+    change: (current: Dataset, base: Dataset | null) => Promise<T>,
+  ): Promise<T & { summary: DatasetSummary }> {
+    return this.edits.run(ref.id, async () => {
+      const [current, base] = await Promise.all([this.dataset(ref), this.base(ref)])
+      const answer = await change(current, base)
+      const updated = this.derive(ref)
+      this.datasets.set(ref.id, updated)
+      updated.catch(() => this.datasets.delete(ref.id))
+      return { ...answer, summary: this.engine.summarizeDataset(await updated, ref.id) }
+    })
+  }
+
+  private collect(p: HostParams<'collection.add'>) {
+    return this.edit(p.dataset, async (current) => {
+      this.engine.checkLabel(p.label, current, p.dataset.kind === 'drawn')
+      const { pixels, empty } = this.engine.preprocess(decodeGrayPayload(p.image))
+      if (empty) throw new DatasetError('the drawing has no ink to save: draw something first')
+      const key = await this.engine.addDrawing(p.dataset.edits, {
+        label: p.label,
+        pixels,
+        ink: p.ink,
+      })
+      return { sample: { key, label: p.label, pixels: toBase64(pixels) } }
+    })
+  }
+
+  private undoDrawing(p: HostParams<'collection.undo'>) {
+    return this.edit(p.dataset, async () => ({
+      removed: await this.engine.undoLastDrawing(p.dataset.edits),
+    }))
+  }
+
+  private correct(p: HostParams<'collection.correct'>) {
+    return this.edit(p.dataset, async (current, base) => {
+      const { ops } = await this.engine.readEdits(p.dataset.edits)
+      this.engine.checkCorrection(
+        base,
+        ops,
+        p.key,
+        p.correction,
+        current,
+        p.dataset.kind === 'drawn',
+      )
+      await this.engine.appendCorrection(p.dataset.edits, p.key, p.correction)
+      return {}
+    })
   }
 
   // ---- training ----------------------------------------------------------------------------
@@ -252,6 +348,8 @@ export class EngineHost {
         checkpointDir: job.checkpointDir,
         name: job.name,
         inklabVersion: job.inklabVersion,
+        ...(job.initialModelDir ? { initialModelDir: job.initialModelDir } : {}),
+        ...(job.heldOut ? { heldOut: job.heldOut } : {}),
         signal: call.signal,
         pauseGate: () => this.pauseGate(session, call),
         onProgress: (progress) => call.progress(progress),
@@ -265,6 +363,7 @@ export class EngineHost {
         metrics: result.metrics,
         evaluation: result.evaluation,
         modelSaved: result.saved,
+        validationKeys: result.validationKeys,
       }
     } finally {
       call.signal.removeEventListener('abort', wake)
@@ -386,7 +485,8 @@ export class EngineHost {
     spec: EvalSplit,
   ): Promise<{ dataset: Dataset; split: Split }> {
     const dataset = await this.dataset(ref)
-    const split = this.engine.namedSplit(dataset, spec.split, spec.settings)
+    const heldOut = spec.heldOut ? new Set(spec.heldOut) : undefined
+    const split = this.engine.namedSplit(dataset, spec.split, spec.settings, heldOut)
     if (!split) throw new Error(`dataset "${dataset.name}" has no ${spec.split} split`)
     return { dataset, split }
   }
@@ -428,8 +528,11 @@ export class EngineHost {
   }
 
   private async evaluationSamples(p: HostParams<'evaluation.samples'>): Promise<SampleImage[]> {
-    const { split } = await this.evalSplit(p.dataset, p.split)
-    return p.indices.filter((i) => i < split.count).map((i) => sampleAt(split, i))
+    const { dataset, split } = await this.evalSplit(p.dataset, p.split)
+    const from = p.split.split === 'test' ? 'test' : 'train'
+    return p.indices
+      .filter((i) => i < split.count)
+      .map((i) => sampleAt(split, i, sampleKey(dataset, from, split, i)))
   }
 
   private async classifyPixels(
@@ -467,17 +570,19 @@ export class EngineHost {
     }
     this.models.clear()
     this.datasets.clear()
+    this.bases.clear()
   }
 }
 
-/** Sample `index` of a split as the routes send it: its pixels, label and file. */
-function sampleAt(split: Split, index: number): SampleImage {
+/** Sample `index` of a split as the routes send it: its pixels, label, lasting key and file. */
+function sampleAt(split: Split, index: number, key: string): SampleImage {
   const file = split.files?.[index]
   return {
     index,
     label: split.labels[index],
     pixels: toBase64(imageAt(split, index)),
-    ...(file !== undefined ? { file } : {}),
+    key,
+    ...(file ? { file } : {}),
   }
 }
 

@@ -1,5 +1,6 @@
 import type { SerializedError } from '@shared/errors'
 import type { BackendInfo } from '@shared/schemas/backend'
+import type { CollectedSample, Correction } from '@shared/schemas/collection'
 import type {
   DatasetSummary,
   GrayImagePayload,
@@ -9,6 +10,7 @@ import type {
 } from '@shared/schemas/dataset'
 import type { EvaluationReport, EvaluationSummary, SplitName } from '@shared/schemas/evaluation'
 import type { ExportFormat, ModelExportResult } from '@shared/schemas/export'
+import type { Ink } from '@shared/schemas/ink'
 import type { ModelMetrics, Prediction } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 
@@ -22,15 +24,28 @@ import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/tra
  * progress (`progress` messages with the call's id), as VS Code's IPC does.
  */
 
-/** Where the host finds a dataset's pixels; it loads and caches them on first use. */
+/**
+ * Where the host finds a dataset's pixels; it loads and caches them on first use. `edits` is the
+ * dataset's edits log (drawings, relabelled and excluded samples), applied on top when it exists;
+ * a drawn dataset is its log alone.
+ */
 export type DatasetRef =
-  { id: string; kind: 'builtin'; name: 'mnist' } | { id: string; kind: 'saved'; dir: string }
+  | { id: string; kind: 'builtin'; name: 'mnist'; edits?: string }
+  | { id: string; kind: 'saved'; dir: string; edits?: string }
+  | { id: string; kind: 'drawn'; name: string; edits: string }
+
+/** A dataset the host changed, with its new counts. */
+export interface ChangedDataset {
+  summary: DatasetSummary
+}
 
 /** The samples an evaluation uses: a named split, resolved as the run's training resolved it. */
 export interface EvalSplit {
   split: SplitName
   /** The run's split settings (for `validation` and `train`: the same seeded samples as in training). */
   settings: Pick<TrainConfig, 'limit' | 'validationSplit' | 'seed'>
+  /** The keys the run recorded as held out, when it did: they define its validation split. */
+  heldOut?: string[]
 }
 
 /** A classification without the model id (the services add it). */
@@ -52,6 +67,10 @@ export interface TrainJob {
   /** Best-so-far checkpoint folder, rewritten at each improving epoch. */
   checkpointDir: string
   inklabVersion: string
+  /** A fine-tune: the model folder whose weights the run starts from. */
+  initialModelDir?: string
+  /** Samples to hold out for validation by key (a fine-tune holds out its parent's). */
+  heldOut?: string[]
 }
 
 /** What a training call reports while it runs. */
@@ -72,6 +91,8 @@ export interface TrainOutcome {
   evaluation: EvaluationSummary | null
   /** True when a final model was written to the job's `modelDir`. */
   modelSaved: boolean
+  /** The keys of the samples the run held out for validation (for its later evaluations). */
+  validationKeys: string[]
 }
 
 /** A dataset to read from `path` and keep (its pixels written to `saveDir`). */
@@ -92,7 +113,8 @@ export interface HostCall<P = never> {
 
 /** The engine host's API: the one declaration of every method the services may call. */
 export interface EngineHostApi {
-  'dataset.loadBuiltin'(params: { id: string }): Promise<DatasetSummary>
+  /** Built-in MNIST, with its edits log (`edits`) applied when it has one. */
+  'dataset.loadBuiltin'(params: { id: string; edits?: string }): Promise<DatasetSummary>
   'dataset.openIdx'(params: ImportJob): Promise<DatasetSummary>
   'dataset.importFolder'(params: ImportJob, call: HostCall<ImportProgress>): Promise<DatasetSummary>
   'dataset.samples'(params: {
@@ -102,6 +124,25 @@ export interface EngineHostApi {
     offset: number
     count: number
   }): Promise<SampleImage[]>
+  /** A dataset's summary as it is now, its edits log applied (after a refresh, say). */
+  'dataset.summary'(params: { dataset: DatasetRef }): Promise<DatasetSummary>
+  /** Saves a drawing (preprocessed as a classification would be) into a dataset's edits log. */
+  'collection.add'(params: {
+    dataset: DatasetRef & { edits: string }
+    label: string
+    image: GrayImagePayload
+    ink: Ink
+  }): Promise<ChangedDataset & { sample: CollectedSample }>
+  /** Removes the drawing saved last into the dataset. */
+  'collection.undo'(params: {
+    dataset: DatasetRef & { edits: string }
+  }): Promise<ChangedDataset & { removed: { key: string; label: string } | null }>
+  /** Relabels, excludes or restores one sample (in the edits log only). */
+  'collection.correct'(params: {
+    dataset: DatasetRef & { edits: string }
+    key: string
+    correction: Correction
+  }): Promise<ChangedDataset>
   /** Drops a dataset from the host's cache (it was deleted). */
   'dataset.forget'(params: { id: string }): Promise<{ ok: boolean }>
   /** Trains, evaluates and saves; resolves when the run ends. Cancelling the call stops the run. */

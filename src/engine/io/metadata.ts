@@ -23,11 +23,14 @@ export interface ModelMetadataInput {
   createdAt?: Date
 }
 
-/** Where a dataset came from, as metadata stores it: "builtin:mnist", "folder:digits" (no path). */
+/**
+ * Where a dataset came from, as metadata stores it: "builtin:mnist", "folder:digits" (no path),
+ * "drawn" (on the pad).
+ */
 export function describeSource(source: DatasetSource): string {
-  return source.kind === 'builtin'
-    ? `builtin:${source.name}`
-    : publicDatasetSource(`${source.kind}:${source.path}`)
+  if (source.kind === 'builtin') return `builtin:${source.name}`
+  if (source.kind === 'drawn') return 'drawn'
+  return publicDatasetSource(`${source.kind}:${source.path}`)
 }
 
 /** Builds the `metadata.json` content of a model trained on `dataset` with `config`. */

@@ -1,7 +1,7 @@
 import type { SplitName } from '@shared/schemas/evaluation'
 import type { TrainConfig } from '@shared/schemas/training'
 
-import { stratifiedSplit, takeStratified } from '../data/split'
+import { sampleKey, selectSamples, stratifiedSplit, takeStratified } from '../data/split'
 import type { Dataset, Split } from '../data/types'
 
 /** The settings of a run that decide its splits. */
@@ -16,12 +16,15 @@ export interface NamedSplit {
 /**
  * The training and validation samples a run uses: at most `limit` training samples (stratified),
  * then the validation fraction held out of them. Seeded: the same settings give the same samples,
- * in training and in any later evaluation of the run's model.
+ * in training and in any later evaluation of the run's model. A run that records the keys it
+ * held out (`heldOut`: a fine-tune keeps its parent's) holds out exactly those instead.
  */
 export function trainingSplits(
-  dataset: Pick<Dataset, 'train'>,
+  dataset: Pick<Dataset, 'train' | 'keys'>,
   settings: SplitSettings,
+  heldOut?: ReadonlySet<string>,
 ): { train: Split; validation?: Split } {
+  if (heldOut) return splitByKeys(dataset, heldOut)
   let train = dataset.train
   if (settings.limit > 0 && settings.limit < train.count) {
     train = takeStratified(train, settings.limit, settings.seed)
@@ -38,13 +41,44 @@ export function trainingSplits(
 }
 
 /**
+ * A training split with the samples named by `heldOut` (lasting keys, see `sampleKey`) held out
+ * for validation: how a fine-tune keeps its parent's validation samples out of training while
+ * every drawing and correction added since trains. Keys that name no sample any more are
+ * skipped; without any left there is no validation split.
+ */
+export function splitByKeys(
+  dataset: Pick<Dataset, 'train' | 'keys'>,
+  heldOut: ReadonlySet<string>,
+): { train: Split; validation?: Split } {
+  const train: number[] = []
+  const validation: number[] = []
+  for (let i = 0; i < dataset.train.count; i++) {
+    ;(heldOut.has(sampleKey(dataset, 'train', dataset.train, i)) ? validation : train).push(i)
+  }
+  if (!validation.length || !train.length) return { train: dataset.train }
+  return {
+    train: selectSamples(dataset.train, train),
+    validation: selectSamples(dataset.train, validation),
+  }
+}
+
+/** The lasting keys of the samples of `split`, a split selected from `dataset`'s training split. */
+export function keysOf(dataset: Pick<Dataset, 'keys'>, split: Split): string[] {
+  return Array.from({ length: split.count }, (_, i) => sampleKey(dataset, 'train', split, i))
+}
+
+/**
  * The held-out data a run's model is judged on: the dataset's test split when it has one, else
  * the validation split the run held out (named so: it chose the best epoch, so it is not a test);
  * null when there is neither.
  */
-export function heldOutSplit(dataset: Dataset, settings: SplitSettings): NamedSplit | null {
+export function heldOutSplit(
+  dataset: Dataset,
+  settings: SplitSettings,
+  heldOut?: ReadonlySet<string>,
+): NamedSplit | null {
   if (dataset.test && dataset.test.count > 0) return { name: 'test', split: dataset.test }
-  const { validation } = trainingSplits(dataset, settings)
+  const { validation } = trainingSplits(dataset, settings, heldOut)
   return validation ? { name: 'validation', split: validation } : null
 }
 
@@ -53,13 +87,14 @@ export function namedSplit(
   dataset: Dataset,
   name: SplitName,
   settings: SplitSettings,
+  heldOut?: ReadonlySet<string>,
 ): Split | null {
   switch (name) {
     case 'test':
       return dataset.test && dataset.test.count > 0 ? dataset.test : null
     case 'validation':
-      return trainingSplits(dataset, settings).validation ?? null
+      return trainingSplits(dataset, settings, heldOut).validation ?? null
     case 'train':
-      return trainingSplits(dataset, settings).train
+      return trainingSplits(dataset, settings, heldOut).train
   }
 }

@@ -1,14 +1,17 @@
 import { errorMessage } from '@shared/errors'
+import { fineTuneClassesProblem } from '@shared/fineTune'
 import type { BackendName } from '@shared/schemas/backend'
 import type { EvaluationSummary } from '@shared/schemas/evaluation'
 import type { ModelMetrics } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
 
-import type { Dataset } from '../data/types'
+import * as tf from '@tensorflow/tfjs'
+
+import { DatasetError, type Dataset } from '../data/types'
 import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
-import { saveModel } from '../io/modelFiles'
-import { heldOutSplit } from './splits'
+import { loadModel, saveModel } from '../io/modelFiles'
+import { heldOutSplit, keysOf, trainingSplits } from './splits'
 import type { StepKind } from './step'
 import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
 
@@ -30,6 +33,22 @@ export interface TrainAndSaveOptions {
   /** Diagnostic lines (epoch summaries, a checkpoint that could not be written). */
   log?: (message: string) => void
   progressIntervalMs?: number
+  /**
+   * A fine-tune: the model folder whose weights training starts from. Its classes must be the
+   * dataset's, in the same order.
+   */
+  initialModelDir?: string
+  /**
+   * The keys of the samples to hold out for validation instead of the seeded split: a
+   * fine-tune's are its parent's `validationKeys`, so that nothing either model trained on is
+   * held out, and every drawing or correction added since trains.
+   */
+  heldOut?: readonly string[]
+  /**
+   * Which weights a completed run saves: its best epoch's, or its last's; by default the last
+   * for a fine-tune (`initialModelDir`), the best otherwise.
+   */
+  keep?: 'best' | 'last'
 }
 
 /** What one run of `trainAndSave` did. */
@@ -50,6 +69,23 @@ export interface TrainAndSaveResult {
   step: StepKind
   trainCount: number
   validationCount: number
+  /** The lasting keys of the validation samples the run held out (none without a split). */
+  validationKeys: string[]
+}
+
+/**
+ * The weights of the model in `dir`, to start a fine-tune from; refused when its classes are not
+ * the dataset's (a fine-tune keeps a model's classes).
+ */
+async function weightsToStartFrom(dir: string, dataset: Dataset): Promise<tf.Tensor[]> {
+  const { model, metadata } = await loadModel(dir)
+  try {
+    const problem = fineTuneClassesProblem(metadata.labels, dataset.name, dataset.labels)
+    if (problem) throw new DatasetError(problem)
+    return model.getWeights().map((weight) => weight.clone())
+  } finally {
+    model.dispose()
+  }
 }
 
 /** The run's own figures, before any evaluation. */
@@ -81,26 +117,41 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.inklabVersion !== undefined ? { inklabVersion: options.inklabVersion } : {}),
     })
-  const result = await trainModel({
-    dataset,
-    config,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(log ? { log } : {}),
-    ...(options.progressIntervalMs !== undefined
-      ? { progressIntervalMs: options.progressIntervalMs }
-      : {}),
-    ...(checkpointDir
-      ? {
-          // A checkpoint that cannot be written costs a crash's protection, not the run.
-          onImproved: (model, { metrics }) =>
-            saveModel(checkpointDir, model, metadataFor(metrics)).catch((error: unknown) =>
-              log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
-            ),
-        }
-      : {}),
-  })
+  const heldOut = options.heldOut ? new Set(options.heldOut) : undefined
+  const validation = trainingSplits(dataset, config, heldOut).validation
+  const validationKeys = validation ? keysOf(dataset, validation) : []
+  const initialWeights = options.initialModelDir
+    ? await weightsToStartFrom(options.initialModelDir, dataset)
+    : undefined
+  let result: TrainResult
+  try {
+    result = await trainModel({
+      dataset,
+      config,
+      ...(initialWeights ? { initialWeights } : {}),
+      ...(heldOut ? { heldOut } : {}),
+      // A fine-tune keeps its last weights: see TrainOptions.keep.
+      keep: options.keep ?? (options.initialModelDir ? 'last' : 'best'),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(log ? { log } : {}),
+      ...(options.progressIntervalMs !== undefined
+        ? { progressIntervalMs: options.progressIntervalMs }
+        : {}),
+      ...(checkpointDir
+        ? {
+            // A checkpoint that cannot be written costs a crash's protection, not the run.
+            onImproved: (model, { metrics }) =>
+              saveModel(checkpointDir, model, metadataFor(metrics)).catch((error: unknown) =>
+                log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
+              ),
+          }
+        : {}),
+    })
+  } finally {
+    if (initialWeights) tf.dispose([...initialWeights])
+  }
   const outcome = {
     stopReason: result.stopReason,
     ...(result.message !== undefined ? { message: result.message } : {}),
@@ -110,17 +161,18 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
     step: result.step,
     trainCount: result.trainCount,
     validationCount: result.validationCount,
+    validationKeys,
   }
   try {
     let metrics = trainingMetrics(result)
     // Only weights that finished at least one epoch become a model.
     if (result.bestEpoch < 0) return { ...outcome, metrics, evaluation: null, saved: false }
-    const heldOut = heldOutSplit(dataset, config)
+    const judged = heldOutSplit(dataset, config, heldOut)
     let evaluation: EvaluationSummary | null = null
-    if (heldOut) {
-      const report = evaluateModel(result.model, heldOut.split, dataset.labels)
+    if (judged) {
+      const report = evaluateModel(result.model, judged.split, dataset.labels)
       evaluation = {
-        split: heldOut.name,
+        split: judged.name,
         accuracy: report.accuracy,
         loss: report.loss,
         count: report.count,
@@ -128,9 +180,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       metrics = {
         ...metrics,
         evaluation,
-        ...(heldOut.name === 'test'
-          ? { testAccuracy: report.accuracy, testLoss: report.loss }
-          : {}),
+        ...(judged.name === 'test' ? { testAccuracy: report.accuracy, testLoss: report.loss } : {}),
       }
     }
     await saveModel(options.modelDir, result.model, metadataFor(metrics))

@@ -55,6 +55,20 @@ export interface TrainOptions {
    * (abort still works while paused once the gate resolves or rejects).
    */
   pauseGate?: () => Promise<void>
+  /**
+   * Weights to start from instead of a fresh initialisation (a fine-tune): another model's
+   * `getWeights()`, of the same architecture and classes. The caller keeps ownership.
+   */
+  initialWeights?: readonly tf.Tensor[]
+  /** The samples to hold out for validation, by key, instead of the seeded split (a fine-tune). */
+  heldOut?: ReadonlySet<string>
+  /**
+   * Which weights a run that completes ends with: the best epoch's (default), or the last
+   * epoch's (a fine-tune: its held-out samples cannot see the corrections it learns, so the
+   * best by their loss would be the parent it started from). A run that stops early keeps the
+   * best either way.
+   */
+  keep?: 'best' | 'last'
   /** How each step runs (default `auto`: one TensorFlow graph on native, else eager; see step.ts). */
   step?: StepRequest
 }
@@ -206,6 +220,12 @@ class BestEpoch {
     return true
   }
 
+  /** Frees the copy of the best weights (the model keeps the ones it has). */
+  discard(): void {
+    if (this.weights) tf.dispose(this.weights)
+    this.weights = null
+  }
+
   /** Puts the best weights back into `model` (when an epoch finished) and frees the copy. */
   restoreInto(model: tf.LayersModel): void {
     if (!this.weights) return
@@ -344,6 +364,18 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
   return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
 
+/** Puts `weights` into a freshly built `model`; a model that does not fit them is refused. */
+function startFrom(model: tf.LayersModel, weights: readonly tf.Tensor[]): void {
+  try {
+    model.setWeights([...weights])
+  } catch (error) {
+    model.dispose()
+    throw new Error(`the weights to start from do not fit this network: ${errorMessage(error)}`, {
+      cause: error,
+    })
+  }
+}
+
 /**
  * Trains a model for `config` on `dataset` with a custom loop (seeded shuffle, on-the-fly
  * augmentation, Adam with a learning-rate schedule, stable cross-entropy), so that cancel is
@@ -355,10 +387,11 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { dataset, config, onProgress, signal, log } = options
   const runStart = performance.now()
-  const { train, validation } = trainingSplits(dataset, config)
+  const { train, validation } = trainingSplits(dataset, config, options.heldOut)
   if (train.count === 0) throw new Error('the training split is empty')
   const backend = activeBackendName()
   const model = buildModel(architectureOf(config), dataset.labels.length, config.seed)
+  if (options.initialWeights) startFrom(model, options.initialWeights)
   const batchSize = Math.min(config.batchSize, train.count)
   const batchesPerEpoch = Math.ceil(train.count / batchSize)
   const dropoutRng = createRng((config.seed ^ 0x27d4eb2f) >>> 0)
@@ -481,14 +514,24 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ? `cancelled; keeping the best model (epoch ${best.epoch + 1})`
         : 'cancelled before the first epoch ended; there is no model to keep'
   }
-  best.restoreInto(model)
+  const last = history.at(-1)
+  const keepLast = options.keep === 'last' && stopReason === 'completed' && last !== undefined
+  if (keepLast) best.discard()
+  else best.restoreInto(model)
   return {
     model,
     stopReason,
     ...(message !== undefined ? { message } : {}),
     history,
-    bestEpoch: best.epoch,
-    best: best.metrics,
+    bestEpoch: keepLast ? last.epoch : best.epoch,
+    best: keepLast
+      ? {
+          loss: last.loss,
+          accuracy: last.accuracy,
+          ...(last.valLoss !== undefined ? { valLoss: last.valLoss } : {}),
+          ...(last.valAccuracy !== undefined ? { valAccuracy: last.valAccuracy } : {}),
+        }
+      : best.metrics,
     seconds: loop.elapsed() - loop.pause.total,
     samplesPerSecond: loop.throughput.overall,
     backend,

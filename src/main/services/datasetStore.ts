@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
@@ -9,6 +9,9 @@ import { z } from 'zod'
 import { isSafeId, KeyedQueue } from './fsUtil'
 import { NotFoundError } from './errors'
 import { BUILTIN_DATASET_ID } from './runStore'
+
+/** A dataset's edits log, in its folder (the format: src/engine/data/datasetEdits.ts). */
+const EDITS_FILE = 'edits.jsonl'
 
 /** `summary.json`: the dataset's summary and when it was added. */
 const StoredSummarySchema = z.object({ summary: DatasetSummarySchema, createdAt: z.string() })
@@ -52,6 +55,14 @@ export class DatasetStore {
   /** Where the engine writes the dataset's pixels. */
   dataDir(id: string): string {
     return join(this.dir(id), 'data')
+  }
+
+  /**
+   * The dataset's edits log (drawings, relabelled and excluded samples): beside `data/`, which a
+   * new import replaces whole, never inside it.
+   */
+  editsFile(id: string): string {
+    return join(this.dir(id), EDITS_FILE)
   }
 
   /** Every stored dataset, built-in first, then newest first. */
@@ -103,6 +114,23 @@ export class DatasetStore {
     })
   }
 
+  /**
+   * Records a dataset's new counts after an edit, keeping when it was added (a dataset that had
+   * no summary yet, built-in MNIST before its first load, is added now).
+   */
+  update(summary: DatasetSummary): Promise<void> {
+    const dir = this.dir(summary.id)
+    const file = join(dir, 'summary.json')
+    return this.queue.run(summary.id, async () => {
+      const stored = StoredSummarySchema.safeParse(await readJsonOrNull(file))
+      await mkdir(dir, { recursive: true })
+      await writeJsonAtomic(file, {
+        summary,
+        createdAt: stored.success ? stored.data.createdAt : new Date().toISOString(),
+      })
+    })
+  }
+
   /** Removes a dataset folder. */
   remove(id: string): Promise<void> {
     const dir = this.dir(id)
@@ -134,6 +162,12 @@ export class DatasetStore {
           await readJsonOrNull(join(freshDir, 'summary.json')),
         )
         const aside = `${dir}.old-${Date.now().toString(36)}`
+        // The edits log (drawings added, corrections) goes with the dataset.
+        await copyFile(join(dir, EDITS_FILE), join(freshDir, EDITS_FILE)).catch(
+          (error: unknown) => {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+          },
+        )
         await rename(dir, aside)
         try {
           await rename(freshDir, dir)
@@ -149,10 +183,16 @@ export class DatasetStore {
     )
   }
 
-  /** How the engine host finds the dataset's pixels. */
-  ref(summary: DatasetSummary): DatasetRef {
-    return summary.source.kind === 'builtin'
-      ? { id: summary.id, kind: 'builtin', name: summary.source.name }
-      : { id: summary.id, kind: 'saved', dir: this.dataDir(summary.id) }
+  /** How the engine host finds the dataset's pixels and its edits. */
+  ref(summary: DatasetSummary): DatasetRef & { edits: string } {
+    const edits = this.editsFile(summary.id)
+    switch (summary.source.kind) {
+      case 'builtin':
+        return { id: summary.id, kind: 'builtin', name: summary.source.name, edits }
+      case 'drawn':
+        return { id: summary.id, kind: 'drawn', name: summary.name, edits }
+      default:
+        return { id: summary.id, kind: 'saved', dir: this.dataDir(summary.id), edits }
+    }
   }
 }

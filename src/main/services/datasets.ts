@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
+import { exists } from '@shared/node/files'
 import type {
   DatasetSummary,
   SampleImage,
@@ -28,12 +29,9 @@ async function requireFolder(path: string): Promise<string> {
   return resolve(path)
 }
 
-/** The built-in MNIST as the engine host finds it. */
-const BUILTIN_REF: DatasetRef = { id: BUILTIN_DATASET_ID, kind: 'builtin', name: 'mnist' }
-
 /** A dataset as a run uses it: how the host finds it, its name and its classes. */
 export interface DatasetInfo {
-  ref: DatasetRef
+  ref: DatasetRef & { edits: string }
   name: string
   labels: string[]
   /** Null for the built-in MNIST before it was loaded once. */
@@ -68,7 +66,14 @@ export class DatasetService {
     if (datasetId === BUILTIN_DATASET_ID) {
       const summary = await this.deps.store.get(BUILTIN_DATASET_ID).catch(() => null)
       return {
-        ref: BUILTIN_REF,
+        ref: summary
+          ? this.deps.store.ref(summary)
+          : {
+              id: BUILTIN_DATASET_ID,
+              kind: 'builtin',
+              name: 'mnist',
+              edits: this.deps.store.editsFile(BUILTIN_DATASET_ID),
+            },
         name: summary?.name ?? 'MNIST',
         labels: summary?.labels ?? [...'0123456789'],
         summary,
@@ -84,7 +89,10 @@ export class DatasetService {
   }
 
   async loadBuiltin(): Promise<DatasetSummary> {
-    const summary = await this.deps.engine.call('dataset.loadBuiltin', { id: BUILTIN_DATASET_ID })
+    const summary = await this.deps.engine.call('dataset.loadBuiltin', {
+      id: BUILTIN_DATASET_ID,
+      edits: this.deps.store.editsFile(BUILTIN_DATASET_ID),
+    })
     const stored = { ...summary, id: BUILTIN_DATASET_ID }
     await this.deps.store.save(stored)
     return stored
@@ -199,7 +207,7 @@ export class DatasetService {
         const refreshed = await this.deps.store.replace(replaced.id, id)
         await this.forget(id)
         await this.forget(replaced.id)
-        return refreshed
+        return await this.withEdits(refreshed)
       } catch (error) {
         await this.deps.store.remove(id).catch(() => undefined)
         throw error
@@ -243,6 +251,19 @@ export class DatasetService {
   }
 
   /** Drops a dataset from the engine host's cache (its files changed or went). */
+  /**
+   * `summary` with the counts its edits log gives (a refreshed folder keeps the drawings and
+   * corrections made in InkLab), stored; as it is when the dataset has no log.
+   */
+  private async withEdits(summary: DatasetSummary): Promise<DatasetSummary> {
+    const ref = this.deps.store.ref(summary)
+    if (!(await exists(ref.edits))) return summary
+    const counted = await this.deps.engine.call('dataset.summary', { dataset: ref })
+    const updated = { ...counted, id: summary.id, name: summary.name, source: summary.source }
+    await this.deps.store.update(updated)
+    return updated
+  }
+
   private async forget(id: string): Promise<void> {
     if (this.deps.engine.started) {
       await this.deps.engine.call('dataset.forget', { id }).catch(() => undefined)

@@ -29,24 +29,4 @@ export function slugify(name: string, fallback = 'item'): string {
   return slug || fallback
 }
 
-/** Serializes async work per key (writes to one run's files, for example). */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>()
-
-  /** Runs `task` after every task queued before it under `key`. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve()
-    const next = previous.then(task, task)
-    const tail = next.catch(() => undefined)
-    this.tails.set(key, tail)
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key)
-    })
-    return next
-  }
-
-  /** Resolves when every queued task has settled. */
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()])
-  }
-}
+export { KeyedQueue } from '@shared/node/keyedQueue'

@@ -181,7 +181,12 @@ export class ModelsService {
         'this dataset has no test split and the run kept no validation split to evaluate on',
       )
     }
-    return { dataset: info.ref, split: { split: 'validation', settings }, name }
+    const heldOut = await this.deps.runs.loadHeldOut(run.id)
+    return {
+      dataset: info.ref,
+      split: { split: 'validation', settings, ...(heldOut ? { heldOut } : {}) },
+      name,
+    }
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type RunState,
 } from '@shared/schemas/run'
 import { TrainConfigSchema } from '@shared/schemas/training'
+import { z } from 'zod'
 
 import { NotFoundError } from './errors'
 import { isSafeId, KeyedQueue } from './fsUtil'
@@ -44,6 +45,9 @@ export const INTERRUPTED_NO_CHECKPOINT_MESSAGE =
 
 const RunRecordSchema = RunDetailSchema.omit({ history: true, active: true, batches: true })
 
+/** `heldout.json`: the samples a run held out, by lasting key. */
+const HeldOutSchema = z.object({ keys: z.array(z.string()) })
+
 /** Files of one run folder. */
 export interface RunPaths {
   dir: string
@@ -52,6 +56,8 @@ export interface RunPaths {
   model: string
   checkpoint: string
   evaluation: string
+  /** The keys of the samples the run held out for validation. */
+  heldOut: string
 }
 
 /** Parses history lines, skipping a torn last line left by a crash. */
@@ -125,6 +131,7 @@ export class RunStore {
       model: join(dir, 'model'),
       checkpoint: join(dir, 'checkpoint'),
       evaluation: join(dir, 'evaluation.json'),
+      heldOut: join(dir, 'heldout.json'),
     }
   }
 
@@ -252,6 +259,22 @@ export class RunStore {
     if (id === BUILTIN_RUN_ID) return null
     const parsed = EvaluationReportSchema.safeParse(await readJsonOrNull(this.paths(id).evaluation))
     return parsed.success ? parsed.data : null
+  }
+
+  /** Records the keys of the samples a run held out for validation. */
+  async saveHeldOut(id: string, keys: readonly string[]): Promise<void> {
+    const paths = this.paths(id)
+    await this.queue.run(id, () => writeJsonAtomic(paths.heldOut, { keys }))
+  }
+
+  /**
+   * The keys a run held out for validation, or null when it recorded none (the bundled model,
+   * runs from before they were recorded): its split is then the seeded one.
+   */
+  async loadHeldOut(id: string): Promise<string[] | null> {
+    if (id === BUILTIN_RUN_ID) return null
+    const parsed = HeldOutSchema.safeParse(await readJsonOrNull(this.paths(id).heldOut))
+    return parsed.success ? parsed.data.keys : null
   }
 
   /** Resolves when every queued write has finished. */

@@ -4,6 +4,7 @@ import type { AppInfo, Routes, RouteName, RouteOutput } from '@shared/contract'
 import { exists, makeDirs } from '@shared/node/files'
 import type { z } from 'zod'
 
+import { CollectionService } from './collection'
 import { DatasetStore } from './datasetStore'
 import { DatasetService } from './datasets'
 import { EngineClient } from './engineClient'
@@ -103,6 +104,7 @@ export function createServices(options: ServicesOptions): Services {
     events,
     inUse: (datasetId) => training.usesDataset(datasetId),
   })
+  const collection = new CollectionService({ store: datasetStore, datasets, engine })
   const training = new TrainingService({ runs, datasets, engine, events, version })
   const models = new ModelsService({
     runs,
@@ -150,7 +152,14 @@ export function createServices(options: ServicesOptions): Services {
     'dataset.importUpload': (input) => datasets.importUpload(input),
     'dataset.rename': ({ datasetId, name }) => datasets.rename(datasetId, name),
 
+    'collection.create': ({ name }) => collection.create(name),
+    'collection.add': (input) => collection.add(input),
+    'collection.undo': ({ datasetId }) => collection.undo(datasetId),
+    'collection.correct': ({ datasetId, key, correction }) =>
+      collection.correct(datasetId, key, correction),
+
     'training.start': (input) => training.start(input),
+    'training.fineTune': (input) => training.fineTune(input),
     'training.pause': ({ runId }) => training.pause(runId),
     'training.resume': ({ runId }) => training.resume(runId),
     'training.stop': async ({ runId }) => training.stop(runId),

@@ -1,10 +1,12 @@
-import type { TrainJob } from '@engine/host/protocol'
+import type { TrainJob, TrainOutcome } from '@engine/host/protocol'
 import { issueText, validateArchitecture } from '@shared/architecture'
-import type { TrainRequest } from '@shared/contract'
+import type { FineTuneRequest, TrainRequest } from '@shared/contract'
 import { ValidationError } from '@shared/contract/client'
-import { fieldIssues } from '@shared/errors'
+import { errorMessage, fieldIssues } from '@shared/errors'
+import { fineTuneClassesProblem, fineTuneConfig } from '@shared/fineTune'
 import type { TrainConfig } from '@shared/schemas/training'
 import { architectureOf, resolveTrainConfig } from '@shared/trainConfig'
+import { trainingProblem } from '@shared/trainability'
 import { ZodError } from 'zod'
 
 import type { DatasetService } from './datasets'
@@ -39,6 +41,22 @@ function resolveConfig(config: TrainRequest['config']): TrainConfig {
   }
 }
 
+/** A run about to be recorded: its dataset, its resolved settings and, for a fine-tune, its parent. */
+interface RunPlan {
+  datasetId: string
+  name?: string
+  config: TrainConfig
+  /** A fine-tune: the run it starts from and the folder of that run's model. */
+  parent?: { runId: string; name: string; modelDir: string }
+  /** Samples to hold out by key: a fine-tune on its parent's dataset holds out the parent's. */
+  heldOut?: string[]
+}
+
+/** A start between its check and its record. */
+interface Reservation {
+  datasetId: string
+}
+
 /**
  * Training runs, one at a time, owned here: a run is resolved, checked and recorded on disk
  * before the engine host is asked to execute it; the host reports progress to the run's
@@ -49,7 +67,7 @@ export class TrainingService {
   /** The run that ended last since the services started, until dismissed or another starts. */
   private ended: LiveRun | null = null
   /** A start between its check and its record: set synchronously, so a second start is refused. */
-  private reserved: { datasetId: string } | null = null
+  private reserved: Reservation | null = null
 
   constructor(private readonly deps: TrainingServiceDeps) {}
 
@@ -84,29 +102,95 @@ export class TrainingService {
   }
 
   /** Starts a run: resolves and checks its settings, writes its record, then asks the host. */
-  async start(request: TrainRequest): Promise<{ runId: string }> {
+  start(request: TrainRequest): Promise<{ runId: string }> {
+    return this.launch(request.datasetId, async () => ({
+      datasetId: request.datasetId,
+      ...(request.name !== undefined ? { name: request.name } : {}),
+      config: resolveConfig(request.config),
+    }))
+  }
+
+  /**
+   * Starts a fine-tune of run `request.runId`: a new run that starts from its model's weights,
+   * on its dataset as it is now (or another with the same classes), with a short schedule.
+   */
+  fineTune(request: FineTuneRequest): Promise<{ runId: string }> {
+    return this.launch(request.datasetId ?? '', async (reserved) => {
+      const parent = await this.deps.runs.get(request.runId)
+      const modelDir = await this.deps.runs.modelDir(parent.id)
+      if (!modelDir) {
+        throw new UserError(
+          `“${parent.name}” has no model to fine-tune (it stopped before its first checkpoint)`,
+        )
+      }
+      const datasetId = request.datasetId ?? parent.datasetId
+      reserved.datasetId = datasetId
+      const dataset = await this.deps.datasets.describe(datasetId)
+      const problem = fineTuneClassesProblem(parent.labels, dataset.name, dataset.labels)
+      if (problem) throw new UserError(`cannot fine-tune “${parent.name}”: ${problem}`)
+      let config: TrainConfig
+      try {
+        config = fineTuneConfig(parent.config, {
+          // Built-in MNIST before its first load: its training split's size.
+          trainSize: dataset.summary?.trainSize ?? 60_000,
+          ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
+          ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
+        })
+      } catch (error) {
+        if (!(error instanceof ZodError)) throw error
+        throw new UserError(`cannot fine-tune “${parent.name}”: its settings are invalid`)
+      }
+      // On the parent's own dataset, the samples it held out stay out: the before-and-after
+      // compares the two models on images neither trained on.
+      const heldOut =
+        datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
+      return {
+        datasetId,
+        name: request.name?.trim() || `${parent.name} · fine-tuned`,
+        config,
+        parent: { runId: parent.id, name: parent.name, modelDir },
+        ...(heldOut ? { heldOut } : {}),
+      }
+    })
+  }
+
+  /**
+   * Refuses a second run, reserves the dataset while `plan` resolves the run and `prepare`
+   * records it, then has the host execute it.
+   */
+  private async launch(
+    datasetId: string,
+    plan: (reserved: Reservation) => Promise<RunPlan>,
+  ): Promise<{ runId: string }> {
     if (this.live || this.reserved) {
       throw new UserError('a run is already in progress; stop it before starting another')
     }
-    this.reserved = { datasetId: request.datasetId }
+    const reserved: Reservation = { datasetId }
+    this.reserved = reserved
     let run: LiveRun
     let job: TrainJob
+    let parent: RunPlan['parent']
     try {
-      ;({ run, job } = await this.prepare(request))
+      const planned = await plan(reserved)
+      parent = planned.parent
+      ;({ run, job } = await this.prepare(planned))
     } finally {
       this.reserved = null
     }
     this.live = run
     this.ended = null
     run.announce()
-    void this.execute(run, job)
+    void this.execute(run, job, parent)
     return { runId: run.id }
   }
 
-  /** Everything before the host is asked: the config, the dataset, the checks and the record. */
-  private async prepare(request: TrainRequest): Promise<{ run: LiveRun; job: TrainJob }> {
-    const config = resolveConfig(request.config)
-    const dataset = await this.deps.datasets.describe(request.datasetId)
+  /** Everything before the host is asked: the dataset, the checks and the record. */
+  private async prepare(plan: RunPlan): Promise<{ run: LiveRun; job: TrainJob }> {
+    const { config } = plan
+    const dataset = await this.deps.datasets.describe(plan.datasetId)
+    // Built-in MNIST before its first load has no summary: it is big enough anyway.
+    const tooSmall = dataset.summary && trainingProblem(dataset.summary, config.validationSplit)
+    if (tooSmall) throw new UserError(tooSmall)
     const check = validateArchitecture(architectureOf(config), dataset.labels.length)
     if (!check.ok) {
       throw new ValidationError(
@@ -122,12 +206,12 @@ export class TrainingService {
     }
     const runId = newId('run-')
     const paths = this.deps.runs.paths(runId)
-    const name = request.name?.trim() || `${dataset.name} · ${config.preset}`
+    const name = plan.name?.trim() || `${dataset.name} · ${config.preset}`
     const record: RunRecord = {
       id: runId,
       name,
       state: 'starting',
-      datasetId: request.datasetId,
+      datasetId: plan.datasetId,
       datasetName: dataset.name,
       preset: config.preset,
       createdAt: new Date().toISOString(),
@@ -135,6 +219,15 @@ export class TrainingService {
       builtin: false,
       config,
       labels: [...dataset.labels],
+      ...(plan.parent
+        ? {
+            fineTunedFrom: {
+              runId: plan.parent.runId,
+              name: plan.parent.name,
+              ...(plan.heldOut ? { sameHeldOut: true } : {}),
+            },
+          }
+        : {}),
     }
     // The record exists before the host trains anything: a run is never invisible.
     try {
@@ -160,20 +253,66 @@ export class TrainingService {
       modelDir: paths.model,
       checkpointDir: paths.checkpoint,
       inklabVersion: this.deps.version,
+      ...(plan.parent ? { initialModelDir: plan.parent.modelDir } : {}),
+      ...(plan.heldOut ? { heldOut: plan.heldOut } : {}),
     }
     return { run, job }
   }
 
   /** Has the host execute the run; its answer, or its failure, ends it. */
-  private async execute(run: LiveRun, job: TrainJob): Promise<void> {
+  private async execute(run: LiveRun, job: TrainJob, parent?: RunPlan['parent']): Promise<void> {
     try {
       const outcome = await this.deps.engine.call('training.run', job, {
         signal: run.controller.signal,
         onProgress: (report) => run.report(report),
       })
+      if (outcome.validationKeys.length) {
+        await this.deps.runs
+          .saveHeldOut(run.id, outcome.validationKeys)
+          .catch((error: unknown) =>
+            console.error(
+              `InkLab: run ${run.id} could not record its validation samples:`,
+              errorMessage(error),
+            ),
+          )
+      }
+      if (parent) await this.compareWithParent(run, job, parent.modelDir, outcome)
       await run.finish(outcome)
     } catch (error) {
       await run.fail(error)
+    }
+  }
+
+  /**
+   * A fine-tune's before: the parent's model on the held-out split the new model was just
+   * evaluated on, kept in the run's record. A failure costs the comparison, not the run.
+   */
+  private async compareWithParent(
+    run: LiveRun,
+    job: TrainJob,
+    parentModelDir: string,
+    outcome: TrainOutcome,
+  ): Promise<void> {
+    const from = run.record.fineTunedFrom
+    if (!from || !outcome.evaluation || !outcome.modelSaved) return
+    const { split } = outcome.evaluation
+    const { limit, validationSplit, seed } = job.config
+    try {
+      const report = await this.deps.engine.call('evaluation.run', {
+        modelDir: parentModelDir,
+        dataset: job.dataset,
+        split: {
+          split,
+          settings: { limit, validationSplit, seed },
+          ...(split === 'validation' ? { heldOut: outcome.validationKeys } : {}),
+        },
+      })
+      run.record.fineTunedFrom = {
+        ...from,
+        evaluation: { split, accuracy: report.accuracy, loss: report.loss, count: report.count },
+      }
+    } catch (error) {
+      console.warn(`InkLab: could not evaluate the parent of run ${run.id}:`, errorMessage(error))
     }
   }
 

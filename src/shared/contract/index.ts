@@ -2,18 +2,25 @@ import type { z } from 'zod'
 
 import { appEvents } from './app.events'
 import { appRoutes } from './app.routes'
+import { collectionRoutes } from './collection.routes'
 import { datasetRoutes } from './dataset.routes'
 import { trainingRoutes } from './training.routes'
 
 export * from './app.events'
 export * from './app.routes'
+export * from './collection.routes'
 export * from './dataset.routes'
 export * from './define'
 export * from './training.routes'
 export type { FieldIssue, SerializedError } from '../errors'
 
 /** Every route the bridge carries, by dotted name. The one contract for IPC and HTTP alike. */
-export const ROUTES = { ...appRoutes, ...datasetRoutes, ...trainingRoutes } as const
+export const ROUTES = {
+  ...appRoutes,
+  ...datasetRoutes,
+  ...collectionRoutes,
+  ...trainingRoutes,
+} as const
 /** Every event the bridge carries, by dotted name. */
 export const EVENTS = appEvents
 

@@ -8,7 +8,9 @@ import {
   RunDetailSchema,
   RunSummarySchema,
   SampleImageSchema,
+  TRAIN_LIMITS,
   TrainConfigSchema,
+  limitedNumber,
   UPLOAD_LIMITS,
 } from '../schemas'
 import { defineRoute, IdSchema, NameSchema, PathSchema } from './define'
@@ -28,6 +30,19 @@ export const TrainRequestSchema = z
   })
 export type TrainRequest = z.infer<typeof TrainRequestSchema>
 
+/**
+ * A fine-tune of run `runId`: a new run that starts from its model's weights on `datasetId` (by
+ * default the run's own dataset, as it is now) with a short schedule (see `fineTuneConfig`).
+ */
+export const FineTuneRequestSchema = z.object({
+  runId: IdSchema,
+  datasetId: IdSchema.optional(),
+  name: NameSchema.optional(),
+  epochs: limitedNumber(TRAIN_LIMITS.epochs).optional(),
+  learningRate: limitedNumber(TRAIN_LIMITS.learningRate).optional(),
+})
+export type FineTuneRequest = z.infer<typeof FineTuneRequestSchema>
+
 /** A classification and the 28x28 input the model actually saw (base64, 784 bytes). */
 export const ClassificationSchema = z.object({
   prediction: PredictionSchema.nullable(),
@@ -41,6 +56,12 @@ export type Classification = z.infer<typeof ClassificationSchema>
 export const trainingRoutes = {
   /** Starts a run in the engine host; progress arrives as `training.progress` events. */
   'training.start': defineRoute('training.start', TrainRequestSchema, z.object({ runId: RunId })),
+  /** Starts a fine-tune of a run's model (same events as `training.start`). */
+  'training.fineTune': defineRoute(
+    'training.fineTune',
+    FineTuneRequestSchema,
+    z.object({ runId: RunId }),
+  ),
   'training.pause': defineRoute(
     'training.pause',
     z.object({ runId: RunId }),

@@ -82,6 +82,8 @@ export const DatasetSourceSchema = z.discriminatedUnion('kind', [
     /** Uploaded from a browser: the folder's name and fingerprint there (to know it again). */
     upload: z.object({ name: z.string(), fingerprint: z.string() }).optional(),
   }),
+  /** Drawn on the pad, sample by sample (its samples live in the dataset's edits log). */
+  z.object({ kind: z.literal('drawn') }),
 ])
 export type DatasetSource = z.infer<typeof DatasetSourceSchema>
 
@@ -89,18 +91,32 @@ export type DatasetSource = z.infer<typeof DatasetSourceSchema>
 export const SkippedFileSchema = z.object({ file: z.string(), reason: z.string() })
 export type SkippedFile = z.infer<typeof SkippedFileSchema>
 
+/**
+ * What a dataset's edits log changed: drawings added (on the pad, collected or as corrections),
+ * samples given another label, samples excluded from training.
+ */
+export const DatasetEditsSchema = z.object({
+  drawn: z.number().int().nonnegative(),
+  relabelled: z.number().int().nonnegative(),
+  excluded: z.number().int().nonnegative(),
+})
+export type DatasetEdits = z.infer<typeof DatasetEditsSchema>
+
 /** Serializable description of a loaded dataset (no pixels). */
 export const DatasetSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
   source: DatasetSourceSchema,
-  labels: z.array(z.string()).min(2),
+  /** A drawn dataset starts with none and gains a class with its first drawing. */
+  labels: z.array(z.string()),
   /** Per-class counts, index-aligned with `labels`. */
   trainCounts: z.array(z.number().int().nonnegative()),
   testCounts: z.array(z.number().int().nonnegative()).optional(),
   trainSize: z.number().int().nonnegative(),
   testSize: z.number().int().nonnegative(),
   skipped: z.array(SkippedFileSchema),
+  /** Present once the dataset has edits (drawings, relabelled or excluded samples). */
+  edits: DatasetEditsSchema.optional(),
 })
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
 
@@ -119,6 +135,12 @@ export const SampleImageSchema = z.object({
   index: z.number().int().nonnegative(),
   label: z.number().int().nonnegative(),
   pixels: z.string(),
+  /**
+   * The sample's lasting name in its dataset (`train:123` for the 124th stored training image,
+   * `d-…` for a drawing), for corrections: unlike `index`, it does not move when other samples
+   * are relabelled or excluded.
+   */
+  key: z.string().optional(),
   /** The file it was imported from, relative to the imported folder (folder datasets). */
   file: z.string().optional(),
 })

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 import { BackendInfoSchema } from './backend'
+import { EvaluationSummarySchema } from './evaluation'
 import { ModelMetricsSchema, PresetNameSchema } from './model'
 import { TrainConfigSchema, TrainProgressSchema } from './training'
 
@@ -20,6 +21,23 @@ export type RunState = z.infer<typeof RunStateSchema>
 /** Epoch-level history point kept on disk for charts and comparison. */
 export const EpochRecordSchema = TrainProgressSchema.options[1]
 export type EpochRecord = z.infer<typeof EpochRecordSchema>
+
+/** The run a fine-tune started from (its weights), and how that run does on the same data. */
+export const FineTunedFromSchema = z.object({
+  runId: z.string(),
+  name: z.string(),
+  /**
+   * The parent's model on the held-out split this run was evaluated on, measured when this run
+   * ended: the before of a before-and-after on the same images.
+   */
+  evaluation: EvaluationSummarySchema.optional(),
+  /**
+   * True when the fine-tune held out exactly the samples its parent held out (on the parent's
+   * own dataset): a validation split then holds images neither model trained on.
+   */
+  sameHeldOut: z.boolean().optional(),
+})
+export type FineTunedFrom = z.infer<typeof FineTunedFromSchema>
 
 /** One run (and the model it produced), as listed in the Models view. */
 export const RunSummarySchema = z.object({
@@ -41,6 +59,8 @@ export const RunSummarySchema = z.object({
   metrics: ModelMetricsSchema.partial().optional(),
   /** The backend the run trained on; absent before it started or where it was not recorded. */
   backend: BackendInfoSchema.optional(),
+  /** Set when the run fine-tuned another run's model. */
+  fineTunedFrom: FineTunedFromSchema.optional(),
   /**
    * The settings the run trained with, to compare runs side by side; absent where they were not
    * recorded (the bundled model ships without its run's settings).

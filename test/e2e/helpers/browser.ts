@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterEach, beforeEach } from 'vitest'
 
 import { ensureDir, SCREENSHOTS_DIR, slug, TRACES_DIR } from './paths'
 
@@ -146,4 +147,35 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function dismissToasts(page: Page): Promise<void> {
   const close = page.getByTestId('toast').getByRole('button', { name: 'Dismiss' })
   while ((await close.count()) > 0) await close.first().click()
+}
+
+/**
+ * Records each test of the calling suite in its own trace chunk (kept when the test fails) and
+ * fails a test during which the page reported errors. `current()` gives the browser context and
+ * the problems it collects, or nothing when the app did not start; `what` names it in messages
+ * and `prefix` goes before each trace's title.
+ */
+export function traceEachTest(
+  current: () => { context: BrowserContext; problems: PageProblems } | undefined,
+  what = 'page',
+  prefix = '',
+): void {
+  beforeEach(async ({ task }) => {
+    const session = current()
+    if (session) await startTraceChunk(session.context, `${prefix}${task.name}`)
+  })
+  afterEach(async ({ task }) => {
+    const session = current()
+    if (!session) return
+    const problems = session.problems.take()
+    const failed = task.result?.state === 'fail' || problems.length > 0
+    const trace = await endTraceChunk(session.context, `${prefix}${task.name}`, failed)
+    if (trace) console.warn(`trace of "${task.name}": ${trace}`)
+    if (problems.length) {
+      throw new Error(
+        `the ${what} reported errors during "${task.name}":\n` +
+          problems.map((p) => `  [${p.kind}] ${p.text}`).join('\n'),
+      )
+    }
+  })
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 
 import sharp from 'sharp'
 
+import { seededRandom } from '../../../scripts/lib/padInk.mjs'
+
 /** The classes of the generated folder dataset, in the order the importer sorts them. */
 export const SHAPE_CLASSES = ['circle', 'cross', 'line'] as const
 export type ShapeClass = (typeof SHAPE_CLASSES)[number]
@@ -21,18 +23,6 @@ export interface ShapeDataset {
   perClass: number
   /** Usable images in total. */
   total: number
-}
-
-/** mulberry32: small, seeded, good enough to vary drawings reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function shapeSvg(shape: ShapeClass, random: () => number): string {
@@ -72,7 +62,7 @@ function shapeSvg(shape: ShapeClass, random: () => number): string {
  */
 export async function generateShapeDataset(perClass = 40, seed = 7): Promise<ShapeDataset> {
   const dir = mkdtempSync(join(tmpdir(), 'inklab-e2e-shapes-'))
-  const random = rng(seed)
+  const random = seededRandom(seed)
   for (const shape of SHAPE_CLASSES) {
     const classDir = join(dir, shape)
     mkdirSync(classDir)

@@ -450,6 +450,19 @@ describe('serve mode HTTP server', () => {
     })
     expect(existsSync(uploadDir), 'the uploaded files are gone').toBe(false)
     expect(await call('dataset.find', { upload: description })).toMatchObject({ id: summary.id })
+    // A correction keeps where the dataset came from: it is still known by its upload.
+    const corrected = await call('collection.correct', {
+      datasetId: (summary as { id: string }).id,
+      key: 'train:0',
+      correction: { action: 'exclude' },
+    })
+    expect(corrected).toMatchObject({
+      summary: {
+        source: { upload: { name: 'letters', fingerprint: 'f1' } },
+        edits: { excluded: 1 },
+      },
+    })
+    expect(await call('dataset.find', { upload: description })).toMatchObject({ id: summary.id })
     await expect(call('dataset.importUpload', { uploadId })).rejects.toThrow(/no upload with id/)
 
     // Over the limits before a byte is sent: the message says so and what to do instead.

@@ -62,6 +62,9 @@ function open(hosts: InProcessHosts, extra: Partial<Parameters<typeof createServ
   return { services, events, call }
 }
 
+/** A fine-tune's default schedule is dozens of short epochs: on a busy machine, over 5 s. */
+const FINE_TUNE_WAIT_MS = 30_000
+
 async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms
   while (!(await check())) {
@@ -912,5 +915,250 @@ describe('services with an in-process engine host', () => {
       )
     }
     expect(logged).not.toHaveBeenCalled()
+  })
+})
+
+describe('collecting by drawing, corrections and fine-tuning', () => {
+  /** A pad image with ink (the fake engine's preprocessing fills the input with its brightest pixel). */
+  const image = (value = 200) => ({
+    width: 4,
+    height: 4,
+    data: Buffer.alloc(16, value).toString('base64'),
+  })
+  const ink = { padSize: 280, strokes: [{ width: 18, points: [[10, 10, 1] as const] }] }
+
+  it('builds a drawn dataset: counts per class, undo, concurrent saves, and it is listed like any other', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine()))
+    const created = await call('collection.create', { name: 'My letters' })
+    expect(created).toMatchObject({ name: 'My letters', source: { kind: 'drawn' }, labels: [] })
+    await expect(
+      call('training.start', { datasetId: created.id, config: { preset: 'fast', epochs: 1 } }),
+    ).rejects.toThrow(/“My letters” has no classes; a model needs at least two/)
+
+    const first = await call('collection.add', {
+      datasetId: created.id,
+      label: 'a',
+      image: image(),
+      ink,
+    })
+    expect(first.sample).toMatchObject({ label: 'a', key: expect.stringMatching(/^d-/) })
+    expect(Buffer.from(first.sample.pixels, 'base64')).toEqual(Buffer.alloc(784, 200))
+    // Saved at once, from many places: every one counts, none is lost.
+    const saves = ['a', 'b', 'c', 'b', 'c', 'a', 'b', 'c'].map((label) =>
+      call('collection.add', { datasetId: created.id, label, image: image(), ink }),
+    )
+    await Promise.all(saves)
+    let listed = (await call('dataset.list', {})).find((d) => d.id === created.id)!
+    expect(listed).toMatchObject({
+      labels: ['a', 'b', 'c'],
+      trainCounts: [3, 3, 3],
+      trainSize: 9,
+      edits: { drawn: 9, relabelled: 0, excluded: 0 },
+    })
+    await expect(
+      call('training.start', { datasetId: created.id, config: { preset: 'fast', epochs: 1 } }),
+    ).resolves.toMatchObject({ runId: expect.any(String) })
+    // The run that ended stays current (for a reloaded Train view) in a final state.
+    await until(async () =>
+      ['completed', 'early-stopped', 'failed', 'cancelled'].includes(
+        (await call('training.current', {}))?.state ?? '',
+      ),
+    )
+
+    const undone = await call('collection.undo', { datasetId: created.id })
+    expect(undone.removed?.label).toBe('c')
+    expect(undone.summary.trainCounts).toEqual([3, 3, 2])
+    listed = (await call('dataset.list', {})).find((d) => d.id === created.id)!
+    expect(listed.trainCounts).toEqual([3, 3, 2])
+    // Too few of "c" to hold one out for validation: refused, naming the class.
+    await expect(
+      call('training.start', { datasetId: created.id, config: { preset: 'fast', epochs: 1 } }),
+    ).rejects.toThrow(
+      /“My letters” is too small to train: “c” has 2 samples; with a 20% validation split each class needs at least 3/,
+    )
+    const samples = await call('dataset.samples', { datasetId: created.id, label: 1 })
+    expect(samples).toHaveLength(3)
+    expect(samples.every((s) => s.key?.startsWith('d-'))).toBe(true)
+
+    await expect(
+      call('collection.add', { datasetId: created.id, label: 'a', image: image(0), ink }),
+    ).rejects.toThrow(/no ink to save/)
+    await expect(
+      call('collection.add', { datasetId: created.id, label: '  ', image: image(), ink }),
+    ).rejects.toMatchObject({ name: 'ValidationError' })
+
+    // A new session (new host) reads the drawings back from the log.
+    const again = open(inProcessHosts(createFakeEngine()))
+    const reread = await again.call('dataset.samples', { datasetId: created.id, count: 20 })
+    expect(reread).toHaveLength(8)
+  })
+
+  it('keeps the drawings added to a folder when the folder is refreshed, and their counts', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const path = await folderDataset()
+    const first = await call('dataset.importFolder', { path })
+    await call('collection.add', { datasetId: first.id, label: 'b', image: image(), ink })
+    const refreshed = await call('dataset.importFolder', { path, replace: first.id })
+    expect(refreshed).toMatchObject({
+      id: first.id,
+      trainSize: first.trainSize + 1,
+      edits: { drawn: 1, relabelled: 0, excluded: 0 },
+    })
+    expect((await call('dataset.list', {}))[0]).toMatchObject({ trainSize: first.trainSize + 1 })
+    const samples = await call('dataset.samples', { datasetId: first.id, count: 100 })
+    expect(samples.filter((s) => s.key?.startsWith('d-'))).toHaveLength(1)
+  })
+
+  it('corrects an imported dataset in its own copy: a drawing with one of its classes, a relabel, an exclusion', async () => {
+    const { call } = open(inProcessHosts(createFakeEngine({ folderTestSplit: false })))
+    const folder = await folderDataset()
+    const before = await readFile(join(folder, 'a', '1.png'), 'utf8')
+    const dataset = await call('dataset.importFolder', { path: folder })
+    expect(dataset.labels).toEqual(['a', 'b', 'c'])
+
+    const added = await call('collection.add', {
+      datasetId: dataset.id,
+      label: 'b',
+      image: image(),
+      ink,
+    })
+    expect(added.summary.trainCounts).toEqual([10, 11, 10])
+    await expect(
+      call('collection.add', { datasetId: dataset.id, label: 'z', image: image(), ink }),
+    ).rejects.toThrow(/“z” is not a class of this dataset \(a, b, c\)/)
+
+    const { runId } = await call('training.start', {
+      datasetId: dataset.id,
+      config: { preset: 'fast', epochs: 1, validationSplit: 0.2 },
+    })
+    await until(async () => (await call('runs.get', { runId })).state === 'completed')
+    // Evaluated samples carry their lasting key: a correction names the stored sample.
+    const [first, second] = await call('evaluation.samples', { runId, indices: [0, 1] })
+    expect(first!.key).toMatch(/^train:\d+$/)
+    const relabelled = await call('collection.correct', {
+      datasetId: dataset.id,
+      key: first!.key!,
+      correction: { action: 'relabel', label: 'c' },
+    })
+    const excluded = await call('collection.correct', {
+      datasetId: dataset.id,
+      key: second!.key!,
+      correction: { action: 'exclude' },
+    })
+    expect(relabelled.summary.edits).toEqual({ drawn: 1, relabelled: 1, excluded: 0 })
+    expect(excluded.summary).toMatchObject({
+      trainSize: 30,
+      edits: { drawn: 1, relabelled: 1, excluded: 1 },
+    })
+    await expect(
+      call('collection.correct', {
+        datasetId: dataset.id,
+        key: 'train:999',
+        correction: { action: 'exclude' },
+      }),
+    ).rejects.toThrow(/no sample "train:999"/)
+    await expect(
+      call('collection.correct', {
+        datasetId: dataset.id,
+        key: '../../x',
+        correction: { action: 'exclude' },
+      }),
+    ).rejects.toMatchObject({ name: 'ValidationError' })
+    expect(await readFile(join(folder, 'a', '1.png'), 'utf8'), 'the user’s file is untouched').toBe(
+      before,
+    )
+    const log = await readFile(join(dataDir, 'datasets', dataset.id, 'edits.jsonl'), 'utf8')
+    expect(log.trim().split('\n')).toHaveLength(4)
+  })
+
+  it('fine-tunes a run from its weights on its updated dataset, recording the parent and how it did', async () => {
+    const engine = createFakeEngine()
+    const session = open(inProcessHosts(engine))
+    const { call, events } = session
+    const { datasetId, runId: parentId } = await completedRun(session, {
+      preset: 'fast',
+      epochs: 2,
+      learningRate: 0.002,
+    })
+    await call('collection.add', { datasetId, label: 'a', image: image(), ink })
+    const { runId } = await call('training.fineTune', { runId: parentId })
+    await until(
+      () =>
+        events.some(
+          (e) =>
+            e.name === 'training.state' &&
+            e.payload.runId === runId &&
+            e.payload.state === 'completed',
+        ),
+      FINE_TUNE_WAIT_MS,
+    )
+    const parentModel = join(dataDir, 'runs', parentId, 'model')
+    expect(engine.calls).toContain(`trainAndSave:from:${parentModel}`)
+    // The fine-tune held out the very samples its parent held out (recorded with the parent).
+    const parentHeldOut = JSON.parse(
+      await readFile(join(dataDir, 'runs', parentId, 'heldout.json'), 'utf8'),
+    ) as { keys: string[] }
+    expect(parentHeldOut.keys.length).toBeGreaterThan(0)
+    expect(engine.calls).toContain(`trainAndSave:heldOut:${parentHeldOut.keys.join(',')}`)
+    const detail = await call('runs.get', { runId })
+    // A third of the parent's rate; the fast preset's 128-image batches make one step an epoch.
+    expect(detail.config).toMatchObject({
+      epochs: 50,
+      learningRate: expect.closeTo(0.0006, 10),
+      lrSchedule: 'constant',
+    })
+    expect(detail.datasetId).toBe(datasetId)
+    const parentName = (await call('runs.get', { runId: parentId })).name
+    expect(detail.name).toBe(`${parentName} · fine-tuned`)
+    // The parent, measured on the same held-out split as the fine-tuned model (the test split).
+    expect(detail.fineTunedFrom).toEqual({
+      runId: parentId,
+      name: parentName,
+      evaluation: { split: 'test', accuracy: 1, loss: 0.01, count: 9 },
+      sameHeldOut: true,
+    })
+    expect((await call('runs.list', {})).find((r) => r.id === runId)?.fineTunedFrom?.runId).toBe(
+      parentId,
+    )
+
+    // Explicit settings win; another dataset with other classes is refused before any run starts.
+    const other = await call('collection.create', { name: 'shapes' })
+    for (const label of ['o', 'x']) {
+      for (let i = 0; i < 3; i++) {
+        await call('collection.add', { datasetId: other.id, label, image: image(), ink })
+      }
+    }
+    const runsBefore = (await call('runs.list', {})).length
+    await expect(
+      call('training.fineTune', { runId: parentId, datasetId: other.id }),
+    ).rejects.toThrow(/the model knows the classes a, b, c but “shapes” has o, x/)
+    expect((await call('runs.list', {})).length).toBe(runsBefore)
+    const custom = await call('training.fineTune', { runId, epochs: 2, learningRate: 0.001 })
+    await until(async () => (await call('runs.get', { runId: custom.runId })).state === 'completed')
+    expect((await call('runs.get', { runId: custom.runId })).config).toMatchObject({
+      epochs: 2,
+      learningRate: 0.001,
+    })
+  })
+
+  it('fine-tunes the bundled model on built-in MNIST with a drawing added to it', async () => {
+    await bundledModel()
+    const engine = createFakeEngine()
+    const { call } = open(inProcessHosts(engine))
+    const added = await call('collection.add', {
+      datasetId: 'builtin-mnist',
+      label: '1',
+      image: image(),
+      ink,
+    })
+    expect(added.summary).toMatchObject({ id: 'builtin-mnist', trainSize: 31 })
+    expect((await call('dataset.list', {})).map((d) => d.id)).toContain('builtin-mnist')
+    const { runId } = await call('training.fineTune', { runId: 'builtin-mnist' })
+    await until(
+      async () => (await call('runs.get', { runId })).state === 'completed',
+      FINE_TUNE_WAIT_MS,
+    )
+    expect(engine.calls).toContain(`trainAndSave:from:${join(resourcesDir, 'models', 'mnist')}`)
+    expect((await call('runs.get', { runId })).fineTunedFrom?.name).toBe('MNIST (bundled)')
   })
 })

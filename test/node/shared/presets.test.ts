@@ -15,6 +15,8 @@ describe('the robust preset for folders', () => {
     // MNIST and IDX sets: the preset with the shortest time to a good model.
     expect(defaultPresetFor({ kind: 'builtin' })).toBe('fast')
     expect(defaultPresetFor({ kind: 'idx' })).toBe('fast')
+    // Drawings collected on the pad: a handful per class, trainable from five each.
+    expect(defaultPresetFor({ kind: 'drawn' })).toBe('classic')
   })
 
   it('augments like real ink, trains long enough and stops early on a held-out split', () => {

@@ -1,4 +1,4 @@
-import type { EventPayload, TrainRequest } from '@shared/contract'
+import type { EventPayload, FineTuneRequest, TrainRequest } from '@shared/contract'
 
 import { getBridge, onBridgeReconnect, type AppBridge } from '@renderer/bridge'
 
@@ -6,6 +6,7 @@ import { getBridge, onBridgeReconnect, type AppBridge } from '@renderer/bridge'
 export function createTrainingClient(bridge: AppBridge = getBridge()) {
   return {
     start: (request: TrainRequest) => bridge.invoke('training.start', request),
+    fineTune: (request: FineTuneRequest) => bridge.invoke('training.fineTune', request),
     pause: (runId: string) => bridge.invoke('training.pause', { runId }),
     resume: (runId: string) => bridge.invoke('training.resume', { runId }),
     stop: (runId: string) => bridge.invoke('training.stop', { runId }),

@@ -93,6 +93,21 @@ export const useDatasetStore = defineStore('dataset', () => {
         : [summary, ...datasets.value]
   }
 
+  /**
+   * A dataset changed elsewhere (a drawing saved, a sample corrected): its new summary takes its
+   * place in the list, and its samples are read again when next shown.
+   */
+  function updated(summary: DatasetSummary): void {
+    const known = datasets.value.some((d) => d.id === summary.id)
+    datasets.value = known
+      ? datasets.value.map((d) => (d.id === summary.id ? summary : d))
+      : [summary, ...datasets.value]
+    if (samplesOf === summary.id) {
+      samplesOf = null
+      samples.value = {}
+    }
+  }
+
   async function refresh(): Promise<void> {
     loadingList.value = true
     listError.value = null
@@ -391,6 +406,7 @@ export const useDatasetStore = defineStore('dataset', () => {
     samples,
     loadingSamples,
     refresh,
+    updated,
     select,
     loadBuiltin,
     openIdx,

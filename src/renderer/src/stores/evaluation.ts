@@ -1,11 +1,12 @@
 import { describeForUser } from '@shared/errors'
-import type { EvaluationReport, SampleImage } from '@shared/schemas'
+import type { Correction, EvaluationReport, SampleImage } from '@shared/schemas'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 
 import { createEvaluationClient } from '@renderer/api/evaluation'
 import { cellIndices } from '@renderer/lib/confusion'
 import { useAppStore } from './app'
+import { useCollectStore } from './collect'
 import { useModelsStore } from './models'
 
 /** Images shown for one confusion-matrix cell. */
@@ -40,6 +41,8 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   const galleryLoading = ref(false)
   /** The gallery page on screen (0-based). */
   const galleryPage = ref(0)
+  /** Corrections made since each run's report, by sample key (a new evaluation clears them). */
+  const corrections = shallowRef<Record<string, Record<string, Correction>>>({})
   let cellToken = 0
 
   const report = computed(() => (runId.value ? (reports.value[runId.value] ?? null) : null))
@@ -56,6 +59,17 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   )
   /** The dataset of the report on screen (its images are asked for from it). */
   const reportDatasetId = computed(() => report.value?.dataset?.id)
+  /** The dataset the report on screen read (its corrections go to it): the run's own by default. */
+  const correctedDatasetId = computed(
+    () => reportDatasetId.value ?? models.runs.find((r) => r.id === runId.value)?.datasetId ?? null,
+  )
+  /** Corrections made from the current report. */
+  const corrected = computed(() => (runId.value ? (corrections.value[runId.value] ?? {}) : {}))
+  /**
+   * True once the dataset was corrected after the report: its sample indices may now name other
+   * samples, so cells are not opened until the next evaluation.
+   */
+  const stale = computed(() => Object.keys(corrected.value).length > 0)
 
   function selectRun(id: string | null): void {
     if (id === runId.value) return
@@ -98,6 +112,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     try {
       const result = await client.run(id, datasetId.value ?? undefined)
       reports.value = { ...reports.value, [id]: result }
+      corrections.value = { ...corrections.value, [id]: {} }
       void loadGallery()
       // The services kept the evaluated accuracy with the run: show it in the lists.
       void models.refresh()
@@ -112,7 +127,7 @@ export const useEvaluationStore = defineStore('evaluation', () => {
   async function openCell(actual: number, predicted: number): Promise<void> {
     const r = report.value
     const id = runId.value
-    if (!r || !id) return
+    if (!r || !id || stale.value) return
     const count = r.confusion[actual]?.[predicted] ?? 0
     // A newer cell supersedes any request still in flight, even when it needs no request itself.
     const token = ++cellToken
@@ -164,6 +179,23 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     }
   }
 
+  /**
+   * Relabels, excludes or restores a sample of the evaluated run's dataset (in InkLab's copy);
+   * the report is kept, and marked as out of date.
+   */
+  async function correct(key: string, correction: Correction): Promise<boolean> {
+    const id = runId.value
+    const dataset = correctedDatasetId.value
+    if (!id || !dataset) return false
+    if (!(await useCollectStore().correct(dataset, key, correction))) return false
+    const made = { ...(corrections.value[id] ?? {}) }
+    if (correction.action === 'restore') delete made[key]
+    else made[key] = correction
+    corrections.value = { ...corrections.value, [id]: made }
+    if (cell.value && Object.keys(made).length) closeCell()
+    return true
+  }
+
   /** Shows gallery page `page` (0-based), loading its images. */
   function showGalleryPage(page: number): void {
     galleryPage.value = Math.min(Math.max(0, page), galleryPages.value - 1)
@@ -189,12 +221,16 @@ export const useEvaluationStore = defineStore('evaluation', () => {
     cellExact,
     gallery,
     galleryLoading,
+    correctedDatasetId,
+    corrected,
+    stale,
     galleryPage,
     galleryPages,
     galleryItems,
     showGalleryPage,
     selectDataset,
     selectRun,
+    correct,
     evaluate,
     openCell,
     closeCell,

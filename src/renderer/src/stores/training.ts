@@ -1,4 +1,9 @@
-import { TrainRequestSchema, type EventPayload, type TrainRequest } from '@shared/contract'
+import {
+  TrainRequestSchema,
+  type EventPayload,
+  type FineTuneRequest,
+  type TrainRequest,
+} from '@shared/contract'
 import { defaultPresetFor } from '@shared/presets'
 import {
   AUGMENTATION_LIMITS,
@@ -418,22 +423,54 @@ export const useTrainingStore = defineStore('training', () => {
     // Before reset(): a refused start must not wipe the previous run's charts.
     const request = checkForm(datasetId)
     if (!request) return false
+    return launch(form.epochs, form.name.trim() || null, 'Could not start training', () =>
+      client.start(request),
+    )
+  }
+
+  /**
+   * Starts a fine-tune of a run's model (a new run from its weights, on its updated dataset)
+   * and shows it here like any run.
+   */
+  async function fineTune(request: FineTuneRequest): Promise<boolean> {
+    if (isActive.value || requesting.value) {
+      app.notify('A run is already in progress: stop it before fine-tuning', 'error')
+      return false
+    }
+    const started = await launch(
+      request.epochs ?? 0,
+      request.name?.trim() || null,
+      'Could not start the fine-tune',
+      () => client.fineTune(request),
+    )
+    // Its settings come from the parent: the services know its epochs and its name.
+    if (started) void restore()
+    return started
+  }
+
+  /** Clears the screen for a new run, asks for it, and follows the run the services started. */
+  async function launch(
+    epochs: number,
+    name: string | null,
+    failure: string,
+    ask: () => Promise<{ runId: string }>,
+  ): Promise<boolean> {
     requesting.value = true
-    reset(form.epochs)
+    reset(epochs)
     runId.value = null
-    runName.value = form.name.trim() || null
+    runName.value = name
     state.value = 'starting'
     try {
-      const result = await client.start(request)
+      const result = await ask()
       if (runId.value !== result.runId) {
-        if (runId.value !== null) reset(form.epochs)
+        if (runId.value !== null) reset(epochs)
         runId.value = result.runId
       }
       formShowsRun = result.runId
       return true
     } catch (error) {
       state.value = 'idle'
-      app.notifyError(error, 'Could not start training')
+      app.notifyError(error, failure)
       return false
     } finally {
       requesting.value = false
@@ -584,6 +621,7 @@ export const useTrainingStore = defineStore('training', () => {
     buildRequest,
     checkForm,
     start,
+    fineTune,
     pause,
     resume,
     stop,

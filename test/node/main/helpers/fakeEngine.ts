@@ -6,8 +6,17 @@ import { dirname, join } from 'node:path'
 import type { EngineApi, TrainAndSaveOptions, TrainAndSaveResult } from '@engine/host/engineApi'
 import type { Dataset, Split } from '@engine/data/types'
 import { summarizeDataset } from '@engine/data/datasetStore'
+import {
+  addDrawing,
+  appendCorrection,
+  applyEdits,
+  checkCorrection,
+  checkLabel,
+  readEdits,
+  undoLastDrawing,
+} from '@engine/data/datasetEdits'
 import { createModelMetadata } from '@engine/io/metadata'
-import { heldOutSplit, namedSplit } from '@engine/train/splits'
+import { heldOutSplit, keysOf, namedSplit, trainingSplits } from '@engine/train/splits'
 import type { EvaluationReport } from '@shared/schemas/evaluation'
 import type { ModelMetadata } from '@shared/schemas/model'
 import type { EpochRecord } from '@shared/schemas/run'
@@ -120,9 +129,22 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
     },
     summarizeDataset,
     namedSplit,
+    // The edits log is plain files and arrays: the real one.
+    readEdits,
+    applyEdits,
+    addDrawing,
+    undoLastDrawing,
+    appendCorrection,
+    checkCorrection,
+    checkLabel,
     /** Sleeps through its batches, writes a checkpoint each epoch and the model at the end. */
     async trainAndSave(opts: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
       const { config, dataset } = opts
+      if (opts.initialModelDir) calls.push(`trainAndSave:from:${opts.initialModelDir}`)
+      if (opts.heldOut) calls.push(`trainAndSave:heldOut:${opts.heldOut.join(',')}`)
+      const heldOut = opts.heldOut ? new Set(opts.heldOut) : undefined
+      const validation = trainingSplits(dataset, config, heldOut).validation
+      const validationKeys = validation ? keysOf(dataset, validation) : []
       const history: EpochRecord[] = []
       let stopReason: TrainAndSaveResult['stopReason'] = 'completed'
       const metadata = (epochs: number, extra = {}) =>
@@ -192,13 +214,14 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         backend: 'cpu' as const,
         step: 'eager' as const,
         trainCount: dataset.train.count,
-        validationCount: 0,
+        validationCount: validation?.count ?? 0,
+        validationKeys,
       }
       if (bestEpoch < 0) return { ...base, metrics, evaluation: null, saved: false }
       // Every fake model is right: accuracy 1 and loss 0.01 on the held-out split.
-      const heldOut = heldOutSplit(dataset, config)
-      const evaluation = heldOut
-        ? { split: heldOut.name, accuracy: 1, loss: 0.01, count: heldOut.split.count }
+      const judged = heldOutSplit(dataset, config, heldOut)
+      const evaluation = judged
+        ? { split: judged.name, accuracy: 1, loss: 0.01, count: judged.split.count }
         : null
       const final = {
         ...metrics,
