@@ -68,14 +68,24 @@ export function architectureOf(config: TrainConfig): Architecture {
 /** An augmentation range (not the switch). */
 export type AugmentationRange = Exclude<keyof Augmentation, 'enabled'>
 
+/** The name of each augmentation range, as the Train form labels it and runs describe it. */
+export const AUGMENTATION_NAMES: Readonly<Record<AugmentationRange, string>> = {
+  rotation: 'rotation',
+  zoom: 'zoom',
+  shift: 'shift',
+  shear: 'slant',
+  thickness: 'stroke',
+  elastic: 'wobble',
+}
+
 /** How each augmentation range is named with its value (the Train form, the report, Models). */
 export const AUGMENTATION_TEXT: Readonly<Record<AugmentationRange, (value: number) => string>> = {
-  rotation: (v) => `rotation ±${v}°`,
-  zoom: (v) => `zoom ±${Math.round(v * 1000) / 10}%`,
-  shift: (v) => `shift ±${v} px`,
-  shear: (v) => `slant ±${v}°`,
-  thickness: (v) => `stroke +${v} px`,
-  elastic: (v) => `wobble ${v} px`,
+  rotation: (v) => `${AUGMENTATION_NAMES.rotation} ±${v}°`,
+  zoom: (v) => `${AUGMENTATION_NAMES.zoom} ±${Math.round(v * 1000) / 10}%`,
+  shift: (v) => `${AUGMENTATION_NAMES.shift} ±${v} px`,
+  shear: (v) => `${AUGMENTATION_NAMES.shear} ±${v}°`,
+  thickness: (v) => `${AUGMENTATION_NAMES.thickness} +${v} px`,
+  elastic: (v) => `${AUGMENTATION_NAMES.elastic} ${v} px`,
 }
 
 /** Augmentation in one line: "off", else each range in use ("rotation ±8°, zoom ±8%"). */

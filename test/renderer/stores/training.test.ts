@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
+import { AUGMENTATION_LIMITS } from '@shared/schemas'
 
 import { smoothBatches } from '@renderer/lib/batchSmoothing'
 import { useAppStore } from '@renderer/stores/app'
@@ -369,6 +370,19 @@ describe('useTrainingStore', () => {
     expect(fake.callsTo('training.current')).toHaveLength(1)
     expect(training.state).toBe('failed')
     expect(training.finalMessage).toBe('Training failed: out of memory')
+  })
+
+  it('names an augmentation range in its error as its slider does, with the contract bounds', async () => {
+    setupFake({ 'training.start': () => ({ runId: 'r' }) })
+    const training = useTrainingStore()
+    training.form.augmentation.enabled = true
+    training.form.augmentation.thickness = AUGMENTATION_LIMITS.thickness.max + 1
+    training.form.augmentation.zoom = AUGMENTATION_LIMITS.zoom.max + 1
+    expect(await training.start('ds-1')).toBe(false)
+    expect(training.formErrors['augmentation.thickness']).toBe(
+      `Stroke must be between ${AUGMENTATION_LIMITS.thickness.min} and ${AUGMENTATION_LIMITS.thickness.max} pixels.`,
+    )
+    expect(training.formErrors['augmentation.zoom']).toMatch(/^Zoom must be between 0 and \d+%\.$/)
   })
 
   it('a start refused by the form check keeps the previous run on screen', async () => {

@@ -21,7 +21,12 @@ import {
   type RunState,
   type TrainProgress,
 } from '@shared/schemas'
-import { CUSTOM_DEFAULTS_FROM, presetDefaults } from '@shared/trainConfig'
+import {
+  AUGMENTATION_NAMES,
+  CUSTOM_DEFAULTS_FROM,
+  presetDefaults,
+  type AugmentationRange,
+} from '@shared/trainConfig'
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
 
@@ -97,6 +102,28 @@ export function limitRule(limit: Limit, unit?: { scale?: number; suffix: string 
   return unit ? range : `${limit.int ? 'a whole number' : 'a number'} ${range}`
 }
 
+/** The augmentation sliders' rules, labelled by the names the sliders show. */
+function augmentationFieldRules(): Record<string, { label: string; rule: string }> {
+  const units: Record<AugmentationRange, Parameters<typeof limitRule>[1]> = {
+    rotation: { suffix: ' degrees' },
+    zoom: { scale: 100, suffix: '%' },
+    shift: { suffix: ' pixels' },
+    shear: { suffix: ' degrees' },
+    thickness: { suffix: ' pixels' },
+    elastic: { suffix: ' pixels' },
+  }
+  return Object.fromEntries(
+    (Object.keys(units) as AugmentationRange[]).map((key) => {
+      const name = AUGMENTATION_NAMES[key]
+      const label = name.charAt(0).toUpperCase() + name.slice(1)
+      return [
+        `augmentation.${key}`,
+        { label, rule: limitRule(AUGMENTATION_LIMITS[key], units[key]) },
+      ]
+    }),
+  )
+}
+
 /**
  * What the form's fields accept, by request path (under `config`), with the label the form shows.
  * The bounds are the contract's (`TRAIN_LIMITS`, `AUGMENTATION_LIMITS`).
@@ -112,30 +139,7 @@ const FIELD_RULES: Record<string, { label: string; rule: string }> = {
     rule: limitRule(TRAIN_LIMITS.earlyStoppingPatience, { suffix: ' epochs' }),
   },
   seed: { label: 'Seed', rule: limitRule(TRAIN_LIMITS.seed) },
-  'augmentation.rotation': {
-    label: 'Rotation',
-    rule: limitRule(AUGMENTATION_LIMITS.rotation, { suffix: ' degrees' }),
-  },
-  'augmentation.zoom': {
-    label: 'Zoom',
-    rule: limitRule(AUGMENTATION_LIMITS.zoom, { scale: 100, suffix: '%' }),
-  },
-  'augmentation.shift': {
-    label: 'Shift',
-    rule: limitRule(AUGMENTATION_LIMITS.shift, { suffix: ' pixels' }),
-  },
-  'augmentation.shear': {
-    label: 'Slant',
-    rule: limitRule(AUGMENTATION_LIMITS.shear, { suffix: ' degrees' }),
-  },
-  'augmentation.thickness': {
-    label: 'Stroke width',
-    rule: limitRule(AUGMENTATION_LIMITS.thickness, { suffix: ' pixels' }),
-  },
-  'augmentation.elastic': {
-    label: 'Wobble',
-    rule: limitRule(AUGMENTATION_LIMITS.elastic, { suffix: ' pixels' }),
-  },
+  ...augmentationFieldRules(),
 }
 
 /** Invalid form fields, by path (`epochs`, `augmentation.zoom`…), with the sentence to show. */
