@@ -23,7 +23,9 @@ import {
   dismissToasts,
   openApp,
   screenshot,
+  showView,
   type AppSession,
+  type AppView,
   traceEachTest,
 } from './helpers/browser'
 import { ensureDir, RESULTS_DIR, SCREENSHOTS_DIR } from './helpers/paths'
@@ -92,10 +94,7 @@ describe('collect by drawing, train, correct, fine-tune and export (serve mode)'
   }
   const byTestId = (id: string) => page().getByTestId(id)
 
-  async function go(view: 'data' | 'train' | 'evaluate' | 'draw' | 'models'): Promise<void> {
-    await byTestId(`nav-${view}`).click()
-    await page().locator(`#${view}-title`).waitFor({ state: 'visible', timeout: 5_000 })
-  }
+  const go = (view: AppView): Promise<number> => showView(page(), view)
 
   async function padBox(): Promise<{ x: number; y: number }> {
     const box = await byTestId('draw-pad').boundingBox()

@@ -14,7 +14,9 @@ import {
   dismissToasts,
   openApp,
   screenshot,
+  showView,
   type AppSession,
+  type AppView,
   traceEachTest,
 } from './helpers/browser'
 import {
@@ -95,18 +97,7 @@ describe('serve mode in Chromium (real engine)', () => {
   }
   const byTestId = (id: string) => page().getByTestId(id)
 
-  async function go(view: 'data' | 'train' | 'evaluate' | 'draw' | 'models'): Promise<number> {
-    const started = performance.now()
-    await byTestId(`nav-${view}`).click()
-    await expect
-      .poll(() => page().locator(`#${view}-title`).isVisible(), {
-        message: `the ${view} view shows after clicking its nav item`,
-        timeout: 5_000,
-        interval: 20,
-      })
-      .toBe(true)
-    return Math.round(performance.now() - started)
-  }
+  const go = (view: AppView): Promise<number> => showView(page(), view)
 
   /** Points each series of a chart holds ("12,3"), as the chart reports them. */
   const chartPoints = async (chart: string): Promise<number[]> =>

@@ -143,6 +143,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path
 }
 
+/** The views of the app's navigation. */
+export type AppView = 'data' | 'train' | 'evaluate' | 'draw' | 'models'
+
+/** Clicks a view's nav item and waits for its title; returns how long that took (ms). */
+export async function showView(page: Page, view: AppView): Promise<number> {
+  const started = performance.now()
+  await page.getByTestId(`nav-${view}`).click()
+  await page
+    .locator(`#${view}-title`)
+    .waitFor({ state: 'visible', timeout: 5_000 })
+    .catch((error: unknown) => {
+      throw new Error(`the ${view} view did not show after clicking its nav item`, { cause: error })
+    })
+  return Math.round(performance.now() - started)
+}
+
 /** Closes every toast (they would cover part of a screenshot). */
 export async function dismissToasts(page: Page): Promise<void> {
   const close = page.getByTestId('toast').getByRole('button', { name: 'Dismiss' })
