@@ -9,26 +9,8 @@ import { useDatasetStore } from '@renderer/stores/dataset'
 import { useModelsStore } from '@renderer/stores/models'
 import DrawView from '@renderer/views/DrawView.vue'
 import { BLANK_PIXELS, makeDataset, makeRun } from '../helpers/fixtures'
+import { stroke } from '../helpers/pointer'
 import { settle, setupFake } from '../helpers/setup'
-
-function pointer(type: string, x: number, y: number): PointerEvent {
-  return new PointerEvent(type, {
-    clientX: x,
-    clientY: y,
-    pointerId: 1,
-    pointerType: 'mouse',
-    button: 0,
-    buttons: 1,
-    bubbles: true,
-    cancelable: true,
-  })
-}
-
-function stroke(pad: Element, points: [number, number][]): void {
-  pad.dispatchEvent(pointer('pointerdown', ...points[0]!))
-  for (const p of points.slice(1)) pad.dispatchEvent(pointer('pointermove', ...p))
-  pad.dispatchEvent(pointer('pointerup', ...points.at(-1)!))
-}
 
 function key(init: KeyboardEventInit, target: EventTarget = document): void {
   target.dispatchEvent(new KeyboardEvent('keydown', { bubbles: true, cancelable: true, ...init }))

@@ -6,20 +6,8 @@ import { useAppStore } from '@renderer/stores/app'
 import { useModelsStore } from '@renderer/stores/models'
 import DrawView from '@renderer/views/DrawView.vue'
 import { BLANK_PIXELS, makeRun } from '../helpers/fixtures'
+import { pointer } from '../helpers/pointer'
 import { settle, setupFake } from '../helpers/setup'
-
-function pointer(type: string, x: number, y: number): PointerEvent {
-  return new PointerEvent(type, {
-    clientX: x,
-    clientY: y,
-    pointerId: 1,
-    pointerType: 'mouse',
-    button: 0,
-    buttons: 1,
-    bubbles: true,
-    cancelable: true,
-  })
-}
 
 /** A classification whose top label is `label` (90%), with a blank 28x28 input. */
 function answer(label: string): Classification {
