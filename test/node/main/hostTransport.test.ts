@@ -32,6 +32,30 @@ describe('forwardLines', () => {
     await tick()
     expect(out.text()).toBe('[engine] h\u00e9llo\n[engine] world\n')
   })
+
+  it("drops TensorFlow's start-up chatter and keeps its warnings, errors and everything else", async () => {
+    const input = new PassThrough()
+    const out = sink()
+    const seen: string[] = []
+    forwardLines(input, out, '[engine] ', (line) => seen.push(line))
+    const lines = [
+      'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR',
+      'I0000 00:00:1796203210.368010    2866 port.cc:153] oneDNN custom operations are on.',
+      'W0000 00:00:1796203210.368010    2866 cpu_feature_guard.cc:2] could not use AVX512',
+      'E0000 00:00:1796203210.368010    2866 op_kernel.cc:1] OOM when allocating tensor',
+      'I0000 is how an info line starts, but this one is ours',
+      'engine host ready',
+    ]
+    input.end(lines.join('\n') + '\n')
+    await tick()
+    expect(out.text()).toBe(
+      lines
+        .slice(2)
+        .map((l) => `[engine] ${l}\n`)
+        .join(''),
+    )
+    expect(seen).toEqual(lines)
+  })
 })
 
 describe('childTransport', () => {
