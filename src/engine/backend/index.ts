@@ -40,7 +40,10 @@ export const TFJS_BACKEND_IDS: Readonly<Record<BackendName, string>> = {
 /**
  * Why the wasm backend runs on one thread in Node: tfjs-backend-wasm 4.22 reports no multithread
  * support under Node (tensorflow/tfjs#3830); forcing the flag makes Emscripten start its pthread
- * workers from a `blob:` URL, which Node's `worker_threads` rejects (ERR_WORKER_PATH).
+ * workers from a `blob:` URL, which Node's `worker_threads` rejects (ERR_WORKER_PATH). Tried too:
+ * writing the worker and the bundled threaded factory to files (with the bundle's `require$$N`
+ * names defined) gets the threaded-SIMD module to load, but `setThreadsCount(2)` still leaves
+ * `getThreadsCount()` at 1 and convolutions no faster, so it was not pursued.
  */
 export const WASM_SINGLE_THREAD_NOTE = 'no multithreading in Node'
 
