@@ -9,9 +9,16 @@
 //   {"format":"inklab-edits","formatVersion":1}
 //   {"op":"add","key":"d-3f9c…","label":"a","pixels":"<base64 of the 784-byte 28x28 input>",
 //    "ink":{"padSize":280,"strokes":[{"width":18,"points":[[x,y,w],…]}]},"at":"<ISO time>"}
-//   {"op":"relabel","key":"train:123","label":"7","at":"…"}
+//   {"op":"relabel","key":"file:cats/12.png","label":"dog","at":"…"}
 //   {"op":"remove","key":"d-3f9c…","at":"…"}     (undo a drawing; exclude a stored sample)
 //   {"op":"restore","key":"train:123","at":"…"}  (take back a removal or a relabelling)
+//
+// A stored sample is named by its file when it has one (`file:` and its path relative to the
+// imported folder: a refresh of the folder that adds or removes other files does not move it),
+// else by its position (`train:123`: IDX files and built-in MNIST name no files, so a refresh of
+// an IDX folder whose files changed order would move its corrections). Logs written before file
+// keys named folder samples by position too: `rekeyEdits` turns those into file keys when they
+// were written against the stored copy there is now, and leaves the others out.
 //
 // `ink` is the raw strokes in the documented shape of `InkSchema` (src/shared/schemas/ink.ts),
 // kept so a drawing can be rendered again later. A write cut short by a crash leaves at most a
@@ -27,6 +34,7 @@ import type { DatasetEdits, DatasetSource } from '@shared/schemas/dataset'
 import { InkSchema, type Ink } from '@shared/schemas/ink'
 import { z } from 'zod'
 
+import { FILE_KEY_PREFIX, positionOf, storedKey } from './split'
 import { DatasetError, IMAGE_PIXELS, type Dataset, type Split } from './types'
 
 /** The first line of every edits log. */
@@ -170,6 +178,27 @@ async function appendNow(file: string, ops: readonly EditOp[]): Promise<void> {
   }
 }
 
+/**
+ * Rewrites the log at `file` with `rekeyEdits(base, …)` applied, so that its position keys of
+ * folder samples become file keys while `base` is still the copy they were written against (a
+ * refresh runs this before it replaces the copy). Stale operations stay in the log as they were,
+ * never applied; lines a crash tore are dropped. Resolves with what it changed.
+ */
+export function rekeyEditsLog(
+  file: string,
+  base: Dataset | null,
+): Promise<{ rekeyed: number; stale: number }> {
+  return writes.run(file, async () => {
+    const { ops } = await readEdits(file)
+    const rekeyed = rekeyEdits(base, ops)
+    const stale = staleCount(rekeyed.stale)
+    if (!rekeyed.count) return { rekeyed: 0, stale }
+    const lines = [HEADER, ...rekeyed.ops].map((line) => `${JSON.stringify(line)}\n`).join('')
+    await writeFileAtomic(file, lines)
+    return { rekeyed: rekeyed.count, stale }
+  })
+}
+
 /** Appends a drawing; resolves with its key once it is on disk. */
 export async function addDrawing(file: string, drawing: NewDrawing): Promise<string> {
   if (drawing.pixels.length !== IMAGE_PIXELS) {
@@ -265,10 +294,68 @@ export interface DrawnDatasetInfo {
   name: string
 }
 
-/** The stored index a `train:`/`test:` key names, or null for other keys. */
-function storedIndex(key: string, split: 'train' | 'test'): number | null {
-  const prefix = `${split}:`
-  return key.startsWith(prefix) ? Number(key.slice(prefix.length)) : null
+/** A log's operations with position keys of folder samples turned into file keys. */
+export interface RekeyedEdits {
+  /** Every operation, in order: rekeyed where it could be, stale ones as they were. */
+  ops: EditOp[]
+  /** The operations that name a folder sample by a position they cannot be trusted with. */
+  stale: ReadonlySet<EditOp>
+  /** How many operations were given a file key. */
+  count: number
+}
+
+/**
+ * Turns the position keys (`train:<i>`, `test:<i>`) that name samples of a split with files (a
+ * folder import) into those samples' file keys, as `storedKey` names them now. A position names
+ * the sample at that place of the copy the operation was written against: an operation written
+ * since `base` was imported (`base.importedAt`) becomes the key of the file there; one written
+ * before it, or when the copy's import time is unknown, is stale, since a refresh that added or
+ * removed files may have put another image there. Splits without files keep their positions.
+ */
+export function rekeyEdits(base: Dataset | null, ops: readonly EditOp[]): RekeyedEdits {
+  const importedAt = base?.importedAt ? Date.parse(base.importedAt) : NaN
+  const stale = new Set<EditOp>()
+  let count = 0
+  const out = ops.map((op) => {
+    if (op.op === 'add') return op
+    for (const split of ['train', 'test'] as const) {
+      const position = positionOf(op.key, split)
+      const from = base?.[split]
+      if (position === null || !from?.files) continue
+      if (position < from.count && Date.parse(op.at) >= importedAt) {
+        count++
+        return { ...op, key: storedKey(from, split, position) }
+      }
+      stale.add(op)
+    }
+    return op
+  })
+  return { ops: out, stale, count }
+}
+
+/** How many samples the stale operations name. */
+function staleCount(stale: ReadonlySet<EditOp>): number {
+  return new Set([...stale].map((op) => op.key)).size
+}
+
+/**
+ * Whether `key` names a stored sample of `base`: a file key one of its files, a position key a
+ * place in a split without files. The file names are indexed on first use.
+ */
+function storedSamples(base: Dataset | null): (key: string) => boolean {
+  let files: Set<string> | null = null
+  return (key) => {
+    if (!base) return false
+    if (key.startsWith(FILE_KEY_PREFIX)) {
+      files ??= new Set([...(base.train.files ?? []), ...(base.test?.files ?? [])])
+      return files.has(key.slice(FILE_KEY_PREFIX.length))
+    }
+    return (['train', 'test'] as const).some((split) => {
+      const position = positionOf(key, split)
+      const from = base[split]
+      return position !== null && from !== undefined && !from.files && position < from.count
+    })
+  }
 }
 
 /**
@@ -276,14 +363,18 @@ function storedIndex(key: string, split: 'train' | 'test'): number | null {
  * only its drawings). Stored samples keep their order, minus the excluded ones; drawings follow
  * the training samples in the order they were added. Classes keep the base's order; a drawing
  * or a relabelling may add a class after them, which lasts while it has a sample. Keys that name
- * no sample are ignored.
+ * no sample are ignored, and so are stale operations (see `rekeyEdits`; the summary counts them).
  */
 export function applyEdits(
   base: Dataset | null,
   ops: readonly EditOp[],
   drawn: DrawnDatasetInfo,
 ): Dataset {
-  const state = reduceEdits(ops)
+  const rekeyed = rekeyEdits(base, ops)
+  const usable = rekeyed.ops.filter((op) => !rekeyed.stale.has(op))
+  const state = reduceEdits(usable)
+  const isStored = storedSamples(base)
+  const exists = (key: string): boolean => state.drawn.has(key) || isStored(key)
   const labels = [...(base?.labels ?? [])]
   const labelOf = (key: string, original: string): string => state.relabelled.get(key) ?? original
 
@@ -293,10 +384,10 @@ export function applyEdits(
     if (!state.removed.has(key)) inUse.add(labelOf(key, sample.label))
   }
   for (const [key, label] of state.relabelled) {
-    if (!state.removed.has(key) && sampleExists(base, state, key)) inUse.add(label)
+    if (!state.removed.has(key) && exists(key)) inUse.add(label)
   }
   const extra = new Set<string>()
-  for (const op of ops) {
+  for (const op of usable) {
     if (op.op !== 'add' && op.op !== 'relabel') continue
     if (inUse.has(op.label) && !labels.includes(op.label)) extra.add(op.label)
   }
@@ -311,7 +402,7 @@ export function applyEdits(
     const files: string[] | null = from?.files ? [] : null
     if (from) {
       for (let i = 0; i < from.count; i++) {
-        const key = `${split}:${i}`
+        const key = storedKey(from, split, i)
         if (state.removed.has(key)) continue
         const relabel = state.relabelled.get(key)
         images.push(from.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS))
@@ -352,34 +443,27 @@ export function applyEdits(
     source,
     skipped: base?.skipped ?? [],
     transposed: base?.transposed ?? false,
+    ...(base?.importedAt ? { importedAt: base.importedAt } : {}),
     keys: { train: train.keys, ...(test ? { test: test.keys } : {}) },
-    edits: summarizeEdits(base, state),
+    edits: summarizeEdits(state, exists, staleCount(rekeyed.stale)),
   }
-}
-
-/** True when `key` names a sample of `base` or a drawing of the log. */
-function sampleExists(base: Dataset | null, state: EditState, key: string): boolean {
-  if (state.drawn.has(key)) return true
-  for (const split of ['train', 'test'] as const) {
-    const i = storedIndex(key, split)
-    const from = base?.[split]
-    if (i !== null && from && i < from.count) return true
-  }
-  return false
 }
 
 /** The counts a dataset summary shows of its edits. */
-function summarizeEdits(base: Dataset | null, state: EditState): DatasetEdits {
+function summarizeEdits(
+  state: EditState,
+  exists: (key: string) => boolean,
+  stale: number,
+): DatasetEdits {
   let drawn = 0
   for (const key of state.drawn.keys()) if (!state.removed.has(key)) drawn++
   let relabelled = 0
   for (const key of state.relabelled.keys()) {
-    if (!state.removed.has(key) && sampleExists(base, state, key)) relabelled++
+    if (!state.removed.has(key) && exists(key)) relabelled++
   }
   let excluded = 0
-  for (const key of state.removed)
-    if (!state.drawn.has(key) && sampleExists(base, state, key)) excluded++
-  return { drawn, relabelled, excluded }
+  for (const key of state.removed) if (!state.drawn.has(key) && exists(key)) excluded++
+  return { drawn, relabelled, excluded, ...(stale ? { stale } : {}) }
 }
 
 /**
@@ -394,7 +478,7 @@ export function checkCorrection(
   current: Pick<Dataset, 'labels'>,
   newClasses: boolean,
 ): void {
-  if (!sampleExists(base, reduceEdits(ops), key)) {
+  if (!reduceEdits(ops).drawn.has(key) && !storedSamples(base)(key)) {
     throw new DatasetError(`there is no sample "${key}" in this dataset`)
   }
   if (correction.action === 'relabel') checkLabel(correction.label, current, newClasses)

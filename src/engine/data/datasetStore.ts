@@ -34,6 +34,8 @@ const SavedDatasetSchema = z.object({
   transposed: z.boolean(),
   trainCount: z.number().int().nonnegative(),
   testCount: z.number().int().nonnegative().optional(),
+  /** When the copy was made (ISO time); copies saved before it was recorded have their file's time. */
+  importedAt: z.string().optional(),
   files: z.object({
     trainImages: FileNameSchema,
     trainLabels: FileNameSchema,
@@ -105,6 +107,7 @@ export async function saveDataset(
     transposed: dataset.transposed,
     trainCount: dataset.train.count,
     ...(dataset.test ? { testCount: dataset.test.count } : {}),
+    importedAt: dataset.importedAt ?? new Date().toISOString(),
     files,
   }
 
@@ -258,6 +261,8 @@ export async function loadSavedDataset(dir: string): Promise<Dataset> {
     if (sources?.train.length === train.count) train.files = sources.train
     if (test && sources?.test?.length === test.count) test.files = sources.test
   }
+  // dataset.json is written once, when the copy is made: its time is the copy's.
+  const importedAt = meta.importedAt ?? (await stat(join(dir, DATASET_JSON))).mtime.toISOString()
   return {
     name: meta.name,
     labels: meta.labels,
@@ -266,6 +271,7 @@ export async function loadSavedDataset(dir: string): Promise<Dataset> {
     source: meta.source,
     skipped: meta.skipped,
     transposed: meta.transposed,
+    importedAt,
   }
 }
 

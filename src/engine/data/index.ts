@@ -38,6 +38,8 @@ export {
   checkCorrection,
   checkLabel,
   readEdits,
+  rekeyEdits,
+  rekeyEditsLog,
   undoLastDrawing,
   type EditOp,
   type EditsLog,

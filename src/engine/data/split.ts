@@ -44,9 +44,39 @@ export function selectSamples(split: Split, indices: ArrayLike<number>): Split {
     : { images, labels, count, origin }
 }
 
+/** How the key of a stored sample that came from a file starts: `file:` and its relative path. */
+export const FILE_KEY_PREFIX = 'file:'
+
+/**
+ * The lasting key of stored sample `index` of `split` (the dataset's `from` split or a split
+ * selected from it): `file:<path>` when the sample came from a file (a folder import: the path
+ * relative to the folder, which a refresh that adds or removes other files does not move), else
+ * `train:<i>`/`test:<i>`, its position in the stored copy (IDX files and built-in MNIST hold no
+ * names, so their positions are all there is).
+ */
+export function storedKey(split: Split, from: 'train' | 'test', index: number): string {
+  const file = split.files?.[index]
+  if (file) return `${FILE_KEY_PREFIX}${file}`
+  return `${from}:${split.origin ? split.origin[index]! : index}`
+}
+
+/** The position a `train:<i>`/`test:<i>` key names in split `from`, or null for other keys. */
+export function positionOf(key: string, from: 'train' | 'test'): number | null {
+  const prefix = `${from}:`
+  if (!key.startsWith(prefix)) return null
+  const position = Number(key.slice(prefix.length))
+  return Number.isInteger(position) && position >= 0 ? position : null
+}
+
+/** True for a key that names a stored sample by its position (`train:<i>`, `test:<i>`). */
+export function isPositionKey(key: string): boolean {
+  return positionOf(key, 'train') !== null || positionOf(key, 'test') !== null
+}
+
 /**
  * The lasting key of sample `index` of `split`, a split of `dataset`'s `from` split or one
- * selected from it (a validation split, a limit).
+ * selected from it (a validation split, a limit): the key the edits log gave it, else
+ * `storedKey`.
  */
 export function sampleKey(
   dataset: Pick<Dataset, 'keys'>,
@@ -55,7 +85,7 @@ export function sampleKey(
   index: number,
 ): string {
   const stored = split.origin ? split.origin[index]! : index
-  return dataset.keys?.[from]?.[stored] ?? `${from}:${stored}`
+  return dataset.keys?.[from]?.[stored] ?? storedKey(split, from, index)
 }
 
 /** `dataset` with splits that trace back to nothing: how a dataset enters a cache as a root. */

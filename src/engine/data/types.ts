@@ -44,9 +44,14 @@ export interface Dataset {
   /** True when images were stored transposed (EMNIST) and were transposed back on load. */
   transposed: boolean
   /**
+   * When this stored copy was imported (ISO time; a saved dataset has it): what tells an edit
+   * made on this copy from one made on a copy a refresh replaced (see `rekeyEdits`).
+   */
+  importedAt?: string
+  /**
    * Each sample's lasting key (see `SampleKeySchema`), set when an edits log was applied: the
-   * samples then no longer sit at their stored index. Without it, sample i of a split is
-   * `train:i` / `test:i`.
+   * samples then no longer sit at their stored index. Without it, a sample's key is its
+   * `storedKey` (its file, or its position in a split without files).
    */
   keys?: { train: readonly string[]; test?: readonly string[] }
   /** What the dataset's edits log changed, when it has one. */

@@ -27,6 +27,7 @@ export type EngineApi = Pick<
   | 'addDrawing'
   | 'undoLastDrawing'
   | 'appendCorrection'
+  | 'rekeyEditsLog'
   | 'checkCorrection'
   | 'checkLabel'
 >

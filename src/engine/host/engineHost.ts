@@ -117,6 +117,7 @@ export class EngineHost {
     'collection.add': (p) => this.collect(p),
     'collection.undo': (p) => this.undoDrawing(p),
     'collection.correct': (p) => this.correct(p),
+    'dataset.rekeyEdits': (p) => this.rekeyEdits(p),
     'dataset.forget': async (p) => {
       this.bases.delete(p.id)
       return { ok: this.datasets.delete(p.id) }
@@ -200,7 +201,11 @@ export class EngineHost {
     dataset: Dataset,
     name: string | undefined,
   ): Promise<DatasetSummary> {
-    const named = asRoot(name ? { ...dataset, name } : dataset)
+    const named = asRoot({
+      ...dataset,
+      ...(name ? { name } : {}),
+      importedAt: new Date().toISOString(),
+    })
     await this.engine.saveDataset(saveDir, named)
     this.datasets.set(id, Promise.resolve(named))
     this.bases.set(id, Promise.resolve(named))
@@ -308,6 +313,16 @@ export class EngineHost {
       await this.engine.appendCorrection(p.dataset.edits, p.key, p.correction)
       return {}
     })
+  }
+
+  /**
+   * Gives the position keys of folder samples in `p.dataset`'s log their file keys while its
+   * stored copy is the one they were written against (before a refresh replaces it).
+   */
+  private rekeyEdits(p: HostParams<'dataset.rekeyEdits'>) {
+    return this.edits.run(p.dataset.id, async () =>
+      this.engine.rekeyEditsLog(p.dataset.edits, await this.base(p.dataset)),
+    )
   }
 
   // ---- training ----------------------------------------------------------------------------

@@ -143,6 +143,13 @@ export interface EngineHostApi {
     key: string
     correction: Correction
   }): Promise<ChangedDataset>
+  /**
+   * Rewrites the position keys of folder samples in a dataset's edits log as file keys, against
+   * its stored copy as it is now: a refresh does it before it replaces the copy.
+   */
+  'dataset.rekeyEdits'(params: {
+    dataset: DatasetRef & { edits: string }
+  }): Promise<{ rekeyed: number; stale: number }>
   /** Drops a dataset from the host's cache (it was deleted). */
   'dataset.forget'(params: { id: string }): Promise<{ ok: boolean }>
   /** Trains, evaluates and saves; resolves when the run ends. Cancelling the call stops the run. */

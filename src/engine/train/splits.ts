@@ -1,7 +1,13 @@
 import type { SplitName } from '@shared/schemas/evaluation'
 import type { TrainConfig } from '@shared/schemas/training'
 
-import { sampleKey, selectSamples, stratifiedSplit, takeStratified } from '../data/split'
+import {
+  isPositionKey,
+  sampleKey,
+  selectSamples,
+  stratifiedSplit,
+  takeStratified,
+} from '../data/split'
 import type { Dataset, Split } from '../data/types'
 
 /** The settings of a run that decide its splits. */
@@ -17,14 +23,18 @@ export interface NamedSplit {
  * The training and validation samples a run uses: at most `limit` training samples (stratified),
  * then the validation fraction held out of them. Seeded: the same settings give the same samples,
  * in training and in any later evaluation of the run's model. A run that records the keys it
- * held out (`heldOut`: a fine-tune keeps its parent's) holds out exactly those instead.
+ * held out (`heldOut`: a fine-tune keeps its parent's) holds out exactly those instead, unless
+ * they name the images of a folder by position (runs of InkLab before file keys: a refresh may
+ * have moved them), which get the seeded split, as runs that recorded none.
  */
 export function trainingSplits(
   dataset: Pick<Dataset, 'train' | 'keys'>,
   settings: SplitSettings,
   heldOut?: ReadonlySet<string>,
 ): { train: Split; validation?: Split } {
-  if (heldOut) return splitByKeys(dataset, heldOut)
+  if (heldOut && !(dataset.train.files && [...heldOut].some(isPositionKey))) {
+    return splitByKeys(dataset, heldOut)
+  }
   let train = dataset.train
   if (settings.limit > 0 && settings.limit < train.count) {
     train = takeStratified(train, settings.limit, settings.seed)

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { basename, isAbsolute, resolve } from 'node:path'
 
 import type { DatasetRef } from '@engine/host/protocol'
+import { errorMessage } from '@shared/errors'
 import { exists } from '@shared/node/files'
 import type {
   DatasetSummary,
@@ -204,6 +205,7 @@ export class DatasetService {
             : summary.source
         await this.deps.store.save({ ...summary, id, source })
         if (!replaced) return { ...summary, id, source }
+        await this.rekeyEdits(replaced)
         const refreshed = await this.deps.store.replace(replaced.id, id)
         await this.forget(id)
         await this.forget(replaced.id)
@@ -250,7 +252,25 @@ export class DatasetService {
     return { ok: true }
   }
 
-  /** Drops a dataset from the engine host's cache (its files changed or went). */
+  /**
+   * Before a refresh replaces `summary`'s stored copy: its edits log's corrections that name a
+   * folder sample by position (logs of InkLab before file keys) are given the sample's file, while
+   * the copy they were written against is still there. Should that fail, they are left out after
+   * the refresh (the summary counts them as stale), never applied to another image.
+   */
+  private async rekeyEdits(summary: DatasetSummary): Promise<void> {
+    const ref = this.deps.store.ref(summary)
+    if (summary.source.kind !== 'folder' || !(await exists(ref.edits))) return
+    try {
+      await this.deps.engine.call('dataset.rekeyEdits', { dataset: ref })
+    } catch (error) {
+      console.warn(
+        `InkLab: the corrections of "${summary.name}" could not be matched to their files before ` +
+          `the refresh; those made by position will not apply: ${errorMessage(error)}`,
+      )
+    }
+  }
+
   /**
    * `summary` with the counts its edits log gives (a refreshed folder keeps the drawings and
    * corrections made in InkLab), stored; as it is when the dataset has no log.
@@ -264,6 +284,7 @@ export class DatasetService {
     return updated
   }
 
+  /** Drops a dataset from the engine host's cache (its files changed or went). */
   private async forget(id: string): Promise<void> {
     if (this.deps.engine.started) {
       await this.deps.engine.call('dataset.forget', { id }).catch(() => undefined)

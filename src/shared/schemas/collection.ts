@@ -26,12 +26,18 @@ export const SampleLabelSchema = z
   .refine((label) => !/[\u0000-\u001f\u007f]/.test(label), 'a label cannot hold control characters')
 
 /**
- * A sample's lasting name in its dataset: `train:<i>` or `test:<i>` for the i-th stored image of
- * a split (imported or built-in), `d-<hex>` for a drawing added on the pad.
+ * A sample's lasting name in its dataset: `file:<path>` for an image of an imported folder (its
+ * path relative to the folder), `train:<i>` or `test:<i>` for the i-th stored image of a split
+ * without files (IDX, built-in MNIST), `d-<hex>` for a drawing added on the pad.
  */
 export const SampleKeySchema = z
   .string()
-  .regex(/^(?:(?:train|test):\d{1,9}|d-[0-9a-f]{8,32})$/, 'not a sample key')
+  .max(4200)
+  .regex(
+    // eslint-disable-next-line no-control-regex -- a file key holds no control characters
+    /^(?:(?:train|test):\d{1,9}|d-[0-9a-f]{8,32}|file:[^\u0000-\u001f\u007f]+)$/,
+    'not a sample key',
+  )
 
 /** The target per class, within its bounds. */
 export const CollectionTargetSchema = limitedNumber(COLLECTION_LIMITS.target)

@@ -99,6 +99,12 @@ export const DatasetEditsSchema = z.object({
   drawn: z.number().int().nonnegative(),
   relabelled: z.number().int().nonnegative(),
   excluded: z.number().int().nonnegative(),
+  /**
+   * Samples of an imported folder corrected by their position before a refresh moved them (an
+   * InkLab older than file keys): not applied, since another image may be at that place now.
+   * Absent when there are none.
+   */
+  stale: z.number().int().nonnegative().optional(),
 })
 export type DatasetEdits = z.infer<typeof DatasetEditsSchema>
 
@@ -136,9 +142,10 @@ export const SampleImageSchema = z.object({
   label: z.number().int().nonnegative(),
   pixels: z.string(),
   /**
-   * The sample's lasting name in its dataset (`train:123` for the 124th stored training image,
-   * `d-…` for a drawing), for corrections: unlike `index`, it does not move when other samples
-   * are relabelled or excluded.
+   * The sample's lasting name in its dataset (`file:cats/12.png` for an image of an imported
+   * folder, `train:123` for the 124th stored training image of an IDX set or MNIST, `d-…` for a
+   * drawing), for corrections: unlike `index`, it does not move when other samples are
+   * relabelled or excluded, nor (for a folder) when a refresh adds or removes other files.
    */
   key: z.string().optional(),
   /** The file it was imported from, relative to the imported folder (folder datasets). */

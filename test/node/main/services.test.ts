@@ -1,9 +1,14 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
+import { loadSavedDataset, saveDataset } from '@engine/data/datasetStore'
+import { importFolder } from '@engine/data/folderImport'
+import { preprocess } from '@engine/data/preprocess'
+import type { EngineApi } from '@engine/host/engineApi'
 import type { TrainJob } from '@engine/host/protocol'
 import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
+import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { dispatch } from '../../../src/main/services/dispatch'
@@ -111,6 +116,45 @@ async function completedRun(
     ),
   )
   return { datasetId: dataset.id, runId }
+}
+
+/** The fake engine with the real folder import and stored copies (images of `imageFolder`). */
+function realDataEngine(): EngineApi & { calls: string[] } {
+  return { ...createFakeEngine(), importFolder, saveDataset, loadSavedDataset, preprocess }
+}
+
+/** A PNG with a black bar `width` px wide on white: each width preprocesses to other pixels. */
+async function writeImage(file: string, width: number): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  await sharp({ create: { width: 28, height: 28, channels: 3, background: '#fff' } })
+    .composite([
+      {
+        input: { create: { width, height: 20, channels: 3, background: '#000' } },
+        left: 4,
+        top: 4,
+      },
+    ])
+    .png()
+    .toFile(file)
+}
+
+/** An image folder holding `files` (class/name.png), each image unlike the others. */
+async function imageFolder(files: string[]): Promise<string> {
+  const dir = join(workDir, 'images')
+  for (const [i, file] of files.entries()) await writeImage(join(dir, file), 5 + 2 * i)
+  return dir
+}
+
+/** Every file under `dir` with its bytes and modification time. */
+async function folderState(dir: string): Promise<Record<string, string>> {
+  const state: Record<string, string> = {}
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const file = join(entry.parentPath, entry.name)
+    const info = await stat(file)
+    state[file] = `${(await readFile(file)).toString('base64')} ${info.mtimeMs}`
+  }
+  return state
 }
 
 async function folderDataset(): Promise<string> {
@@ -1007,6 +1051,89 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     expect((await call('dataset.list', {}))[0]).toMatchObject({ trainSize: first.trainSize + 1 })
     const samples = await call('dataset.samples', { datasetId: first.id, count: 100 })
     expect(samples.filter((s) => s.key?.startsWith('d-'))).toHaveLength(1)
+  })
+
+  it('keeps a correction on its image when a refresh finds a file added before it (the user’s files untouched)', async () => {
+    const { call } = open(inProcessHosts(realDataEngine()))
+    const path = await imageFolder([
+      'a/1.png',
+      'a/2.png',
+      'a/3.png',
+      'b/1.png',
+      'b/2.png',
+      'b/3.png',
+    ])
+    const untouched = await folderState(path)
+    const first = await call('dataset.importFolder', { path, test: { fraction: 0 } })
+    const before = await call('dataset.samples', { datasetId: first.id, count: 100 })
+    const corrected = before.find((s) => s.file === 'b/2.png')!
+    expect(corrected.key).toBe('file:b/2.png')
+    await call('collection.correct', {
+      datasetId: first.id,
+      key: corrected.key!,
+      correction: { action: 'relabel', label: 'a' },
+    })
+    await call('collection.correct', {
+      datasetId: first.id,
+      key: before.find((s) => s.file === 'a/2.png')!.key!,
+      correction: { action: 'exclude' },
+    })
+    expect(await folderState(path), 'the user’s files are untouched').toEqual(untouched)
+
+    // A file sorted before the corrected ones: every stored position after it moves by one.
+    await writeImage(join(path, 'a', '0.png'), 3)
+    await writeImage(join(path, 'b', '0.png'), 4)
+    const refreshed = await call('dataset.importFolder', {
+      path,
+      test: { fraction: 0 },
+      replace: first.id,
+    })
+    expect(refreshed.edits).toEqual({ drawn: 0, relabelled: 1, excluded: 1 })
+    const after = await call('dataset.samples', { datasetId: first.id, count: 100 })
+    const byFile = new Map(after.map((s) => [s.file, s]))
+    expect(byFile.get('b/2.png')).toMatchObject({ label: 0, pixels: corrected.pixels })
+    expect(byFile.get('b/1.png')?.label, 'the image now where it was is not relabelled').toBe(1)
+    expect(byFile.has('a/2.png'), 'the excluded image stays out').toBe(false)
+    expect([...byFile.keys()].sort()).toEqual(
+      ['a/0.png', 'a/1.png', 'a/3.png', 'b/0.png', 'b/1.png', 'b/2.png', 'b/3.png'].sort(),
+    )
+  })
+
+  it('moves an older log’s corrections by position onto their files before a refresh; ones from before an earlier refresh are dropped, and counted', async () => {
+    const { call } = open(inProcessHosts(realDataEngine()))
+    const path = await imageFolder(['a/1.png', 'a/2.png', 'b/1.png', 'b/2.png'])
+    const first = await call('dataset.importFolder', { path, test: { fraction: 0 } })
+    const position = (await call('dataset.samples', { datasetId: first.id, count: 100 })).findIndex(
+      (s) => s.file === 'b/2.png',
+    )
+    // As InkLab wrote them before file keys: one on this copy, one on a copy refreshed since.
+    const log = join(dataDir, 'datasets', first.id, 'edits.jsonl')
+    await writeFile(
+      log,
+      [
+        { format: 'inklab-edits', formatVersion: 1 },
+        { op: 'relabel', key: `train:${position}`, label: 'a', at: new Date().toISOString() },
+        { op: 'remove', key: 'train:0', at: '2020-01-01T00:00:00.000Z' },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(''),
+    )
+    await writeImage(join(path, 'b', '0.png'), 4)
+    const refreshed = await call('dataset.importFolder', {
+      path,
+      test: { fraction: 0 },
+      replace: first.id,
+    })
+    expect(refreshed.edits).toEqual({ drawn: 0, relabelled: 1, excluded: 0, stale: 1 })
+    const after = await call('dataset.samples', { datasetId: first.id, count: 100 })
+    expect(after.map((s) => [s.file, s.label])).toEqual([
+      ['a/1.png', 0],
+      ['a/2.png', 0],
+      ['b/0.png', 1],
+      ['b/1.png', 1],
+      ['b/2.png', 0],
+    ])
+    expect(await readFile(log, 'utf8')).toContain('"key":"file:b/2.png"')
   })
 
   it('corrects an imported dataset in its own copy: a drawing with one of its classes, a relabel, an exclusion', async () => {

@@ -64,6 +64,22 @@ describe('DataView', () => {
     wrapper.unmount()
   })
 
+  it('says what InkLab’s copy changed, and the corrections a refresh left unapplied', async () => {
+    const { pinia } = setupFake({
+      'dataset.list': () => [
+        makeDataset({ edits: { drawn: 2, relabelled: 1, excluded: 0, stale: 3 } }),
+      ],
+      'dataset.samples': () => [],
+    })
+    await useDatasetStore().refresh()
+    const wrapper = mount(DataView, { global: { plugins: [pinia] } })
+    await settle()
+    expect(wrapper.get('[data-testid="dataset-edits"]').text()).toBe(
+      "In InkLab's copy: 2 drawings added · 1 relabelled · 3 older corrections left out, as a " +
+        'refresh may have moved the images (your files are untouched)',
+    )
+  })
+
   it('imports a typed folder path and shows progress with Cancel', async () => {
     const { fake, pinia } = setupFake({
       'dataset.importFolder': () => new Promise(() => {}),

@@ -8,11 +8,15 @@ import { summarizeDataset } from '@engine/data/datasetStore'
 import {
   addDrawing,
   appendCorrection,
+  appendEdits,
   applyEdits,
   checkCorrection,
   checkLabel,
   readEdits,
+  rekeyEdits,
+  rekeyEditsLog,
   undoLastDrawing,
+  type EditOp,
 } from '@engine/data/datasetEdits'
 import { sampleKey, stratifiedSplit } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
@@ -286,6 +290,146 @@ describe('corrections of an imported dataset (its stored copy stays as it was)',
     expect(sampleKey(base, 'train', plain.validation, 0)).toBe(`train:${index}`)
     expect(plain.validation.images.subarray(0, 784)).toEqual(
       base.train.images.subarray(index * 784, (index + 1) * 784),
+    )
+  })
+})
+
+/** The images of a folder, by file: each one's pixels all equal its value here. */
+const FOLDER_IMAGES: Record<string, number> = {
+  'x/0.png': 10,
+  'x/1.png': 11,
+  'x/2.png': 12,
+  'y/1.png': 21,
+  'y/2.png': 22,
+}
+
+/** A stored copy of an image folder holding `files` (classes x, y), imported at `importedAt`. */
+function folderCopy(files: string[], importedAt: string): Dataset {
+  return {
+    name: 'scans',
+    labels: ['x', 'y'],
+    train: {
+      images: Uint8Array.from(
+        { length: files.length * 784 },
+        (_, i) => FOLDER_IMAGES[files[Math.floor(i / 784)]!]!,
+      ),
+      labels: Uint8Array.from(files, (file) => (file.startsWith('y/') ? 1 : 0)),
+      count: files.length,
+      files,
+    },
+    source: { kind: 'folder', path: '/data/scans' },
+    skipped: [],
+    transposed: false,
+    importedAt,
+  }
+}
+
+/** Each training sample of `dataset` as `file label pixel`. */
+const samplesOf = (dataset: Dataset): string[] =>
+  Array.from(
+    { length: dataset.train.count },
+    (_, i) =>
+      `${dataset.train.files![i]} ${dataset.labels[dataset.train.labels[i]!]} ${dataset.train.images[i * 784]}`,
+  )
+
+describe('corrections of a folder’s images, by file', () => {
+  const FIRST = ['x/1.png', 'x/2.png', 'y/1.png', 'y/2.png']
+  // A refresh after a file was added before the corrected ones: every position moved by one.
+  const REFRESHED = ['x/0.png', ...FIRST]
+
+  it('names each image by its file, so a refresh that adds a file before it corrects the same image', async () => {
+    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    expect(applyEdits(copy, [], { name: '' }).keys?.train).toEqual(
+      FIRST.map((file) => `file:${file}`),
+    )
+    const stratified = stratifiedSplit(copy.train, 0.5, 3).validation
+    expect(sampleKey(copy, 'train', stratified, 0), 'a selected sample keeps its file').toBe(
+      `file:${stratified.files![0]}`,
+    )
+    await appendCorrection(log, sampleKey(copy, 'train', copy.train, 1), {
+      action: 'relabel',
+      label: 'y',
+    })
+    await appendCorrection(log, 'file:y/1.png', { action: 'exclude' })
+    const { ops } = await readEdits(log)
+    expect(ops.map((op) => op.key)).toEqual(['file:x/2.png', 'file:y/1.png'])
+
+    const refreshed = applyEdits(folderCopy(REFRESHED, '2026-03-05T00:00:00.000Z'), ops, {
+      name: '',
+    })
+    expect(samplesOf(refreshed)).toEqual([
+      'x/0.png x 10',
+      'x/1.png x 11',
+      'x/2.png y 12',
+      'y/2.png y 22',
+    ])
+    expect(refreshed.edits).toEqual({ drawn: 0, relabelled: 1, excluded: 1 })
+  })
+
+  it('gives an older log’s positions their files when written on this copy; those from before a refresh are left out and counted', async () => {
+    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const ops: EditOp[] = [
+      { op: 'relabel', key: 'train:1', label: 'y', at: '2026-03-02T00:00:00.000Z' },
+      // Written on an earlier copy: position 2 may hold another image now.
+      { op: 'remove', key: 'train:2', at: '2026-02-01T00:00:00.000Z' },
+    ]
+    const rekeyed = rekeyEdits(copy, ops)
+    expect(rekeyed.ops.map((op) => op.key)).toEqual(['file:x/2.png', 'train:2'])
+    expect([...rekeyed.stale]).toEqual([ops[1]])
+    const dataset = applyEdits(copy, ops, { name: '' })
+    expect(samplesOf(dataset)).toEqual([
+      'x/1.png x 11',
+      'x/2.png y 12',
+      'y/1.png y 21',
+      'y/2.png y 22',
+    ])
+    expect(dataset.edits).toEqual({ drawn: 0, relabelled: 1, excluded: 0, stale: 1 })
+    // A copy whose import time is unknown trusts no position.
+    expect(rekeyEdits({ ...copy, importedAt: undefined }, ops).stale.size).toBe(2)
+    // Without files, positions are the keys, whenever they were written.
+    expect(rekeyEdits(storedDataset(), ops)).toMatchObject({ ops, count: 0 })
+    expect(rekeyEdits(storedDataset(), ops).stale.size).toBe(0)
+  })
+
+  it('rewrites the log with the files before a refresh, so the refreshed copy still corrects the same image', async () => {
+    await appendEdits(log, [
+      { op: 'relabel', key: 'train:1', label: 'y', at: '2026-03-02T00:00:00.000Z' },
+      { op: 'remove', key: 'train:2', at: '2026-02-01T00:00:00.000Z' },
+    ])
+    const drawn = await addDrawing(log, { label: 'x', pixels: input(99) })
+    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    expect(await rekeyEditsLog(log, copy)).toEqual({ rekeyed: 1, stale: 1 })
+    const { ops, damaged } = await readEdits(log)
+    expect(damaged).toBe(0)
+    expect(ops.map((op) => op.key)).toEqual(['file:x/2.png', 'train:2', drawn])
+    expect(await rekeyEditsLog(log, copy), 'nothing left to rewrite').toEqual({
+      rekeyed: 0,
+      stale: 1,
+    })
+
+    const refreshed = applyEdits(folderCopy(REFRESHED, '2026-03-05T00:00:00.000Z'), ops, {
+      name: '',
+    })
+    expect(samplesOf(refreshed)).toEqual([
+      'x/0.png x 10',
+      'x/1.png x 11',
+      'x/2.png y 12',
+      'y/1.png y 21',
+      'y/2.png y 22',
+      ' x 99',
+    ])
+    expect(refreshed.edits).toEqual({ drawn: 1, relabelled: 1, excluded: 0, stale: 1 })
+  })
+
+  it('checks a correction of a folder’s image by its file; a position names none of them', () => {
+    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const exclude = { action: 'exclude' } as const
+    expect(() => checkCorrection(copy, [], 'file:y/2.png', exclude, copy, false)).not.toThrow()
+    expect(() => checkCorrection(copy, [], 'file:y/9.png', exclude, copy, false)).toThrow(
+      /no sample "file:y\/9.png"/,
+    )
+    expect(() => checkCorrection(copy, [], 'train:1', exclude, copy, false)).toThrow(
+      /no sample "train:1"/,
     )
   })
 })

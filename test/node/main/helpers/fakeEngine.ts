@@ -13,6 +13,7 @@ import {
   checkCorrection,
   checkLabel,
   readEdits,
+  rekeyEditsLog,
   undoLastDrawing,
 } from '@engine/data/datasetEdits'
 import { createModelMetadata } from '@engine/io/metadata'
@@ -135,6 +136,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
     addDrawing,
     undoLastDrawing,
     appendCorrection,
+    rekeyEditsLog,
     checkCorrection,
     checkLabel,
     /** Sleeps through its batches, writes a checkpoint each epoch and the model at the end. */
