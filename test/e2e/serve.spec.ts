@@ -38,7 +38,7 @@ import {
   MATRIX_COLUMNS_VISIBLE,
   MODEL_PILL_BASELINE_GAP,
   MODELS_TABLE_PROBLEMS,
-  PAD_IMAGE,
+  PAD_IS_BLANK,
   STOP_TRAINING_PROBES,
   WATCH_IMPORT_PROGRESS,
   type TrainingProbeSamples,
@@ -544,14 +544,16 @@ describe('serve mode in Chromium (real engine)', () => {
     await expectReset()
 
     // Classifying a file replaces the drawing: the pad is wiped and shows no old ink.
-    const blank = await page().evaluate<string>(PAD_IMAGE)
+    await expect
+      .poll(() => page().evaluate<boolean>(PAD_IS_BLANK), { message: 'Clear wiped the pad' })
+      .toBe(true)
     await stroke([
       [146, 48],
       [140, 140],
       [134, 232],
     ])
     await expectPrediction('1')
-    expect(await page().evaluate<string>(PAD_IMAGE), 'the stroke is on the pad').not.toBe(blank)
+    expect(await page().evaluate<boolean>(PAD_IS_BLANK), 'the stroke is on the pad').toBe(false)
     const lineDir = join(dataset!.dir, 'line')
     const file = join(
       lineDir,
@@ -566,8 +568,8 @@ describe('serve mode in Chromium (real engine)', () => {
       })
       .toContain(file)
     await expect
-      .poll(() => page().evaluate<string>(PAD_IMAGE), { message: 'the pad was wiped' })
-      .toBe(blank)
+      .poll(() => page().evaluate<boolean>(PAD_IS_BLANK), { message: 'the pad was wiped' })
+      .toBe(true)
     expect(await byTestId('draw-clear').isDisabled(), 'no drawing left to clear').toBe(true)
   })
 

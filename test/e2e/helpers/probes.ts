@@ -221,8 +221,15 @@ export const COMPARISON_TABLE_PROBLEMS = `(() => {
   return problems
 })()`
 
-/** A PNG data URL of the drawing pad's pixels (to tell a wiped pad from one with ink). */
-export const PAD_IMAGE = `document.querySelector('[data-testid="draw-pad"]').toDataURL()`
+/**
+ * Whether the drawing pad shows no ink: every pixel of its canvas white. The pad repaints on the
+ * next animation frame, so poll this after a Clear rather than reading the canvas at once.
+ */
+export const PAD_IS_BLANK = `(() => {
+  const canvas = document.querySelector('[data-testid="draw-pad"]')
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
+  return data.every((v) => v === 255)
+})()`
 
 /**
  * Layout problems of the view on screen, for a small window: empty when
