@@ -162,16 +162,13 @@ function transformSample(
  * with a random transform when augmentation is enabled: rotation, zoom, shift, shear, stroke
  * thickness and elastic distortion, each within its range (a zero range leaves that part out).
  * Returns indices.length * 784 floats. Consumes exactly RANDOMS_PER_SAMPLE random numbers per
- * sample when enabled, so a run's stream does not depend on the ranges. A sample whose stored
- * index `asDrawn` flags is kept as it is (a fine-tune's corrections), its numbers consumed all
- * the same.
+ * sample when enabled, so a run's stream does not depend on the ranges.
  */
 export function augmentBatch(
   images: Uint8Array,
   indices: ArrayLike<number>,
   opts: AugmentationRanges,
   rng: Rng,
-  asDrawn?: Uint8Array,
 ): Float32Array {
   const count = indices.length
   const out = new Float32Array(count * IMAGE_PIXELS)
@@ -209,14 +206,13 @@ export function augmentBatch(
     if (warped) elasticField(rng, elastic, field.dx, field.dy)
     else for (let r = 0; r < 2 * ELASTIC_GRID * ELASTIC_GRID; r++) rng.next()
     if (
-      asDrawn?.[indices[i]!] ||
-      (t.angle === 0 &&
-        t.scale === 1 &&
-        t.dx === 0 &&
-        t.dy === 0 &&
-        t.shear === 0 &&
-        t.thickness === 0 &&
-        !warped)
+      t.angle === 0 &&
+      t.scale === 1 &&
+      t.dx === 0 &&
+      t.dy === 0 &&
+      t.shear === 0 &&
+      t.thickness === 0 &&
+      !warped
     ) {
       out.set(src, dst)
     } else {

@@ -46,11 +46,8 @@ interface RunPlan {
   datasetId: string
   name?: string
   config: TrainConfig
-  /**
-   * A fine-tune: the run it starts from, the folder of that run's model, and when that run
-   * started (what was labelled since are the corrections).
-   */
-  parent?: { runId: string; name: string; modelDir: string; createdAt: string }
+  /** A fine-tune: the run it starts from and the folder of that run's model. */
+  parent?: { runId: string; name: string; modelDir: string }
   /** Samples to hold out by key: a fine-tune on its parent's dataset holds out the parent's. */
   heldOut?: string[]
 }
@@ -151,7 +148,7 @@ export class TrainingService {
         datasetId,
         name: request.name?.trim() || `${parent.name} · fine-tuned`,
         config,
-        parent: { runId: parent.id, name: parent.name, modelDir, createdAt: parent.createdAt },
+        parent: { runId: parent.id, name: parent.name, modelDir },
         ...(heldOut ? { heldOut } : {}),
       }
     })
@@ -256,9 +253,7 @@ export class TrainingService {
       modelDir: paths.model,
       checkpointDir: paths.checkpoint,
       inklabVersion: this.deps.version,
-      ...(plan.parent
-        ? { initialModelDir: plan.parent.modelDir, correctionsSince: plan.parent.createdAt }
-        : {}),
+      ...(plan.parent ? { initialModelDir: plan.parent.modelDir } : {}),
       ...(plan.heldOut ? { heldOut: plan.heldOut } : {}),
     }
     return { run, job }

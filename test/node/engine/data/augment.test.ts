@@ -65,20 +65,6 @@ describe('augmentBatch', () => {
     expect(Array.from(a)).not.toEqual(Array.from(augmentBatch(images, idx, OFF, createRng(5))))
   })
 
-  it('keeps the samples flagged as drawn as they are, and augments the others as it would have', () => {
-    const on = { enabled: true, rotation: 15, zoom: 0.15, shift: 2, shear: 10, elastic: 1 }
-    const idx = [6, 2, 7]
-    const asDrawn = Uint8Array.from({ length: 10 }, (_, i) => (i === 2 ? 1 : 0))
-    const kept = augmentBatch(images, idx, on, createRng(3), asDrawn)
-    const augmented = augmentBatch(images, idx, on, createRng(3))
-    const plain = augmentBatch(images, idx, OFF, createRng(3))
-    const row = (out: Float32Array, r: number) => Array.from(out.subarray(r * 784, (r + 1) * 784))
-    expect(row(kept, 1), 'sample 2 as drawn').toEqual(row(plain, 1))
-    expect(row(augmented, 1)).not.toEqual(row(plain, 1))
-    expect(row(kept, 0)).toEqual(row(augmented, 0))
-    expect(row(kept, 2), 'the stream goes on as without the flag').toEqual(row(augmented, 2))
-  })
-
   it('a shift of exactly +1 px moves every pixel one step right and down', () => {
     // next() = 1 gives the top of each range: shift (+1, +1), and no rotation/zoom since those ranges are 0.
     const out = augmentBatch(
