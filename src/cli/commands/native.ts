@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
 import {
+  isTensorFlowNoise,
   NativeSetupError,
   provisionNative,
   verifyNativeTraining,
@@ -20,6 +21,20 @@ const INSTALL_OPTIONS = {
   auto: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const
+
+/**
+ * What a check process that printed no answer said last on stderr, without the `inklab: error: `
+ * prefix and without TensorFlow's start-up chatter (a crash that prints nothing must not be
+ * reported as "oneDNN custom operations are on"); undefined when it said nothing else.
+ */
+export function lastErrorLine(stderr: string): string | undefined {
+  return stderr
+    .split('\n')
+    .filter((l) => !isTensorFlowNoise(l))
+    .map((l) => l.replace(/^inklab: error: /, '').trim())
+    .filter((l) => l.length > 0)
+    .pop()
+}
 
 /**
  * Runs `inklab native verify --json` in a new process: native TensorFlow must load there, fresh,
@@ -46,11 +61,7 @@ function verifyInChildProcess(root: string): Promise<VerifyResult> {
       } catch {
         // Not JSON: the process crashed before printing its answer.
       }
-      const errorLine = stderr
-        .split('\n')
-        .map((l) => l.replace(/^inklab: error: /, '').trim())
-        .filter((l) => l.length > 0)
-        .pop()
+      const errorLine = lastErrorLine(stderr)
       resolve({
         ok: false,
         reason:

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline'
 
 import type { ToHostMessage } from '@engine/host/protocol'
+import { isTensorFlowNoise } from '@engine/native/tfLog'
 
 /** How an engine host process ended. */
 export interface HostExit {
@@ -60,23 +61,9 @@ const STACK_FRAME = /^(at |\d+: 0x[0-9a-f]+)/i
 /** The longest error line a crash report quotes. */
 const MAX_QUOTE = 300
 /**
- * TensorFlow's start-up chatter, which no setting silences once the library loads: absl's notice
- * that it logs to stderr before it is initialised, and its informational lines
- * (`I0000 00:00:1796203210.368010    2866 port.cc:153] oneDNN custom operations are on...`).
- * Its warnings and errors (`W…`, `E…`, `F…`) still get through.
- */
-const TENSORFLOW_NOISE =
-  /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|I\d{4} [\d:.]+\s+\d+ \S+:\d+\] )/
-
-/** Whether a line the engine host wrote is TensorFlow's start-up chatter (see TENSORFLOW_NOISE). */
-export function isTensorFlowNoise(line: string): boolean {
-  return TENSORFLOW_NOISE.test(line)
-}
-
-/**
  * Copies a stream line by line (UTF-8 decoded across chunk boundaries, so a line or a character
  * split between two chunks stays whole), each line prefixed, but for TensorFlow's start-up
- * chatter; `onLine` sees every line.
+ * chatter (`isTensorFlowNoise`); `onLine` sees every line.
  */
 export function forwardLines(
   stream: NodeJS.ReadableStream,
