@@ -336,9 +336,14 @@ describe('corrections of a folder’s images, by file', () => {
   const FIRST = ['x/1.png', 'x/2.png', 'y/1.png', 'y/2.png']
   // A refresh after a file was added before the corrected ones: every position moved by one.
   const REFRESHED = ['x/0.png', ...FIRST]
+  /** The folder as first imported. */
+  const firstCopy = (): Dataset => folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+  /** The refreshed copy with the log's operations applied. */
+  const refreshedWith = (ops: readonly EditOp[]): Dataset =>
+    applyEdits(folderCopy(REFRESHED, '2026-03-05T00:00:00.000Z'), ops, { name: '' })
 
   it('names each image by its file, so a refresh that adds a file before it corrects the same image', async () => {
-    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const copy = firstCopy()
     expect(applyEdits(copy, [], { name: '' }).keys?.train).toEqual(
       FIRST.map((file) => `file:${file}`),
     )
@@ -354,9 +359,7 @@ describe('corrections of a folder’s images, by file', () => {
     const { ops } = await readEdits(log)
     expect(ops.map((op) => op.key)).toEqual(['file:x/2.png', 'file:y/1.png'])
 
-    const refreshed = applyEdits(folderCopy(REFRESHED, '2026-03-05T00:00:00.000Z'), ops, {
-      name: '',
-    })
+    const refreshed = refreshedWith(ops)
     expect(samplesOf(refreshed)).toEqual([
       'x/0.png x 10',
       'x/1.png x 11',
@@ -367,7 +370,7 @@ describe('corrections of a folder’s images, by file', () => {
   })
 
   it('gives an older log’s positions their files when written on this copy; those from before a refresh are left out and counted', async () => {
-    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const copy = firstCopy()
     const ops: EditOp[] = [
       { op: 'relabel', key: 'train:1', label: 'y', at: '2026-03-02T00:00:00.000Z' },
       // Written on an earlier copy: position 2 may hold another image now.
@@ -397,7 +400,7 @@ describe('corrections of a folder’s images, by file', () => {
       { op: 'remove', key: 'train:2', at: '2026-02-01T00:00:00.000Z' },
     ])
     const drawn = await addDrawing(log, { label: 'x', pixels: input(99) })
-    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const copy = firstCopy()
     expect(await rekeyEditsLog(log, copy)).toEqual({ rekeyed: 1, stale: 1 })
     const { ops, damaged } = await readEdits(log)
     expect(damaged).toBe(0)
@@ -407,9 +410,7 @@ describe('corrections of a folder’s images, by file', () => {
       stale: 1,
     })
 
-    const refreshed = applyEdits(folderCopy(REFRESHED, '2026-03-05T00:00:00.000Z'), ops, {
-      name: '',
-    })
+    const refreshed = refreshedWith(ops)
     expect(samplesOf(refreshed)).toEqual([
       'x/0.png x 10',
       'x/1.png x 11',
@@ -422,7 +423,7 @@ describe('corrections of a folder’s images, by file', () => {
   })
 
   it('checks a correction of a folder’s image by its file; a position names none of them', () => {
-    const copy = folderCopy(FIRST, '2026-03-01T00:00:00.000Z')
+    const copy = firstCopy()
     const exclude = { action: 'exclude' } as const
     expect(() => checkCorrection(copy, [], 'file:y/2.png', exclude, copy, false)).not.toThrow()
     expect(() => checkCorrection(copy, [], 'file:y/9.png', exclude, copy, false)).toThrow(
