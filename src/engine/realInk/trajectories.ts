@@ -30,14 +30,17 @@ export const DATASETS_ENV = 'INKLAB_DATASETS'
  * The shared datasets folder: `$INKLAB_DATASETS` when set, else the first `shared/datasets` found
  * beside the project root or above it (`../shared/datasets` in a checkout, and also from a git
  * worktree nested deeper). Throws a DatasetError saying where it looked when there is none.
+ * `exists` is the file system's answer by default; tests pass their own, as any machine may have a
+ * `shared/datasets` somewhere above its temp folder.
  */
 export function findSharedDatasets(
   projectRoot: string,
   env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
 ): string {
   if (env[DATASETS_ENV]) {
     const dir = resolve(env[DATASETS_ENV])
-    if (!existsSync(dir)) {
+    if (!exists(dir)) {
       throw new DatasetError(`${DATASETS_ENV} points at a folder that does not exist`, dir)
     }
     return dir
@@ -47,7 +50,7 @@ export function findSharedDatasets(
   for (;;) {
     const candidate = join(dir, 'shared', 'datasets')
     tried.push(candidate)
-    if (existsSync(candidate)) return candidate
+    if (exists(candidate)) return candidate
     const up = dirname(dir)
     if (up === dir) break
     dir = up

@@ -94,10 +94,16 @@ describe('findSharedDatasets', () => {
     expect(() =>
       findSharedDatasets('/nowhere/project', { [DATASETS_ENV]: join(dir, 'missing') }),
     ).toThrow(/does not exist/)
-    await mkdir(join(dir, 'lonely', 'project'), { recursive: true })
-    // The temp folder's ancestors have no shared/datasets (unlike this checkout's).
-    const lonely = join(dir, 'lonely', 'project')
-    expect(() => findSharedDatasets(lonely, {})).toThrow(new RegExp(`set ${DATASETS_ENV}`))
+    // A file system with no shared/datasets anywhere (the real one may have one above any folder).
+    const looked: string[] = []
+    const nothing = (path: string): boolean => {
+      looked.push(path)
+      return false
+    }
+    expect(() => findSharedDatasets('/home/ann/project', {}, nothing)).toThrow(
+      new RegExp(`looked in /home/shared/datasets, /shared/datasets\\); set ${DATASETS_ENV}`),
+    )
+    expect(looked).toEqual(['/home/shared/datasets', '/shared/datasets'])
   })
 })
 
