@@ -55,6 +55,17 @@ export default defineConfig({
         },
       },
       {
+        // Measurements that print figures (see each file's header); never part of `npm test`.
+        resolve: { alias },
+        test: {
+          name: 'bench',
+          environment: 'node',
+          include: ['test/bench/**/*.measure.ts'],
+          env: { INKLAB_TEST_BACKEND: process.env.INKLAB_TEST_BACKEND ?? 'native' },
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [vue()],
         resolve: { alias },
         test: {

@@ -10,6 +10,12 @@ export type ShapeName = keyof typeof SHAPES
 /** A seeded generator of numbers in [0, 1). */
 export declare function seededRandom(seed: number): () => number
 
+/** The sets of drawings the collection bench draws, each from its own stream. */
+export declare const BENCH_SETS: Record<'collect' | 'pool' | 'secondHand' | 'firstHand', number>
+export type BenchSet = keyof typeof BENCH_SETS
+/** The generator of bench set `set` for repeat `seed` (1 onwards). */
+export declare function benchRandom(set: BenchSet, seed?: number): () => number
+
 /** How a hand varies its drawings (see padInk.mjs). */
 export interface Hand {
   size: [number, number]
@@ -35,6 +41,10 @@ export interface Pace {
   penUpMs: number
 }
 export declare const HUMAN_PACE: Pace
+export declare const BRISK_PACE: Pace
+
+/** The points the pad receives for `strokes` drawn at `pace` (null: as fast as events go). */
+export declare function padPoints(strokes: Polyline[], pace?: Pace | null): Polyline[]
 
 /** Draws strokes on the pad at `box` with real mouse events. */
 export declare function drawStrokes(

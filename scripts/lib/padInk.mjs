@@ -81,6 +81,22 @@ export function seededRandom(seed) {
 }
 
 /**
+ * The sets of drawings the collection bench draws (scripts/collect-bench.mjs and its node twin,
+ * test/node/helpers/fineTuneScenario.ts), each from its own stream: the collected dataset, the
+ * pool whose misread drawings are corrected, and the held-out drawings of each hand.
+ */
+export const BENCH_SETS = { collect: 1, pool: 202, secondHand: 303, firstHand: 404 }
+
+/**
+ * The generator of bench set `set` for repeat `seed` (1, the bench's first figures, onwards):
+ * every set and seed draws other drawings, and the same ones wherever it is drawn.
+ */
+export function benchRandom(set, seed = 1) {
+  if (!(set in BENCH_SETS)) throw new Error(`no bench set "${set}"`)
+  return seededRandom(BENCH_SETS[set] + (seed - 1) * 1000)
+}
+
+/**
  * How a hand varies its drawings: size as a share of the pad, slant (up to +-`slantDegrees`/2),
  * offset from the centre (up to +-`offset`/2 of the pad), wobble of each point (up to +-`wobble`/2
  * of the pad).
@@ -117,20 +133,18 @@ export function sampleStrokes(shape, random, padSize = 280, hand = FIRST_HAND) {
 
 /** A person's pace with a mouse: pen speed in pad pixels per second, pause between strokes. */
 export const HUMAN_PACE = { pixelsPerSecond: 450, eventsPerSecond: 60, penUpMs: 120 }
+/** Three times a person's pace: for collecting many drawings when the time is not the figure. */
+export const BRISK_PACE = { pixelsPerSecond: 1500, eventsPerSecond: 60, penUpMs: 40 }
 
 /**
- * Draws `strokes` (pad pixels) on the pad whose box is `box` with real mouse events: each stroke
- * pressed, moved along at `pace.pixelsPerSecond` with a move event every 1/`eventsPerSecond` s
- * (against the clock, so slow event delivery does not slow the pen further), released, then a
- * pause. `pace: null` draws as fast as events go.
+ * The points the pad receives for `strokes` (pad pixels) drawn at `pace`: each stroke's first
+ * point, then one pointer move every 1/`eventsPerSecond` s along each segment (at least one per
+ * segment). `pace: null` (as fast as events go) moves once per segment. What `drawStrokes` sends
+ * with real mouse events, and what the node measurements rasterise without a browser.
  */
-export async function drawStrokes(page, box, strokes, pace = HUMAN_PACE) {
-  for (const stroke of strokes) {
-    const [x0, y0] = stroke[0]
-    await page.mouse.move(box.x + x0, box.y + y0)
-    await page.mouse.down()
-    const started = performance.now()
-    let due = 0
+export function padPoints(strokes, pace = HUMAN_PACE) {
+  return strokes.map((stroke) => {
+    const points = [stroke[0]]
     for (let i = 1; i < stroke.length; i++) {
       const [ax, ay] = stroke[i - 1]
       const [bx, by] = stroke[i]
@@ -139,12 +153,31 @@ export async function drawStrokes(page, box, strokes, pace = HUMAN_PACE) {
       const steps = Math.max(1, Math.round(seconds * (pace?.eventsPerSecond ?? 60)))
       for (let s = 1; s <= steps; s++) {
         const t = s / steps
-        await page.mouse.move(box.x + ax + (bx - ax) * t, box.y + ay + (by - ay) * t)
-        if (!pace) continue
-        due += 1000 / pace.eventsPerSecond
-        const wait = started + due - performance.now()
-        if (wait > 1) await page.waitForTimeout(wait)
+        points.push([ax + (bx - ax) * t, ay + (by - ay) * t])
       }
+    }
+    return points
+  })
+}
+
+/**
+ * Draws `strokes` (pad pixels) on the pad whose box is `box` with real mouse events: each stroke
+ * pressed, moved through `padPoints` with a move event every 1/`pace.eventsPerSecond` s (against
+ * the clock, so slow event delivery does not slow the pen further), released, then a pause.
+ * `pace: null` draws as fast as events go.
+ */
+export async function drawStrokes(page, box, strokes, pace = HUMAN_PACE) {
+  for (const [[x0, y0], ...moves] of padPoints(strokes, pace)) {
+    await page.mouse.move(box.x + x0, box.y + y0)
+    await page.mouse.down()
+    const started = performance.now()
+    let due = 0
+    for (const [x, y] of moves) {
+      await page.mouse.move(box.x + x, box.y + y)
+      if (!pace) continue
+      due += 1000 / pace.eventsPerSecond
+      const wait = started + due - performance.now()
+      if (wait > 1) await page.waitForTimeout(wait)
     }
     await page.mouse.up()
     if (pace) await page.waitForTimeout(pace.penUpMs)

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadModel } from '@engine/io/modelFiles'
 import { predictProbabilities } from '@engine/io/predict'
 
-import { drawStrokes, sampleStrokes, seededRandom } from '../../scripts/lib/padInk.mjs'
+import { BRISK_PACE, drawStrokes, sampleStrokes, seededRandom } from '../../scripts/lib/padInk.mjs'
 import {
   maxAbsDifference,
   predictFromKerasFile,
@@ -45,11 +45,6 @@ const RUN_NAME = 'e2e drawn shapes'
 const EPOCHS_BY_BACKEND: Record<string, number> = { native: 60, wasm: 40, cpu: 5 }
 /** What the exports must agree with InkLab to, on probabilities (as issue 10 asks). */
 const TOLERANCE = 1e-4
-/**
- * A brisk hand: real mouse events, faster than a person so the story stays short (the
- * collection benchmark, scripts/collect-bench.mjs, draws at a person's pace).
- */
-const BRISK = { pixelsPerSecond: 1500, eventsPerSecond: 60, penUpMs: 40 }
 /** A cross drawn narrow: a model trained on the drawn shapes takes it for a line. */
 const NARROW_CROSS: [number, number][][] = [
   [
@@ -171,7 +166,7 @@ describe('collect by drawing, train, correct, fine-tune and export (serve mode)'
       await page().keyboard.press(key)
       expect(await byTestId('collect-label').inputValue()).toBe(key)
       for (let i = 1; i <= PER_CLASS; i++) {
-        await drawStrokes(page(), await padBox(), sampleStrokes(shape, random), BRISK)
+        await drawStrokes(page(), await padBox(), sampleStrokes(shape, random), BRISK_PACE)
         await page().keyboard.press('Enter')
         await expect
           .poll(() => status.textContent(), { message: `drawing ${i} of "${key}" saved` })
@@ -200,7 +195,7 @@ describe('collect by drawing, train, correct, fine-tune and export (serve mode)'
     await expect
       .poll(async () => (await datasets()).find((d) => d.id === datasetId)?.trainCounts)
       .toEqual([PER_CLASS, PER_CLASS, PER_CLASS - 1])
-    await drawStrokes(page(), await padBox(), sampleStrokes('cross', random), BRISK)
+    await drawStrokes(page(), await padBox(), sampleStrokes('cross', random), BRISK_PACE)
     await page().keyboard.press('Enter')
     await expect
       .poll(async () => (await datasets()).find((d) => d.id === datasetId)?.trainCounts)

@@ -121,6 +121,17 @@ interface SampleTransform {
   elastic: number
 }
 
+/** No change of shape: what a sample kept as drawn is transformed by, but for its stroke width. */
+const AS_DRAWN: SampleTransform = {
+  angle: 0,
+  scale: 1,
+  shear: 0,
+  dx: 0,
+  dy: 0,
+  thickness: 0,
+  elastic: 0,
+}
+
 /**
  * Writes one transformed sample into `out` at `outOffset`. Source to output: thicken or thin the
  * strokes, shear horizontally, scale, rotate about the centre, shift by (dx, dy), then displace by
@@ -162,13 +173,17 @@ function transformSample(
  * with a random transform when augmentation is enabled: rotation, zoom, shift, shear, stroke
  * thickness and elastic distortion, each within its range (a zero range leaves that part out).
  * Returns indices.length * 784 floats. Consumes exactly RANDOMS_PER_SAMPLE random numbers per
- * sample when enabled, so a run's stream does not depend on the ranges.
+ * sample when enabled, so a run's stream does not depend on the ranges. A sample whose stored
+ * index `asDrawn` flags (a fine-tune's corrections) keeps its shape as drawn and gets only the
+ * stroke width change, its other numbers consumed all the same: learnt at one width only, a
+ * correction was still misread by the pad, which reads each drawing at several widths.
  */
 export function augmentBatch(
   images: Uint8Array,
   indices: ArrayLike<number>,
   opts: AugmentationRanges,
   rng: Rng,
+  asDrawn?: Uint8Array,
 ): Float32Array {
   const count = indices.length
   const out = new Float32Array(count * IMAGE_PIXELS)
@@ -205,7 +220,11 @@ export function augmentBatch(
     const warped = elastic > 0
     if (warped) elasticField(rng, elastic, field.dx, field.dy)
     else for (let r = 0; r < 2 * ELASTIC_GRID * ELASTIC_GRID; r++) rng.next()
-    if (
+    if (asDrawn?.[indices[i]!]) {
+      // The shape as drawn, at the stroke widths the pad reads it at (TTA_THICKNESS of predict).
+      if (t.thickness === 0) out.set(src, dst)
+      else transformSample(src, scratch, null, out, dst, { ...AS_DRAWN, thickness: t.thickness })
+    } else if (
       t.angle === 0 &&
       t.scale === 1 &&
       t.dx === 0 &&

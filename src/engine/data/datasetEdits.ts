@@ -446,6 +446,7 @@ export function applyEdits(
     ...(base?.importedAt ? { importedAt: base.importedAt } : {}),
     keys: { train: train.keys, ...(test ? { test: test.keys } : {}) },
     edits: summarizeEdits(state, exists, staleCount(rekeyed.stale)),
+    labelledAt: new Map(usable.filter((op) => op.op !== 'remove').map((op) => [op.key, op.at])),
   }
 }
 

@@ -56,6 +56,11 @@ export interface Dataset {
   keys?: { train: readonly string[]; test?: readonly string[] }
   /** What the dataset's edits log changed, when it has one. */
   edits?: DatasetEdits
+  /**
+   * When the edits log gave each sample it added or relabelled (or restored) the label it has
+   * now (ISO time), by key: how a fine-tune tells the corrections made since its parent.
+   */
+  labelledAt?: ReadonlyMap<string, string>
 }
 
 /** Last path segment, without depending on node:path so these types stay usable everywhere. */

@@ -365,6 +365,7 @@ export class EngineHost {
         inklabVersion: job.inklabVersion,
         ...(job.initialModelDir ? { initialModelDir: job.initialModelDir } : {}),
         ...(job.heldOut ? { heldOut: job.heldOut } : {}),
+        ...(job.correctionsSince ? { correctionsSince: job.correctionsSince } : {}),
         signal: call.signal,
         pauseGate: () => this.pauseGate(session, call),
         onProgress: (progress) => call.progress(progress),

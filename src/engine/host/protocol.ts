@@ -71,6 +71,8 @@ export interface TrainJob {
   initialModelDir?: string
   /** Samples to hold out for validation by key (a fine-tune holds out its parent's). */
   heldOut?: string[]
+  /** A fine-tune: when its parent started; the samples labelled since are its corrections. */
+  correctionsSince?: string
 }
 
 /** What a training call reports while it runs. */

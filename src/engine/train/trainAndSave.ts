@@ -45,6 +45,12 @@ export interface TrainAndSaveOptions {
    */
   heldOut?: readonly string[]
   /**
+   * A fine-tune: when its parent started (ISO time). The samples the dataset's edits log added or
+   * relabelled since are its corrections, trained on as drawn, never augmented (see
+   * FINE_TUNE_DEFAULTS).
+   */
+  correctionsSince?: string
+  /**
    * Which weights a completed run saves: its best epoch's, or its last's; by default the last
    * for a fine-tune (`initialModelDir`), the best otherwise.
    */
@@ -88,6 +94,14 @@ async function weightsToStartFrom(dir: string, dataset: Dataset): Promise<tf.Ten
   }
 }
 
+/** The keys of the samples `dataset`'s edits log added or relabelled after `since` (ISO time). */
+function correctionsOf(dataset: Dataset, since: string): Set<string> {
+  const from = Date.parse(since)
+  const keys = new Set<string>()
+  for (const [key, at] of dataset.labelledAt ?? []) if (Date.parse(at) > from) keys.add(key)
+  return keys
+}
+
 /** The run's own figures, before any evaluation. */
 function trainingMetrics(result: TrainResult): ModelMetrics {
   return {
@@ -120,6 +134,9 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
   const heldOut = options.heldOut ? new Set(options.heldOut) : undefined
   const validation = trainingSplits(dataset, config, heldOut).validation
   const validationKeys = validation ? keysOf(dataset, validation) : []
+  const corrections = options.correctionsSince
+    ? correctionsOf(dataset, options.correctionsSince)
+    : undefined
   const initialWeights = options.initialModelDir
     ? await weightsToStartFrom(options.initialModelDir, dataset)
     : undefined
@@ -130,6 +147,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
       config,
       ...(initialWeights ? { initialWeights } : {}),
       ...(heldOut ? { heldOut } : {}),
+      ...(corrections ? { asDrawn: corrections } : {}),
       // A fine-tune keeps its last weights: see TrainOptions.keep.
       keep: options.keep ?? (options.initialModelDir ? 'last' : 'best'),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -11,7 +11,7 @@ import { buildModel } from '../model/build'
 import { architectureOf } from '../model/config'
 import { evalBatch } from './forward'
 import { learningRateAt } from './schedule'
-import { trainingSplits } from './splits'
+import { keysOf, trainingSplits } from './splits'
 import { createTrainingStep, type StepKind, type StepRequest, type TrainingStep } from './step'
 
 /** Side of the square model input. */
@@ -62,6 +62,11 @@ export interface TrainOptions {
   initialWeights?: readonly tf.Tensor[]
   /** The samples to hold out for validation, by key, instead of the seeded split (a fine-tune). */
   heldOut?: ReadonlySet<string>
+  /**
+   * Training samples, by key, never augmented: a fine-tune's corrections, learnt as they were
+   * drawn while the rest is augmented (see FINE_TUNE_DEFAULTS).
+   */
+  asDrawn?: ReadonlySet<string>
   /**
    * Which weights a run that completes ends with: the best epoch's (default), or the last
    * epoch's (a fine-tune: its held-out samples cannot see the corrections it learns, so the
@@ -262,6 +267,8 @@ interface Loop {
   train: Split
   /** Sample order, reshuffled each epoch. */
   order: Uint32Array
+  /** 1 for the samples of `train` trained as drawn, never augmented; null when there are none. */
+  asDrawn: Uint8Array | null
   batchSize: number
   batchesPerEpoch: number
   totalSteps: number
@@ -300,7 +307,13 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
       Math.min(train.count, (batch + 1) * batchSize),
     )
     const n = indices.length
-    const images = augmentBatch(train.images, indices, config.augmentation, loop.rngs.augment)
+    const images = augmentBatch(
+      train.images,
+      indices,
+      config.augmentation,
+      loop.rngs.augment,
+      loop.asDrawn ?? undefined,
+    )
     loop.learningRate = learningRateAt(
       config.lrSchedule,
       config.learningRate,
@@ -364,6 +377,17 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
   return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
 
+/** 1 for each sample of `train` whose key is in `keys`; null when there is none. */
+function asDrawnFlags(
+  dataset: Dataset,
+  train: Split,
+  keys: ReadonlySet<string> | undefined,
+): Uint8Array | null {
+  if (!keys?.size) return null
+  const flags = Uint8Array.from(keysOf(dataset, train), (key) => (keys.has(key) ? 1 : 0))
+  return flags.includes(1) ? flags : null
+}
+
 /** Puts `weights` into a freshly built `model`; a model that does not fit them is refused. */
 function startFrom(model: tf.LayersModel, weights: readonly tf.Tensor[]): void {
   try {
@@ -412,6 +436,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     trainingStep,
     train,
     order: Uint32Array.from({ length: train.count }, (_, i) => i),
+    asDrawn: asDrawnFlags(dataset, train, options.asDrawn),
     batchSize,
     batchesPerEpoch,
     totalSteps: batchesPerEpoch * config.epochs,

@@ -46,8 +46,11 @@ interface RunPlan {
   datasetId: string
   name?: string
   config: TrainConfig
-  /** A fine-tune: the run it starts from and the folder of that run's model. */
-  parent?: { runId: string; name: string; modelDir: string }
+  /**
+   * A fine-tune: the run it starts from, the folder of that run's model, and when that run
+   * started (what was labelled since are the corrections).
+   */
+  parent?: { runId: string; name: string; modelDir: string; createdAt: string }
   /** Samples to hold out by key: a fine-tune on its parent's dataset holds out the parent's. */
   heldOut?: string[]
 }
@@ -128,11 +131,16 @@ export class TrainingService {
       const dataset = await this.deps.datasets.describe(datasetId)
       const problem = fineTuneClassesProblem(parent.labels, dataset.name, dataset.labels)
       if (problem) throw new UserError(`cannot fine-tune “${parent.name}”: ${problem}`)
+      // On the parent's own dataset, the samples it held out stay out: the before-and-after
+      // compares the two models on images neither trained on.
+      const heldOut =
+        datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
       let config: TrainConfig
       try {
         config = fineTuneConfig(parent.config, {
           // Built-in MNIST before its first load: its training split's size.
           trainSize: dataset.summary?.trainSize ?? 60_000,
+          heldOut: heldOut?.length ?? 0,
           ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
           ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
         })
@@ -140,15 +148,11 @@ export class TrainingService {
         if (!(error instanceof ZodError)) throw error
         throw new UserError(`cannot fine-tune “${parent.name}”: its settings are invalid`)
       }
-      // On the parent's own dataset, the samples it held out stay out: the before-and-after
-      // compares the two models on images neither trained on.
-      const heldOut =
-        datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
       return {
         datasetId,
         name: request.name?.trim() || `${parent.name} · fine-tuned`,
         config,
-        parent: { runId: parent.id, name: parent.name, modelDir },
+        parent: { runId: parent.id, name: parent.name, modelDir, createdAt: parent.createdAt },
         ...(heldOut ? { heldOut } : {}),
       }
     })
@@ -253,7 +257,9 @@ export class TrainingService {
       modelDir: paths.model,
       checkpointDir: paths.checkpoint,
       inklabVersion: this.deps.version,
-      ...(plan.parent ? { initialModelDir: plan.parent.modelDir } : {}),
+      ...(plan.parent
+        ? { initialModelDir: plan.parent.modelDir, correctionsSince: plan.parent.createdAt }
+        : {}),
       ...(plan.heldOut ? { heldOut: plan.heldOut } : {}),
     }
     return { run, job }

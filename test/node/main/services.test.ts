@@ -8,6 +8,7 @@ import { preprocess } from '@engine/data/preprocess'
 import type { EngineApi } from '@engine/host/engineApi'
 import type { TrainJob } from '@engine/host/protocol'
 import { ROUTES, type RouteName, type RouteOutput } from '@shared/contract'
+import { fineTuneEpochs } from '@shared/fineTune'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
@@ -1227,10 +1228,13 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     ) as { keys: string[] }
     expect(parentHeldOut.keys.length).toBeGreaterThan(0)
     expect(engine.calls).toContain(`trainAndSave:heldOut:${parentHeldOut.keys.join(',')}`)
+    // What was drawn or relabelled since the parent started are the corrections.
+    const parentStarted = (await call('runs.get', { runId: parentId })).createdAt
+    expect(engine.calls).toContain(`trainAndSave:correctionsSince:${parentStarted}`)
     const detail = await call('runs.get', { runId })
     // A third of the parent's rate; the fast preset's 128-image batches make one step an epoch.
     expect(detail.config).toMatchObject({
-      epochs: 50,
+      epochs: 200,
       learningRate: expect.closeTo(0.0006, 10),
       lrSchedule: 'constant',
     })
@@ -1266,6 +1270,25 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
       epochs: 2,
       learningRate: 0.001,
     })
+  })
+
+  it("sizes a fine-tune's schedule by the samples it trains on, not those its parent held out", async () => {
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { datasetId, runId: parentId } = await completedRun(session, {
+      preset: 'fast',
+      epochs: 1,
+      batchSize: 1,
+    })
+    const trainSize = (await call('dataset.list', {})).find((d) => d.id === datasetId)!.trainSize
+    const heldOut = JSON.parse(
+      await readFile(join(dataDir, 'runs', parentId, 'heldout.json'), 'utf8'),
+    ) as { keys: string[] }
+    const trained = trainSize - heldOut.keys.length
+    // One step a sample: counting the held-out ones would give fewer epochs than the steps need.
+    expect(fineTuneEpochs(trained, 1)).toBeGreaterThan(fineTuneEpochs(trainSize, 1))
+    const { runId } = await call('training.fineTune', { runId: parentId })
+    expect((await call('runs.get', { runId })).config.epochs).toBe(fineTuneEpochs(trained, 1))
   })
 
   it('fine-tunes the bundled model on built-in MNIST with a drawing added to it', async () => {

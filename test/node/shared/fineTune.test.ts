@@ -6,10 +6,11 @@ import {
   fineTuneEpochs,
   fineTuneLearningRate,
 } from '@shared/fineTune'
+import { INK_AUGMENTATION } from '@shared/presets'
 import { resolveTrainConfig } from '@shared/trainConfig'
 
 describe('the fine-tune schedule', () => {
-  it('keeps the parent’s network and splits; a few epochs (100 steps for a few drawings, one epoch of a big set) at a third of its rate, constant', () => {
+  it('keeps the parent’s network and splits; 400 steps (one epoch of a big set) at a third of its rate, constant, with ink augmentation unless the parent had its own', () => {
     const parent = resolveTrainConfig({
       preset: 'classic',
       batchSize: 8,
@@ -24,17 +25,26 @@ describe('the fine-tune schedule', () => {
       batchSize: 8,
       validationSplit: parent.validationSplit,
       seed: 7,
-      augmentation: parent.augmentation,
-      epochs: 34,
+      augmentation: INK_AUGMENTATION,
+      epochs: 134,
       lrSchedule: 'constant',
       earlyStoppingPatience: 0,
       limit: 0,
     })
     expect(config.learningRate).toBeCloseTo(parent.learningRate * 0.3)
-    expect(fineTuneEpochs(19, 8)).toBe(34)
-    expect(fineTuneEpochs(10_000, 128)).toBe(5)
-    expect(fineTuneEpochs(1, 128)).toBe(50)
+    expect(fineTuneEpochs(19, 8), 'three batches an epoch').toBe(134)
+    expect(
+      fineTuneConfig(parent, { trainSize: 19, heldOut: 3 }).epochs,
+      'the 3 held out make no steps: two batches an epoch',
+    ).toBe(200)
+    expect(fineTuneEpochs(200, 16), 'the collection bench’s drawings').toBe(31)
+    expect(fineTuneEpochs(10_000, 128)).toBe(6)
+    expect(fineTuneEpochs(1, 128)).toBe(200)
     expect(fineTuneEpochs(60_000, 128)).toBe(1)
+    const augmented = resolveTrainConfig({ preset: 'fast' })
+    expect(fineTuneConfig(augmented, { trainSize: 19 }).augmentation, 'the parent’s own').toEqual(
+      augmented.augmentation,
+    )
     expect(fineTuneConfig(parent, { trainSize: 19, epochs: 2, learningRate: 0.01 })).toMatchObject({
       epochs: 2,
       learningRate: 0.01,

@@ -81,20 +81,20 @@ describe('ModelsView, fine-tuning', () => {
     const card = wrapper.get('[data-testid="fine-tune-card"]')
     const options = card.findAll('[data-testid="fine-tune-dataset"] option').map((o) => o.text())
     expect(options, 'only datasets with the run’s classes').toEqual(['Letters', 'More letters'])
-    // 30 samples in batches of 128: one step an epoch, so the 50-epoch cap.
+    // 30 samples in batches of 128: one step an epoch, so the 200-epoch cap.
     expect((card.get('[data-testid="fine-tune-epochs"]').element as HTMLInputElement).value).toBe(
-      '50',
+      '200',
     )
     expect(
       Number(
         (card.get('[data-testid="fine-tune-learning-rate"]').element as HTMLInputElement).value,
       ),
     ).toBeCloseTo(0.0003)
-    // 300 samples make three batches an epoch: 34 epochs for the 100 steps.
+    // 300 samples make three batches an epoch: 134 epochs for the 400 steps.
     await card.get('[data-testid="fine-tune-dataset"]').setValue('ds-2')
     await settle()
     expect((card.get('[data-testid="fine-tune-epochs"]').element as HTMLInputElement).value).toBe(
-      '34',
+      '134',
     )
     await card.get('[data-testid="fine-tune-epochs"]').setValue('3')
     await card.get('form').trigger('submit')

@@ -65,6 +65,31 @@ describe('augmentBatch', () => {
     expect(Array.from(a)).not.toEqual(Array.from(augmentBatch(images, idx, OFF, createRng(5))))
   })
 
+  it('keeps the shape of the samples flagged as drawn, changing only their stroke width', () => {
+    const on = { enabled: true, rotation: 15, zoom: 0.15, shift: 2, shear: 10, elastic: 1 }
+    const idx = [6, 2, 7]
+    const asDrawn = Uint8Array.from({ length: 10 }, (_, i) => (i === 2 ? 1 : 0))
+    const row = (out: Float32Array, r: number) => Array.from(out.subarray(r * 784, (r + 1) * 784))
+    const plain = augmentBatch(images, idx, OFF, createRng(3))
+    // Without a thickness range the flagged sample is exactly as drawn.
+    const kept = augmentBatch(images, idx, on, createRng(3), asDrawn)
+    const augmented = augmentBatch(images, idx, on, createRng(3))
+    expect(row(kept, 1), 'sample 2 as drawn').toEqual(row(plain, 1))
+    expect(row(augmented, 1)).not.toEqual(row(plain, 1))
+    expect(row(kept, 0)).toEqual(row(augmented, 0))
+    expect(row(kept, 2), 'the stream goes on as without the flag').toEqual(row(augmented, 2))
+    // With one, it gets the width change that same draw gives, and nothing else.
+    const inked = augmentBatch(images, idx, { ...on, thickness: 1.5 }, createRng(3), asDrawn)
+    const widthOnly = augmentBatch(
+      images,
+      idx,
+      { enabled: true, rotation: 0, zoom: 0, shift: 0, shear: 0, thickness: 1.5, elastic: 0 },
+      createRng(3),
+    )
+    expect(row(inked, 1), 'sample 2 at another stroke width').toEqual(row(widthOnly, 1))
+    expect(row(inked, 1)).not.toEqual(row(plain, 1))
+  })
+
   it('a shift of exactly +1 px moves every pixel one step right and down', () => {
     // next() = 1 gives the top of each range: shift (+1, +1), and no rotation/zoom since those ranges are 0.
     const out = augmentBatch(

@@ -367,6 +367,8 @@ describe('corrections of a folder’s images, by file', () => {
       'y/2.png y 22',
     ])
     expect(refreshed.edits).toEqual({ drawn: 0, relabelled: 1, excluded: 1 })
+    // When each sample got the label it has (what a fine-tune tells its corrections by).
+    expect([...refreshed.labelledAt!.keys()]).toEqual(['file:x/2.png'])
   })
 
   it('gives an older log’s positions their files when written on this copy; those from before a refresh are left out and counted', async () => {

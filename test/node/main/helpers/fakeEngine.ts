@@ -144,6 +144,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
       const { config, dataset } = opts
       if (opts.initialModelDir) calls.push(`trainAndSave:from:${opts.initialModelDir}`)
       if (opts.heldOut) calls.push(`trainAndSave:heldOut:${opts.heldOut.join(',')}`)
+      if (opts.correctionsSince)
+        calls.push(`trainAndSave:correctionsSince:${opts.correctionsSince}`)
       const heldOut = opts.heldOut ? new Set(opts.heldOut) : undefined
       const validation = trainingSplits(dataset, config, heldOut).validation
       const validationKeys = validation ? keysOf(dataset, validation) : []
