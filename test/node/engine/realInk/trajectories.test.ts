@@ -101,9 +101,16 @@ describe('findSharedDatasets', () => {
       return false
     }
     expect(() => findSharedDatasets('/home/ann/project', {}, nothing)).toThrow(
-      new RegExp(`looked in /home/shared/datasets, /shared/datasets\\); set ${DATASETS_ENV}`),
+      new RegExp(
+        `looked in /home/ann/shared/datasets, /home/shared/datasets, /shared/datasets\\); ` +
+          `set ${DATASETS_ENV}`,
+      ),
     )
-    expect(looked).toEqual(['/home/shared/datasets', '/shared/datasets'])
+    expect(looked).toEqual([
+      '/home/ann/shared/datasets',
+      '/home/shared/datasets',
+      '/shared/datasets',
+    ])
   })
 })
 
