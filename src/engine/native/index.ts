@@ -16,6 +16,6 @@ export {
   type ProvisionOutcome,
   type VerifyResult,
 } from './provision'
-export { isTensorFlowNoise } from './tfLog'
+export { isTensorFlowNoise } from '@shared/node/tfLog'
 export { buildTrainGraph, UnsupportedLayerError, type TrainGraph } from './trainGraph'
 export { verifyNativeTraining, type NativeCheck } from './verify'

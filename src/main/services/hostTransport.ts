@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline'
 
 import type { ToHostMessage } from '@engine/host/protocol'
-import { isTensorFlowNoise } from '@engine/native/tfLog'
+import { isTensorFlowNoise } from '@shared/node/tfLog'
 
 /** How an engine host process ended. */
 export interface HostExit {
