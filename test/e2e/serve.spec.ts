@@ -324,6 +324,20 @@ describe('serve mode in Chromium (real engine)', () => {
       pointsBefore.some((n) => n > 1),
       'the chart had a history before the reload',
     ).toBe(true)
+    // Nothing is lost between the snapshot the page restores and its event stream opening: the
+    // chart ends up with one point for each epoch the services recorded (a gap never closes).
+    await expect
+      .poll(
+        async () => {
+          const [points, run] = await Promise.all([
+            chartPoints('loss-chart'),
+            invoke<{ history: unknown[] } | null>(server!, 'training.current'),
+          ])
+          return { epochPoints: points[1], epochs: run?.history.length }
+        },
+        { message: 'every epoch has its chart point after the reload', timeout: 30_000 },
+      )
+      .toSatisfy(({ epochPoints, epochs }) => epochPoints === epochs)
     await screenshot(page(), 'train-reloaded')
 
     const final = byTestId('train-final-state')

@@ -170,7 +170,7 @@ describe('createHttpBridge', () => {
 })
 
 describe('createHttpBridge reconnection', () => {
-  it('tells onReconnect subscribers when the event stream comes back after an error', async () => {
+  it('tells onReconnect subscribers when the event stream opens, and when it comes back after an error', async () => {
     FakeEventSource.instances = []
     const bridge = createHttpBridge({
       token: '',
@@ -182,17 +182,19 @@ describe('createHttpBridge reconnection', () => {
     bridge.on('training.state', vi.fn())
     await settle()
     const source = FakeEventSource.instances[0]!
-    source.onopen?.(new Event('open'))
     expect(reconnected).not.toHaveBeenCalled()
+    // The first open: what was sent before it (after the page asked for the state) was missed.
+    source.onopen?.(new Event('open'))
+    expect(reconnected).toHaveBeenCalledTimes(1)
     source.onerror?.(new Event('error'))
     source.onopen?.(new Event('open'))
-    expect(reconnected).toHaveBeenCalledTimes(1)
+    expect(reconnected).toHaveBeenCalledTimes(2)
     // A second open without an error in between is not a reconnection.
     source.onopen?.(new Event('open'))
-    expect(reconnected).toHaveBeenCalledTimes(1)
+    expect(reconnected).toHaveBeenCalledTimes(2)
     off()
     source.onerror?.(new Event('error'))
     source.onopen?.(new Event('open'))
-    expect(reconnected).toHaveBeenCalledTimes(1)
+    expect(reconnected).toHaveBeenCalledTimes(2)
   })
 })

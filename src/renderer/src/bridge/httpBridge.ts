@@ -12,11 +12,15 @@ export interface EventSourceLike {
 }
 
 /**
- * The contract's `Bridge` plus a reconnection hook: events sent while the stream was down are lost,
- * so subscribers ask the services for the current state again.
+ * The contract's `Bridge` plus a reconnection hook: events sent while the stream was not open are
+ * lost, so subscribers ask the services for the current state again.
  */
 export interface HttpBridge extends Bridge {
-  /** Calls `listener` each time the event stream comes back after an error; returns the unsubscribe. */
+  /**
+   * Calls `listener` each time the event stream opens: the first time (a page that asked for the
+   * state before that may have missed what happened in between, as after a reload in the middle
+   * of a run) and each time it comes back after an error. Returns the unsubscribe.
+   */
   onReconnect(listener: () => void): () => void
   /**
    * Sends one file of an upload opened with `dataset.uploadStart` (`PUT /api/upload/...`), its
@@ -122,13 +126,14 @@ export function createHttpBridge(options: HttpBridgeOptions): HttpBridge {
       }
       listeners.deliver(message)
     }
-    let dropped = false
+    // Not open yet counts as down: what was sent before the first open is missed too.
+    let down = true
     source.onerror = () => {
-      dropped = true
+      down = true
     }
     source.onopen = () => {
-      if (!dropped) return
-      dropped = false
+      if (!down) return
+      down = false
       for (const listener of [...reconnectListeners]) listener()
     }
   }
