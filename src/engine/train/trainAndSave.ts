@@ -46,8 +46,8 @@ export interface TrainAndSaveOptions {
   heldOut?: readonly string[]
   /**
    * A fine-tune: when its parent started (ISO time). The samples the dataset's edits log added or
-   * relabelled since are its corrections, trained on as drawn, never augmented (see
-   * FINE_TUNE_DEFAULTS).
+   * relabelled since are its corrections, trained on in their shape as drawn, only their stroke
+   * width varied (see FINE_TUNE_DEFAULTS).
    */
   correctionsSince?: string
   /**

@@ -63,8 +63,8 @@ export interface TrainOptions {
   /** The samples to hold out for validation, by key, instead of the seeded split (a fine-tune). */
   heldOut?: ReadonlySet<string>
   /**
-   * Training samples, by key, never augmented: a fine-tune's corrections, learnt as they were
-   * drawn while the rest is augmented (see FINE_TUNE_DEFAULTS).
+   * Training samples, by key, kept in their shape as drawn (only their stroke width varies): a
+   * fine-tune's corrections, while the rest is augmented (see FINE_TUNE_DEFAULTS and augmentBatch).
    */
   asDrawn?: ReadonlySet<string>
   /**
@@ -267,7 +267,7 @@ interface Loop {
   train: Split
   /** Sample order, reshuffled each epoch. */
   order: Uint32Array
-  /** 1 for the samples of `train` trained as drawn, never augmented; null when there are none. */
+  /** 1 for the samples of `train` kept in their shape as drawn; null when there are none. */
   asDrawn: Uint8Array | null
   batchSize: number
   batchesPerEpoch: number
