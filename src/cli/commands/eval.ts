@@ -10,12 +10,13 @@ import { loadDataset } from './train'
 
 export const EVAL_HELP = `inklab eval --model DIR --dataset <mnist|fashion-mnist|DIR|IDX-DIR>
   ${TEST_SPLIT_HELP}
-  [--backend B] [--json]`
+  [--tta] [--backend B] [--json]   (--tta: each image read at four stroke widths, as the pad does)`
 
 const OPTIONS = {
   model: { type: 'string' },
   dataset: { type: 'string' },
   backend: { type: 'string' },
+  tta: { type: 'boolean' },
   json: { type: 'boolean' },
   ...TEST_SPLIT_OPTIONS,
 } as const
@@ -47,11 +48,13 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
     // Held-out test data when the dataset has it; otherwise every image it holds, said as such.
     const splitName: SplitName = dataset.test ? 'test' : 'train'
     const split = dataset.test ?? dataset.train
-    const report = evaluateModel(model, split, dataset.labels)
+    const tta = values.tta ?? false
+    const report = evaluateModel(model, split, dataset.labels, { tta })
     const seconds = (Date.now() - started) / 1000
     out.result(
       `${SPLIT_LABELS[splitName].title.toLowerCase()} accuracy ${percent(report.accuracy)}, ` +
         `loss ${report.loss.toFixed(4)} on ${report.count} images` +
+        (tta ? ', each read at four stroke widths (--tta)' : '') +
         (dataset.test ? '' : ` (${SPLIT_LABELS[splitName].meaning})`),
     )
     const trainedOn = metadata.dataset
@@ -93,6 +96,7 @@ export async function evalCommand(argv: string[], out: Output): Promise<number> 
         loss: report.loss,
         count: report.count,
       },
+      tta,
       seconds,
       backend: backend.name,
       samplesPerSecond: report.count / Math.max(seconds, 1e-6),

@@ -2,7 +2,7 @@ import type { EvaluationReport, Misclassified } from '@shared/schemas/evaluation
 import type * as tf from '@tensorflow/tfjs'
 
 import type { Split } from '../data/types'
-import { predictProbabilities, topK } from '../io/predict'
+import { predictProbabilities, predictProbabilitiesTta, topK } from '../io/predict'
 import { accuracy, classReport, confusionMatrix, macroF1 } from './metrics'
 
 /** Probabilities are clipped to this before the log, as Keras does, so a confident miss stays finite. */
@@ -14,6 +14,11 @@ export interface EvaluateOptions {
   batchSize?: number
   /** At most this many misclassified samples are listed, in index order (default: all). */
   maxMisclassified?: number
+  /**
+   * Reads each image at several stroke widths and averages, as the pad does (test-time
+   * augmentation, `predictProbabilitiesTta`); off by default.
+   */
+  tta?: boolean
 }
 
 /**
@@ -30,7 +35,9 @@ export function evaluateModel(
 ): EvaluationReport {
   const { batchSize = 256, maxMisclassified = Number.POSITIVE_INFINITY } = options
   const k = labels.length
-  const probs = predictProbabilities(model, split.images, split.count, batchSize)
+  const probs = options.tta
+    ? predictProbabilitiesTta(model, split.images, split.count)
+    : predictProbabilities(model, split.images, split.count, batchSize)
   if (split.count > 0 && probs.length !== split.count * k) {
     throw new RangeError(
       `the model has ${probs.length / split.count} outputs but ${k} labels were given`,

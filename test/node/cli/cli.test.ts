@@ -376,6 +376,12 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     expect(evalJson.evaluation).toMatchObject({ split: 'test', count: 6 })
     expect(evalJson.testAccuracy).toBe(json.testAccuracy)
     expect(evaluated.stderr).not.toMatch(/note:/)
+    expect(evalJson.tta).toBe(false)
+    // --tta reads each image at the pad's four stroke widths, and says so.
+    const withTta = await inklab(['eval', '--model', out, '--dataset', dir, '--tta', '--json'])
+    expect(withTta.code, withTta.stderr).toBe(0)
+    expect(lastJson(withTta.stdout)).toMatchObject({ tta: true, evaluation: { count: 6 } })
+    expect(withTta.stdout).toMatch(/on 6 images, each read at four stroke widths \(--tta\)/)
     // A bigger test split than the model held out is flagged.
     const bigger = await inklab(['eval', '--model', out, '--dataset', dir, '--test-split', '0.4'])
     expect(bigger.stdout).toMatch(/^held-out test accuracy [\d.]+%, loss [\d.]+ on 16 images$/m)

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import type { Split } from '@engine/data/types'
 import { evaluateModel } from '@engine/eval/evaluate'
+import { predictProbabilitiesTta } from '@engine/io/predict'
 import { buildModel } from '@engine/model/build'
 import { EvaluationReportSchema } from '@shared/schemas/evaluation'
 import { useTestBackend } from '../../helpers/backend'
@@ -50,6 +51,19 @@ describe('evaluateModel', () => {
     [0, 2],
     [1, 0],
   ])
+
+  it('with tta, judges the probabilities averaged over the stroke widths the pad reads at', () => {
+    const plain = evaluateModel(model, data, ['zero', 'one', 'two'])
+    const report = evaluateModel(model, data, ['zero', 'one', 'two'], { tta: true })
+    const rows = predictProbabilitiesTta(model, data.images, data.count)
+    const expectedLoss =
+      -Array.from(data.labels, (label, i) => Math.log(rows[i * 3 + label]!)).reduce(
+        (a, b) => a + b,
+      ) / data.count
+    expect(report.loss).toBeCloseTo(expectedLoss, 5)
+    // A lone pixel thinned away or spread out reads otherwise: the figures are not the plain ones.
+    expect(Math.abs(report.loss - plain.loss)).toBeGreaterThan(0.01)
+  })
 
   it('computes accuracy, loss, confusion, predictions and misclassified samples', () => {
     const report = evaluateModel(model, data, ['zero', 'one', 'two'], { batchSize: 2 })
