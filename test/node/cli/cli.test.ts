@@ -381,7 +381,8 @@ describe('inklab CLI: train, eval and predict on real MNIST', () => {
     const withTta = await inklab(['eval', '--model', out, '--dataset', dir, '--tta', '--json'])
     expect(withTta.code, withTta.stderr).toBe(0)
     expect(lastJson(withTta.stdout)).toMatchObject({ tta: true, evaluation: { count: 6 } })
-    expect(withTta.stdout).toMatch(/on 6 images, each read at four stroke widths \(--tta\)/)
+    const ttaText = await inklab(['eval', '--model', out, '--dataset', dir, '--tta'])
+    expect(ttaText.stdout).toMatch(/on 6 images, each read at four stroke widths \(--tta\)/)
     // A bigger test split than the model held out is flagged.
     const bigger = await inklab(['eval', '--model', out, '--dataset', dir, '--test-split', '0.4'])
     expect(bigger.stdout).toMatch(/^held-out test accuracy [\d.]+%, loss [\d.]+ on 16 images$/m)

@@ -178,7 +178,8 @@ describe('fine-tuning on a correction (the default schedule)', () => {
     const read = async (modelDir: string) => {
       const { model } = await loadModel(modelDir)
       try {
-        return predictPixels(model, [misread], drawings.labels)[0]!
+        // As the pad reads it: at four stroke widths.
+        return predictPixels(model, [misread], drawings.labels, { tta: true })[0]!
       } finally {
         model.dispose()
       }
@@ -190,7 +191,10 @@ describe('fine-tuning on a correction (the default schedule)', () => {
     const corrected = applyEdits(null, ops, { name: 'shapes' })
     const tuned = await trainAndSave({
       dataset: corrected,
-      config: fineTuneConfig(config, { trainSize: corrected.train.count }),
+      config: fineTuneConfig(config, {
+        trainSize: corrected.train.count,
+        heldOut: parentRun.validationKeys.length,
+      }),
       modelDir: join(dir, 'shapes-tuned'),
       initialModelDir: join(dir, 'shapes'),
       heldOut: parentRun.validationKeys,
