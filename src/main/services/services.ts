@@ -160,6 +160,7 @@ export function createServices(options: ServicesOptions): Services {
 
     'training.start': (input) => training.start(input),
     'training.fineTune': (input) => training.fineTune(input),
+    'training.fineTuneDefaults': (input) => training.fineTuneDefaults(input),
     'training.pause': ({ runId }) => training.pause(runId),
     'training.resume': ({ runId }) => training.resume(runId),
     'training.stop': async ({ runId }) => training.stop(runId),

@@ -119,43 +119,64 @@ export class TrainingService {
    */
   fineTune(request: FineTuneRequest): Promise<{ runId: string }> {
     return this.launch(request.datasetId ?? '', async (reserved) => {
-      const parent = await this.deps.runs.get(request.runId)
-      const modelDir = await this.deps.runs.modelDir(parent.id)
+      const plan = await this.planFineTune(request, reserved)
+      const modelDir = await this.deps.runs.modelDir(plan.parent.id)
       if (!modelDir) {
         throw new UserError(
-          `“${parent.name}” has no model to fine-tune (it stopped before its first checkpoint)`,
+          `“${plan.parent.name}” has no model to fine-tune (it stopped before its first checkpoint)`,
         )
       }
-      const datasetId = request.datasetId ?? parent.datasetId
-      reserved.datasetId = datasetId
-      const dataset = await this.deps.datasets.describe(datasetId)
-      const problem = fineTuneClassesProblem(parent.labels, dataset.name, dataset.labels)
-      if (problem) throw new UserError(`cannot fine-tune “${parent.name}”: ${problem}`)
-      // On the parent's own dataset, the samples it held out stay out: the before-and-after
-      // compares the two models on images neither trained on.
-      const heldOut =
-        datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
-      let config: TrainConfig
-      try {
-        config = fineTuneConfig(parent.config, {
-          // Built-in MNIST before its first load: its training split's size.
-          trainSize: dataset.summary?.trainSize ?? 60_000,
-          heldOut: heldOut?.length ?? 0,
-          ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
-          ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
-        })
-      } catch (error) {
-        if (!(error instanceof ZodError)) throw error
-        throw new UserError(`cannot fine-tune “${parent.name}”: its settings are invalid`)
-      }
+      const { parent } = plan
       return {
-        datasetId,
+        datasetId: plan.datasetId,
         name: request.name?.trim() || `${parent.name} · fine-tuned`,
-        config,
+        config: plan.config,
         parent: { runId: parent.id, name: parent.name, modelDir, createdAt: parent.createdAt },
-        ...(heldOut ? { heldOut } : {}),
+        ...(plan.heldOut ? { heldOut: plan.heldOut } : {}),
       }
     })
+  }
+
+  /**
+   * The schedule `fineTune` would run for `request` (its epochs and learning rate), for the form
+   * that offers it: the same plan, so what the form shows is what runs.
+   */
+  async fineTuneDefaults(
+    request: Pick<FineTuneRequest, 'runId' | 'datasetId'>,
+  ): Promise<{ epochs: number; learningRate: number }> {
+    const { config } = await this.planFineTune(request)
+    return { epochs: config.epochs, learningRate: config.learningRate }
+  }
+
+  /**
+   * A fine-tune's parent, dataset, settings and held-out samples; throws what stops it. The
+   * dataset is reserved in `reserved` (when starting) as soon as it is known.
+   */
+  private async planFineTune(request: FineTuneRequest, reserved?: Reservation) {
+    const parent = await this.deps.runs.get(request.runId)
+    const datasetId = request.datasetId ?? parent.datasetId
+    if (reserved) reserved.datasetId = datasetId
+    const dataset = await this.deps.datasets.describe(datasetId)
+    const problem = fineTuneClassesProblem(parent.labels, dataset.name, dataset.labels)
+    if (problem) throw new UserError(`cannot fine-tune “${parent.name}”: ${problem}`)
+    // On the parent's own dataset, the samples it held out stay out: the before-and-after
+    // compares the two models on images neither trained on.
+    const heldOut =
+      datasetId === parent.datasetId ? await this.deps.runs.loadHeldOut(parent.id) : null
+    let config: TrainConfig
+    try {
+      config = fineTuneConfig(parent.config, {
+        // Built-in MNIST before its first load: its training split's size.
+        trainSize: dataset.summary?.trainSize ?? 60_000,
+        heldOut: heldOut?.length ?? 0,
+        ...(request.epochs !== undefined ? { epochs: request.epochs } : {}),
+        ...(request.learningRate !== undefined ? { learningRate: request.learningRate } : {}),
+      })
+    } catch (error) {
+      if (!(error instanceof ZodError)) throw error
+      throw new UserError(`cannot fine-tune “${parent.name}”: its settings are invalid`)
+    }
+    return { parent, datasetId, config, heldOut }
   }
 
   /**

@@ -62,6 +62,15 @@ export const trainingRoutes = {
     FineTuneRequestSchema,
     z.object({ runId: RunId }),
   ),
+  /** The schedule `training.fineTune` would run (its defaults), for the form that offers it. */
+  'training.fineTuneDefaults': defineRoute(
+    'training.fineTuneDefaults',
+    FineTuneRequestSchema.pick({ runId: true, datasetId: true }),
+    z.object({
+      epochs: limitedNumber(TRAIN_LIMITS.epochs),
+      learningRate: limitedNumber(TRAIN_LIMITS.learningRate),
+    }),
+  ),
   'training.pause': defineRoute(
     'training.pause',
     z.object({ runId: RunId }),

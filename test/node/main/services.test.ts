@@ -1287,8 +1287,11 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     const trained = trainSize - heldOut.keys.length
     // One step a sample: counting the held-out ones would give fewer epochs than the steps need.
     expect(fineTuneEpochs(trained, 1)).toBeGreaterThan(fineTuneEpochs(trainSize, 1))
+    // What the form is offered is what runs.
+    const offered = await call('training.fineTuneDefaults', { runId: parentId })
+    expect(offered.epochs).toBe(fineTuneEpochs(trained, 1))
     const { runId } = await call('training.fineTune', { runId: parentId })
-    expect((await call('runs.get', { runId })).config.epochs).toBe(fineTuneEpochs(trained, 1))
+    expect((await call('runs.get', { runId })).config).toMatchObject(offered)
   })
 
   it('fine-tunes the bundled model on built-in MNIST with a drawing added to it', async () => {

@@ -46,6 +46,11 @@ function setup() {
       makeDataset({ id: 'ds-3', name: 'Digits', labels: ['0', '1'], trainCounts: [1, 1] }),
     ],
     'training.fineTune': () => ({ runId: 'run-3' }),
+    // The services' plan: a third of the rate; the epochs for the chosen dataset.
+    'training.fineTuneDefaults': ({ datasetId }) => ({
+      epochs: datasetId === 'ds-2' ? 134 : 200,
+      learningRate: 0.0003,
+    }),
   })
 }
 
@@ -81,7 +86,10 @@ describe('ModelsView, fine-tuning', () => {
     const card = wrapper.get('[data-testid="fine-tune-card"]')
     const options = card.findAll('[data-testid="fine-tune-dataset"] option').map((o) => o.text())
     expect(options, 'only datasets with the run’s classes').toEqual(['Letters', 'More letters'])
-    // 30 samples in batches of 128: one step an epoch, so the 200-epoch cap.
+    // The form shows the schedule the services plan for the run's own dataset, then for another.
+    expect(fake.callsTo('training.fineTuneDefaults')).toEqual([
+      { runId: 'run-1', datasetId: 'ds-1' },
+    ])
     expect((card.get('[data-testid="fine-tune-epochs"]').element as HTMLInputElement).value).toBe(
       '200',
     )
@@ -90,7 +98,6 @@ describe('ModelsView, fine-tuning', () => {
         (card.get('[data-testid="fine-tune-learning-rate"]').element as HTMLInputElement).value,
       ),
     ).toBeCloseTo(0.0003)
-    // 300 samples make three batches an epoch: 134 epochs for the 400 steps.
     await card.get('[data-testid="fine-tune-dataset"]').setValue('ds-2')
     await settle()
     expect((card.get('[data-testid="fine-tune-epochs"]').element as HTMLInputElement).value).toBe(

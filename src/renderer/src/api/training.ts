@@ -7,6 +7,8 @@ export function createTrainingClient(bridge: AppBridge = getBridge()) {
   return {
     start: (request: TrainRequest) => bridge.invoke('training.start', request),
     fineTune: (request: FineTuneRequest) => bridge.invoke('training.fineTune', request),
+    fineTuneDefaults: (runId: string, datasetId: string) =>
+      bridge.invoke('training.fineTuneDefaults', { runId, datasetId }),
     pause: (runId: string) => bridge.invoke('training.pause', { runId }),
     resume: (runId: string) => bridge.invoke('training.resume', { runId }),
     stop: (runId: string) => bridge.invoke('training.stop', { runId }),

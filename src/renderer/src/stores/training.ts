@@ -452,6 +452,22 @@ export const useTrainingStore = defineStore('training', () => {
     return started
   }
 
+  /**
+   * The epochs and learning rate a fine-tune of `runId` on `datasetId` runs by default (the
+   * services' plan), or null when it cannot be planned (said in a toast).
+   */
+  async function fineTuneDefaults(
+    runId: string,
+    datasetId: string,
+  ): Promise<{ epochs: number; learningRate: number } | null> {
+    try {
+      return await client.fineTuneDefaults(runId, datasetId)
+    } catch (error) {
+      app.notifyError(error, 'Could not work out the fine-tune’s schedule')
+      return null
+    }
+  }
+
   /** Clears the screen for a new run, asks for it, and follows the run the services started. */
   async function launch(
     epochs: number,
@@ -626,6 +642,7 @@ export const useTrainingStore = defineStore('training', () => {
     checkForm,
     start,
     fineTune,
+    fineTuneDefaults,
     pause,
     resume,
     stop,
