@@ -111,4 +111,23 @@ describe('ModelsView, fine-tuning', () => {
     ])
     expect(useAppStore().view).toBe('train')
   })
+
+  it('says in the card why a fine-tune cannot be planned, and offers no start', async () => {
+    const { pinia } = setupFake({
+      'runs.list': () => [makeRun(parent)],
+      'runs.get': () => parent,
+      'dataset.list': () => [],
+      'training.fineTuneDefaults': () => {
+        throw new Error('dataset “Letters” was not found')
+      },
+    })
+    await useModelsStore().refresh()
+    const wrapper = mount(ModelsView, { global: { plugins: [pinia] } })
+    await useModelsStore().select('run-1')
+    await settle()
+    expect(wrapper.get('[data-testid="fine-tune-problem"]').text()).toContain(
+      'dataset “Letters” was not found',
+    )
+    expect(wrapper.get('[data-testid="fine-tune-start"]').attributes('disabled')).toBeDefined()
+  })
 })

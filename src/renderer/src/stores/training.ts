@@ -454,18 +454,13 @@ export const useTrainingStore = defineStore('training', () => {
 
   /**
    * The epochs and learning rate a fine-tune of `runId` on `datasetId` runs by default (the
-   * services' plan), or null when it cannot be planned (said in a toast).
+   * services' plan); rejects with why it cannot be planned.
    */
-  async function fineTuneDefaults(
+  function fineTuneDefaults(
     runId: string,
     datasetId: string,
-  ): Promise<{ epochs: number; learningRate: number } | null> {
-    try {
-      return await client.fineTuneDefaults(runId, datasetId)
-    } catch (error) {
-      app.notifyError(error, 'Could not work out the fine-tune’s schedule')
-      return null
-    }
+  ): Promise<{ epochs: number; learningRate: number }> {
+    return client.fineTuneDefaults(runId, datasetId)
   }
 
   /** Clears the screen for a new run, asks for it, and follows the run the services started. */
