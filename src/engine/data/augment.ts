@@ -220,22 +220,23 @@ export function augmentBatch(
     const warped = elastic > 0
     if (warped) elasticField(rng, elastic, field.dx, field.dy)
     else for (let r = 0; r < 2 * ELASTIC_GRID * ELASTIC_GRID; r++) rng.next()
-    if (asDrawn?.[indices[i]!]) {
-      // The shape as drawn, at the stroke widths the pad reads it at (TTA_THICKNESS of predict).
-      if (t.thickness === 0) out.set(src, dst)
-      else transformSample(src, scratch, null, out, dst, { ...AS_DRAWN, thickness: t.thickness })
-    } else if (
-      t.angle === 0 &&
-      t.scale === 1 &&
-      t.dx === 0 &&
-      t.dy === 0 &&
-      t.shear === 0 &&
-      t.thickness === 0 &&
-      !warped
+    // A fine-tune's correction keeps its shape as drawn, only its stroke width varied (the pad
+    // reads a drawing at several widths: TTA_THICKNESS of predict).
+    const kept = asDrawn?.[indices[i]!] === 1
+    const s = kept ? { ...AS_DRAWN, thickness: t.thickness } : t
+    const warp = warped && !kept
+    if (
+      s.angle === 0 &&
+      s.scale === 1 &&
+      s.dx === 0 &&
+      s.dy === 0 &&
+      s.shear === 0 &&
+      s.thickness === 0 &&
+      !warp
     ) {
       out.set(src, dst)
     } else {
-      transformSample(src, scratch, warped ? field : null, out, dst, t)
+      transformSample(src, scratch, warp ? field : null, out, dst, s)
     }
   }
   return out

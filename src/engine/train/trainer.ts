@@ -267,8 +267,8 @@ interface Loop {
   train: Split
   /** Sample order, reshuffled each epoch. */
   order: Uint32Array
-  /** 1 for the samples of `train` kept in their shape as drawn; null when there are none. */
-  asDrawn: Uint8Array | null
+  /** 1 for the samples of `train` kept in their shape as drawn; undefined when there are none. */
+  asDrawn: Uint8Array | undefined
   batchSize: number
   batchesPerEpoch: number
   totalSteps: number
@@ -312,7 +312,7 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
       indices,
       config.augmentation,
       loop.rngs.augment,
-      loop.asDrawn ?? undefined,
+      loop.asDrawn,
     )
     loop.learningRate = learningRateAt(
       config.lrSchedule,
@@ -377,15 +377,15 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
   return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
 
-/** 1 for each sample of `train` whose key is in `keys`; null when there is none. */
+/** 1 for each sample of `train` whose key is in `keys`; undefined when there is none. */
 function asDrawnFlags(
   dataset: Dataset,
   train: Split,
   keys: ReadonlySet<string> | undefined,
-): Uint8Array | null {
-  if (!keys?.size) return null
+): Uint8Array | undefined {
+  if (!keys?.size) return undefined
   const flags = Uint8Array.from(keysOf(dataset, train), (key) => (keys.has(key) ? 1 : 0))
-  return flags.includes(1) ? flags : null
+  return flags.includes(1) ? flags : undefined
 }
 
 /** Puts `weights` into a freshly built `model`; a model that does not fit them is refused. */
