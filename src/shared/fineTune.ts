@@ -81,6 +81,8 @@ export function fineTuneConfig(parent: TrainConfig, options: FineTuneOptions): T
     learningRate: options.learningRate ?? fineTuneLearningRate(parent.learningRate),
     lrSchedule: 'constant',
     earlyStoppingPatience: 0,
+    // A fine-tune keeps its last step's weights, as measured above, not an average of them.
+    emaDecay: 0,
     limit: 0,
   })
 }

@@ -14,6 +14,7 @@ export type PresetDefaults = Pick<
   | 'validationSplit'
   | 'augmentation'
   | 'earlyStoppingPatience'
+  | 'emaDecay'
 >
 
 /**
@@ -96,6 +97,7 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
       validationSplit: 0.1,
       augmentation: NO_AUGMENTATION,
       earlyStoppingPatience: 0,
+      emaDecay: 0,
     },
   },
   fast: {
@@ -143,6 +145,7 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
         elastic: 0,
       },
       earlyStoppingPatience: 0,
+      emaDecay: 0,
     },
   },
   robust: {
@@ -184,6 +187,7 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
       validationSplit: 0.15,
       augmentation: INK_AUGMENTATION,
       earlyStoppingPatience: 10,
+      emaDecay: 0,
     },
   },
   accurate: {
@@ -270,6 +274,7 @@ export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
         elastic: 0,
       },
       earlyStoppingPatience: 0,
+      emaDecay: 0,
     },
   },
 }

@@ -13,6 +13,7 @@ import { evalBatch } from './forward'
 import { learningRateAt } from './schedule'
 import { keysOf, trainingSplits } from './splits'
 import { createTrainingStep, type StepKind, type StepRequest, type TrainingStep } from './step'
+import { WeightAverage } from './weightAverage'
 
 /** Side of the square model input. */
 const SIZE = 28
@@ -264,6 +265,8 @@ interface Loop {
   model: tf.LayersModel
   /** Runs one optimisation step (a native graph or op by op) and owns the optimizer state. */
   trainingStep: TrainingStep
+  /** The average of the weights that validation sees and the run keeps (config.emaDecay > 0). */
+  average: WeightAverage | undefined
   train: Split
   /** Sample order, reshuffled each epoch. */
   order: Uint32Array
@@ -329,6 +332,7 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
       ys.dispose()
     }
     loop.step += 1
+    loop.average?.update()
     const reference = (loop.referenceLoss ??= stats.loss)
     if (!Number.isFinite(stats.loss) || stats.loss > DIVERGENCE_FACTOR * reference) {
       const what = Number.isFinite(stats.loss)
@@ -376,6 +380,9 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
   if (epoch === 0 && seen > 0) loop.referenceLoss = lossSum / seen
   return { done: true, loss: lossSum / seen, accuracy: correct / seen, seen, trainSeconds }
 }
+
+/** How closing an epoch went: validation was cancelled, or the epoch is recorded. */
+type EpochClose = { cancelled: boolean }
 
 /** 1 for each sample of `train` whose key is in `keys`; undefined when there is none. */
 function asDrawnFlags(
@@ -434,6 +441,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     config,
     model,
     trainingStep,
+    average: config.emaDecay > 0 ? new WeightAverage(model, config.emaDecay) : undefined,
     train,
     order: Uint32Array.from({ length: train.count }, (_, i) => i),
     asDrawn: asDrawnFlags(dataset, train, options.asDrawn),
@@ -457,6 +465,62 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let stopReason: StopReason = 'completed'
   let message: string | undefined
 
+  /** Ends an epoch that trained all its batches: validate, keep if best, report, checkpoint. */
+  const closeEpoch = async (
+    epoch: number,
+    outcome: Extract<EpochOutcome, { done: true }>,
+    epochStart: number,
+  ): Promise<EpochClose> => {
+    const scores = validation ? await validate(model, validation, signal) : undefined
+    if (scores === null) return { cancelled: true }
+    const { loss, accuracy } = outcome
+    const improved = best.offer(
+      epoch,
+      scores ? scores.loss : loss,
+      scores
+        ? { valLoss: scores.loss, valAccuracy: scores.accuracy, loss, accuracy }
+        : { loss, accuracy },
+      model,
+    )
+    // Time paused is not time training: it must not inflate the ETA.
+    const epochSeconds = (performance.now() - epochStart) / 1000 - loop.pause.epoch
+    const event: EpochProgress = {
+      kind: 'epoch',
+      epoch,
+      epochs: config.epochs,
+      step: loop.step,
+      loss,
+      accuracy,
+      ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
+      learningRate: loop.learningRate,
+      samplesPerSecond: outcome.seen / Math.max(outcome.trainSeconds, 1e-6),
+      etaSeconds: epochSeconds * (config.epochs - epoch - 1),
+      elapsedSeconds: loop.elapsed(),
+      improved,
+    }
+    history.push(event)
+    log?.(
+      `epoch ${epoch + 1}/${config.epochs}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
+        (scores
+          ? ` val loss ${scores.loss.toFixed(4)} val acc ${scores.accuracy.toFixed(4)}`
+          : '') +
+        ` lr ${formatNumber(loop.learningRate)} ${epochSeconds.toFixed(1)}s${improved ? ' *' : ''}`,
+    )
+    onProgress?.(event)
+    if (improved && options.onImproved) {
+      await options.onImproved(model, {
+        epoch,
+        metrics: {
+          ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
+          epochs: epoch + 1,
+          seconds: loop.elapsed(),
+          samplesPerSecond: loop.throughput.overall,
+        },
+      })
+    }
+    return { cancelled: false }
+  }
+
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       loop.pause.epoch = 0
@@ -467,61 +531,19 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         if (outcome.stopReason === 'diverged') message = outcome.message
         break
       }
-      const scores = validation ? await validate(model, validation, signal) : undefined
-      if (scores === null) {
+      // Validation, the best-epoch snapshot and the checkpoint see the weight average when there
+      // is one; training goes on from the last step's weights.
+      const closing = (): Promise<EpochClose> => closeEpoch(epoch, outcome, epochStart)
+      const closed = loop.average ? await loop.average.withAverage(closing) : await closing()
+      if (closed.cancelled) {
         stopReason = 'cancelled'
         break
-      }
-      const { loss, accuracy } = outcome
-      const improved = best.offer(
-        epoch,
-        scores ? scores.loss : loss,
-        scores
-          ? { valLoss: scores.loss, valAccuracy: scores.accuracy, loss, accuracy }
-          : { loss, accuracy },
-        model,
-      )
-      // Time paused is not time training: it must not inflate the ETA.
-      const epochSeconds = (performance.now() - epochStart) / 1000 - loop.pause.epoch
-      const event: EpochProgress = {
-        kind: 'epoch',
-        epoch,
-        epochs: config.epochs,
-        step: loop.step,
-        loss,
-        accuracy,
-        ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
-        learningRate: loop.learningRate,
-        samplesPerSecond: outcome.seen / Math.max(outcome.trainSeconds, 1e-6),
-        etaSeconds: epochSeconds * (config.epochs - epoch - 1),
-        elapsedSeconds: loop.elapsed(),
-        improved,
-      }
-      history.push(event)
-      log?.(
-        `epoch ${epoch + 1}/${config.epochs}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
-          (scores
-            ? ` val loss ${scores.loss.toFixed(4)} val acc ${scores.accuracy.toFixed(4)}`
-            : '') +
-          ` lr ${formatNumber(loop.learningRate)} ${epochSeconds.toFixed(1)}s${improved ? ' *' : ''}`,
-      )
-      onProgress?.(event)
-      if (improved && options.onImproved) {
-        await options.onImproved(model, {
-          epoch,
-          metrics: {
-            ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
-            epochs: epoch + 1,
-            seconds: loop.elapsed(),
-            samplesPerSecond: loop.throughput.overall,
-          },
-        })
       }
       const patience = config.earlyStoppingPatience
       if (patience > 0 && best.sinceImproved >= patience && epoch < config.epochs - 1) {
         stopReason = 'early-stopped'
         message =
-          `stopped early after epoch ${epoch + 1}: ${scores ? 'validation' : 'training'} loss ` +
+          `stopped early after epoch ${epoch + 1}: ${validation ? 'validation' : 'training'} loss ` +
           `has not improved for ${best.sinceImproved} epochs (best at epoch ${best.epoch + 1})`
         break
       }
@@ -541,8 +563,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const last = history.at(-1)
   const keepLast = options.keep === 'last' && stopReason === 'completed' && last !== undefined
-  if (keepLast) best.discard()
-  else best.restoreInto(model)
+  if (keepLast) {
+    best.discard()
+    loop.average?.applyTo()
+  } else best.restoreInto(model)
+  loop.average?.dispose()
   return {
     model,
     stopReason,

@@ -13,6 +13,8 @@ export const TRAIN_LIMITS = {
   learningRate: { min: 1e-7, max: 10 },
   validationSplit: { min: 0, max: 0.9 },
   earlyStoppingPatience: { min: 0, max: 1000, int: true },
+  /** Decay per step of the weight average (0 = off); 0.9999 averages over about 10,000 steps. */
+  emaDecay: { min: 0, max: 0.9999 },
   seed: { min: -(2 ** 31), max: 2 ** 31 - 1, int: true },
   /** At most this many training samples; 0 means all. */
   limit: { min: 0, max: 10_000_000, int: true },
@@ -50,6 +52,7 @@ export const TRAIN_DEFAULTS = {
   lrSchedule: 'constant',
   validationSplit: 0.2,
   earlyStoppingPatience: 0,
+  emaDecay: 0,
   seed: 42,
   limit: 0,
   backend: 'auto',
@@ -104,6 +107,11 @@ export const TrainConfigSchema = z.object({
   earlyStoppingPatience: limitedNumber(TRAIN_LIMITS.earlyStoppingPatience).default(
     TRAIN_DEFAULTS.earlyStoppingPatience,
   ),
+  /**
+   * Weight averaging: validate, checkpoint and keep an exponential moving average of the weights
+   * with this decay per step instead of the last step's weights (0 = off). See WeightAverage.
+   */
+  emaDecay: limitedNumber(TRAIN_LIMITS.emaDecay).default(TRAIN_DEFAULTS.emaDecay),
   seed: limitedNumber(TRAIN_LIMITS.seed).default(TRAIN_DEFAULTS.seed),
   /** Use at most this many training samples (0 = all). */
   limit: limitedNumber(TRAIN_LIMITS.limit).default(TRAIN_DEFAULTS.limit),

@@ -67,6 +67,7 @@ async function input(
         validationSplit: 0.1,
         augmentation: { ...DEFAULT_AUGMENTATION },
         earlyStoppingPatience: 0,
+        emaDecay: 0,
         seed: 1,
         limit: 0,
         backend: 'auto',

@@ -16,6 +16,7 @@ describe('the fine-tune schedule', () => {
       batchSize: 8,
       lrSchedule: 'cosine',
       earlyStoppingPatience: 3,
+      emaDecay: 0.999,
       limit: 500,
       seed: 7,
     })
@@ -29,6 +30,7 @@ describe('the fine-tune schedule', () => {
       epochs: 134,
       lrSchedule: 'constant',
       earlyStoppingPatience: 0,
+      emaDecay: 0,
       limit: 0,
     })
     expect(config.learningRate).toBeCloseTo(parent.learningRate * 0.3)

@@ -79,6 +79,7 @@ export function makeRunDetail(overrides: Partial<RunDetail> = {}): RunDetail {
       validationSplit: 0.1,
       augmentation: { ...PRESETS.classic.defaults.augmentation },
       earlyStoppingPatience: 0,
+      emaDecay: 0,
       seed: 42,
       limit: 0,
       backend: 'auto',

@@ -8,6 +8,7 @@ import type { Dataset } from '@engine/data/types'
 import { evaluateModel } from '@engine/eval/evaluate'
 import { predictPixels } from '@engine/io/predict'
 import { resolveTrainConfig, type TrainConfigOverrides } from '@engine/model/config'
+import { trainingSplits } from '@engine/train/splits'
 import { trainModel, type TrainResult } from '@engine/train/trainer'
 import type { TrainProgress } from '@shared/schemas/training'
 
@@ -258,6 +259,26 @@ describe('trainModel', () => {
     expect(last.epoch).toBe(result.bestEpoch)
     expect(last.valLoss).toBeCloseTo(result.best.valLoss!, 6)
     expect(last.prediction).toBe(JSON.stringify(predictPixels(result.model, probe, mnist.labels)))
+  })
+
+  it('validates and keeps the weight average when asked, training as without it', async () => {
+    const dataset = subset(640)
+    const plain = await train({ dataset, config: config({ epochs: 2 }) })
+    const cfg = config({ epochs: 2, emaDecay: 0.9 })
+    const before = tf.memory().numTensors
+    const averaged = await train({ dataset, config: cfg })
+    // The steps are the same: only what is validated and kept differs.
+    expect(averaged.history.map((h) => h.loss)).toEqual(plain.history.map((h) => h.loss))
+    expect(averaged.history.map((h) => h.valLoss)).not.toEqual(plain.history.map((h) => h.valLoss))
+    // The weights kept are the ones validated, and the average is freed.
+    const validation = trainingSplits(dataset, cfg).validation!
+    const kept = evaluateModel(averaged.model, validation, mnist.labels)
+    expect(kept.loss).toBeCloseTo(averaged.best.valLoss!, 4)
+    expect(tf.memory().numTensors - before).toBe(averaged.model.getWeights().length)
+    // A run that keeps its last weights ends with the last average.
+    const last = await train({ dataset, config: cfg, keep: 'last' })
+    const lastReport = evaluateModel(last.model, validation, mnist.labels)
+    expect(lastReport.loss).toBeCloseTo(last.history.at(-1)!.valLoss!, 4)
   })
 
   it('trains without a validation split, keeping the best by training loss', async () => {
