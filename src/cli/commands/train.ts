@@ -44,7 +44,7 @@ import { VERSION } from '../version'
 export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-DIR> --preset <classic|fast|accurate|robust> --out DIR
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
-  [--validation-split F] [--augment | --no-augment] [--patience N] [--limit N] [--seed N]
+  [--validation-split F] [--augment | --no-augment] [--patience N] [--ema DECAY] [--limit N] [--seed N]
   ${TEST_SPLIT_HELP}
   [--backend auto|native|wasm|cpu] [--json]`
 
@@ -61,6 +61,7 @@ const OPTIONS = {
   augment: { type: 'boolean' },
   'no-augment': { type: 'boolean' },
   patience: { type: 'string' },
+  ema: { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
@@ -108,6 +109,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       values.patience,
       TRAIN_LIMITS.earlyStoppingPatience,
     ),
+    emaDecay: numberOption('ema', values.ema, TRAIN_LIMITS.emaDecay),
     limit: intOption('limit', values.limit, TRAIN_LIMITS.limit),
     seed: intOption('seed', values.seed, TRAIN_LIMITS.seed),
     backend: backendRequest,
@@ -158,6 +160,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     out.info(
       `training ${preset}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate}` +
         ` (${config.lrSchedule}), ${check.totalParams.toLocaleString('en')} parameters, augmentation ${config.augmentation.enabled ? 'on' : 'off'}` +
+        (config.emaDecay > 0 ? `, weight average (decay ${config.emaDecay})` : '') +
         (config.limit ? `, limited to ${config.limit} samples` : ''),
     )
     const result = await trainAndSave({

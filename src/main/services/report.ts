@@ -276,6 +276,10 @@ function settingsRows(config: TrainConfig, classes: number): [string, string][] 
         ? `after ${count(patience)} epoch${patience === 1 ? '' : 's'} without improvement`
         : 'off',
     ],
+    [
+      'Weight averaging',
+      config.emaDecay > 0 ? `moving average of the weights, decay ${config.emaDecay}` : 'off',
+    ],
     ['Seed', String(config.seed)],
     ['Training images', config.limit > 0 ? `at most ${count(config.limit)}` : 'all'],
     ['Backend requested', config.backend],

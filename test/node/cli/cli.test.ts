@@ -120,6 +120,9 @@ describe('inklab CLI: arguments and errors', () => {
     const bad = await inklab(['train', '--dataset', 'mnist', '--out', work, '--epochs', 'lots'])
     expect(bad.code).toBe(2)
     expectOneLineError(bad, /--epochs must be a whole number, got "lots"/)
+    const ema = await inklab(['train', '--dataset', 'mnist', '--out', work, '--ema', '1'])
+    expect(ema.code).toBe(2)
+    expectOneLineError(ema, /--ema .*0\.9999/)
     const unknown = await inklab(['eval', '--modle', 'x'])
     expect(unknown.code).toBe(2)
     expectOneLineError(unknown, /--modle/)
@@ -208,11 +211,14 @@ describe('inklab CLI: arguments and errors', () => {
       '2000',
       '--batch-size',
       '32',
+      '--ema',
+      '0.99',
       '--out',
       out,
       '--json',
     ])
     expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).toContain('weight average (decay 0.99)')
     expect(lastJson(r.stdout).testAccuracy).toBeGreaterThan(0.8)
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
     expect(metadata.preset).toBe('custom')

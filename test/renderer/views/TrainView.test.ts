@@ -24,6 +24,15 @@ describe('TrainView', () => {
     await wrapper.get('[data-testid="batch-size-input"]').setValue('64')
     await wrapper.get('[data-testid="learning-rate-input"]').setValue('0.002')
     await wrapper.get('[data-testid="augment-enabled"]').setValue(true)
+    // Out of range first: named with its rule, and nothing is sent.
+    await wrapper.get('[data-testid="ema-input"]').setValue('1')
+    await wrapper.get('[data-testid="start-training"]').trigger('click')
+    await settle()
+    expect(fake.callsTo('training.start')).toEqual([])
+    expect(wrapper.get('[data-testid="train-form-errors"]').text()).toBe(
+      'Weight averaging must be a number between 0 and 0.9999.',
+    )
+    await wrapper.get('[data-testid="ema-input"]').setValue('0.999')
     await wrapper.get('[data-testid="start-training"]').trigger('click')
     await settle()
 
@@ -41,6 +50,7 @@ describe('TrainView', () => {
         validationSplit: fast.validationSplit,
         augmentation: { ...fast.augmentation, enabled: true },
         earlyStoppingPatience: fast.earlyStoppingPatience,
+        emaDecay: 0.999,
         seed: 42,
       },
     })

@@ -91,6 +91,7 @@ export interface TrainForm {
   validationSplit: number
   augmentation: Augmentation
   earlyStoppingPatience: number
+  emaDecay: number
   seed: number
 }
 
@@ -138,6 +139,7 @@ const FIELD_RULES: Record<string, { label: string; rule: string }> = {
     label: 'Early stopping',
     rule: limitRule(TRAIN_LIMITS.earlyStoppingPatience, { suffix: ' epochs' }),
   },
+  emaDecay: { label: 'Weight averaging', rule: limitRule(TRAIN_LIMITS.emaDecay) },
   seed: { label: 'Seed', rule: limitRule(TRAIN_LIMITS.seed) },
   ...augmentationFieldRules(),
 }
@@ -173,6 +175,7 @@ function formForConfig(config: RunDetail['config'], name: string): TrainForm {
     validationSplit: config.validationSplit,
     augmentation: { ...config.augmentation },
     earlyStoppingPatience: config.earlyStoppingPatience,
+    emaDecay: config.emaDecay,
   }
 }
 
@@ -189,6 +192,7 @@ function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name
     validationSplit: d.validationSplit,
     augmentation: { ...d.augmentation },
     earlyStoppingPatience: d.earlyStoppingPatience,
+    emaDecay: d.emaDecay,
   } satisfies TrainForm
 }
 
@@ -410,6 +414,7 @@ export const useTrainingStore = defineStore('training', () => {
         validationSplit: form.validationSplit,
         augmentation: { ...form.augmentation },
         earlyStoppingPatience: form.earlyStoppingPatience,
+        emaDecay: form.emaDecay,
         seed: form.seed,
       },
     }
