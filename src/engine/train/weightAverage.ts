@@ -16,8 +16,12 @@ export function averagingDecayAt(decay: number, step: number): number {
 /**
  * An exponential moving average of all of a model's weights (the batch-norm moving statistics
  * too, so the average is a consistent network), updated after each training step. The trainer
- * validates, checkpoints and keeps the average, which generalises better than the last step's
- * weights (measured on the accurate preset: see PRESETS). The caller disposes it.
+ * validates, checkpoints and keeps the average. Measured on the accurate preset on full MNIST
+ * (native, the same steps with and without, decay 0.999): the average's validation accuracy was
+ * ahead after 26 of 30 epochs, by up to 0.35 points in the first half (what a cancelled or
+ * early-stopped run keeps), and its test loss lower at the end (0.0120 against 0.0123); at the end
+ * of the cosine schedule the test accuracy was the same within two images (99.66% against 99.68%),
+ * so no preset turns it on. The caller disposes it.
  */
 export class WeightAverage {
   private average: tf.Tensor[]
