@@ -83,6 +83,8 @@ export function fineTuneConfig(parent: TrainConfig, options: FineTuneOptions): T
     earlyStoppingPatience: 0,
     // A fine-tune keeps its last step's weights, as measured above, not an average of them.
     emaDecay: 0,
+    // One network: InkLab does not fine-tune an ensemble (trainAndSave refuses its weights).
+    members: 1,
     limit: 0,
   })
 }

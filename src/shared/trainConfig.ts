@@ -58,6 +58,14 @@ export function resolveTrainConfig(input: TrainConfigOverrides): TrainConfig {
   })
 }
 
+/**
+ * The epochs a run trains in all: its epochs for each network of an ensemble (progress counts
+ * epochs across the networks, see TrainOptions.member).
+ */
+export function totalEpochs(config: Pick<TrainConfig, 'epochs' | 'members'>): number {
+  return config.epochs * config.members
+}
+
 /** The architecture a resolved config trains: its own, else its preset's. */
 export function architectureOf(config: TrainConfig): Architecture {
   if (config.architecture) return config.architecture

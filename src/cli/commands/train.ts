@@ -20,6 +20,7 @@ import {
   type Architecture,
   type Augmentation,
   type PresetName,
+  type TrainConfig,
 } from '@shared/schemas'
 import { toFileSystemError } from '@shared/node/files'
 import { tidyModelFolder } from '@shared/node/modelFolder'
@@ -45,6 +46,7 @@ export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-D
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--ema DECAY] [--limit N] [--seed N]
+  [--members N]   (N networks, seeds N apart by one, averaged into one model; accurate: 4)
   ${TEST_SPLIT_HELP}
   [--backend auto|native|wasm|cpu] [--json]`
 
@@ -62,12 +64,20 @@ const OPTIONS = {
   'no-augment': { type: 'boolean' },
   patience: { type: 'string' },
   ema: { type: 'string' },
+  members: { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   ...TEST_SPLIT_OPTIONS,
 } as const
+
+/** "epoch 3/30", or "network 2/4 epoch 3/30" in an ensemble (`epoch` counts across its members). */
+function epochLabel(epoch: number, config: TrainConfig): string {
+  const inMember = `epoch ${(epoch % config.epochs) + 1}/${config.epochs}`
+  if (config.members === 1) return inMember
+  return `network ${Math.floor(epoch / config.epochs) + 1}/${config.members} ${inMember}`
+}
 
 /** `inklab train`: trains a preset on a dataset, evaluates it and writes the model folder. */
 export async function trainCommand(argv: string[], out: Output): Promise<number> {
@@ -110,6 +120,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       TRAIN_LIMITS.earlyStoppingPatience,
     ),
     emaDecay: numberOption('ema', values.ema, TRAIN_LIMITS.emaDecay),
+    members: intOption('members', values.members, TRAIN_LIMITS.members),
     limit: intOption('limit', values.limit, TRAIN_LIMITS.limit),
     seed: intOption('seed', values.seed, TRAIN_LIMITS.seed),
     backend: backendRequest,
@@ -161,6 +172,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       `training ${preset}: ${config.epochs} epochs, batch ${config.batchSize}, lr ${config.learningRate}` +
         ` (${config.lrSchedule}), ${check.totalParams.toLocaleString('en')} parameters, augmentation ${config.augmentation.enabled ? 'on' : 'off'}` +
         (config.emaDecay > 0 ? `, weight average (decay ${config.emaDecay})` : '') +
+        (config.members > 1 ? `, ${config.members} networks trained in turn and averaged` : '') +
         (config.limit ? `, limited to ${config.limit} samples` : ''),
     )
     const result = await trainAndSave({
@@ -174,18 +186,18 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       signal: controller.signal,
       // The trainer's own epoch lines repeat the ones below; its other messages are warnings.
       log: (message) => {
-        if (!message.startsWith('epoch ')) out.info(message)
+        if (!/^(member \d+\/\d+ )?epoch /.test(message)) out.info(message)
       },
       onProgress: (p) => {
         if (p.kind === 'batch') {
           out.progress(
-            `epoch ${p.epoch + 1}/${config.epochs} ${bar((p.batch + 1) / p.batchesPerEpoch)} ` +
+            `${epochLabel(p.epoch, config)} ${bar((p.batch + 1) / p.batchesPerEpoch)} ` +
               `${p.batch + 1}/${p.batchesPerEpoch} loss ${p.loss.toFixed(4)} acc ${percent(p.accuracy)} ` +
               `${Math.round(p.samplesPerSecond)} samples/s ETA ${formatDuration(p.etaSeconds)}`,
           )
         } else {
           out.info(
-            `epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)} acc ${percent(p.accuracy)}` +
+            `${epochLabel(p.epoch, config)}: loss ${p.loss.toFixed(4)} acc ${percent(p.accuracy)}` +
               (p.valLoss !== undefined
                 ? ` | val loss ${p.valLoss.toFixed(4)} val acc ${percent(p.valAccuracy)}`
                 : '') +
@@ -208,8 +220,11 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
     }
     if (result.stopReason === 'diverged' || result.stopReason === 'failed') {
       throw new Error(
-        `${result.message ?? `training ${result.stopReason}`}; the best model before that ` +
-          `(epoch ${result.bestEpoch + 1}) was saved to ${outDir}`,
+        `${result.message ?? `training ${result.stopReason}`}; ` +
+          (result.members > 1
+            ? `the average of the ${result.members} networks that finished`
+            : `the best model before that (${epochLabel(result.bestEpoch, config)})`) +
+          ` was saved to ${outDir}`,
       )
     }
     if (result.stopReason !== 'completed') {

@@ -17,6 +17,8 @@ export interface ModelMetadataInput {
   }
   config: TrainConfig
   metrics: ModelMetrics
+  /** How many networks the saved model averages (default 1; see combineModels). */
+  members?: number
   backend: BackendName
   name?: string
   inklabVersion?: string
@@ -57,6 +59,7 @@ export function createModelMetadata(input: ModelMetadataInput): ModelMetadata {
     },
     preset: config.preset,
     architecture: architectureOf(config),
+    ...(input.members !== undefined && input.members > 1 ? { members: input.members } : {}),
     metrics: input.metrics,
     backend: input.backend,
     createdAt: (input.createdAt ?? new Date()).toISOString(),

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 
+import { ensembleSize, memberChains } from './ensemble'
+
 /** A model holds a layer, or a layer option, that InkLab does not read. */
 export class LayerError extends Error {
   /**
@@ -202,102 +204,134 @@ function shapeOf(shape: tf.Shape | tf.Shape[], what: string): number[] {
  * channels-first, a noise shape, ...), is refused with a LayerError naming the layer.
  */
 export function readLayers(model: tf.LayersModel): { inputShape: number[]; layers: ModelLayer[] } {
+  const inputShape = singleInputShape(model)
+  const members = ensembleSize(model)
+  if (members > 1) {
+    throw new LayerError(
+      `the model averages ${members} networks (an ensemble), not one network (see readEnsemble)`,
+    )
+  }
+  // Numbered as InkLab numbers them: input layers do not count.
+  const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer')
+  return { inputShape, layers: readChain(layers, inputShape) }
+}
+
+/**
+ * Reads an ensemble `combineModels` built as its networks, each a sequential stack `readLayers`
+ * would read (layer names keep their `m1_`, `m2_`... prefixes), in the order the output averages
+ * them. A model of one network reads as an ensemble of one.
+ */
+export function readEnsemble(model: tf.LayersModel): {
+  inputShape: number[]
+  members: ModelLayer[][]
+} {
+  const inputShape = singleInputShape(model)
+  if (ensembleSize(model) === 1) return { inputShape, members: [readLayers(model).layers] }
+  return {
+    inputShape,
+    members: memberChains(model).map((chain) => readChain(chain, inputShape)),
+  }
+}
+
+/** The shape of the one input of `model`; a model with more inputs or outputs is refused. */
+function singleInputShape(model: tf.LayersModel): number[] {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new LayerError(
       `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs (only 1 and 1)`,
     )
   }
-  const inputShape = shapeOf(model.inputs[0].shape, 'input')
+  return shapeOf(model.inputs[0].shape, 'input')
+}
+
+/** Reads a sequential stack of layers fed by an input of `inputShape`. */
+function readChain(chain: tf.layers.Layer[], inputShape: number[]): ModelLayer[] {
   const layers: ModelLayer[] = []
   let shape = inputShape
-  // Numbered as InkLab numbers them: input layers do not count.
-  model.layers
-    .filter((layer) => layer.getClassName() !== 'InputLayer')
-    .forEach((layer, index) => {
-      const className = layer.getClassName()
-      const config = layer.getConfig() as Config
-      const read = new LayerReader(layer, index, config)
-      const kind = LAYER_KINDS[className]
-      if (!kind) {
-        read.fail(
-          `InkLab reads only ${Object.keys(LAYER_KINDS).join(', ')} layers (the ones its presets and editor build)`,
-        )
-      }
-      const base = {
-        name: layer.name,
-        inputShape: shape,
-        outputShape: shapeOf(layer.outputShape, 'output'),
-      }
-      const imageInput = (): void => {
-        if (shape.length !== 3) read.fail(`its input is ${JSON.stringify(shape)}, not an image`)
-      }
-      if ('dataFormat' in config) read.expect('dataFormat', 'channelsLast')
-      switch (kind) {
-        case 'conv2d':
-          imageInput()
-          read.expect('dilationRate', [1, 1])
-          layers.push({
-            ...base,
-            kind,
-            filters: read.number('filters'),
-            kernelSize: read.pair('kernelSize'),
-            strides: read.pair('strides'),
-            padding: read.padding(),
-            activation: read.activation(),
-            ...read.kernelAndBias(),
-          })
-          break
-        case 'maxPool2d':
-          imageInput()
-          read.expect('padding', 'valid')
-          layers.push({
-            ...base,
-            kind,
-            poolSize: read.pair('poolSize'),
-            strides: read.pair('strides'),
-          })
-          break
-        case 'batchNorm':
-          read.expect('axis', -1)
-          read.expect('center', true)
-          read.expect('scale', true)
-          read.weightRoles(['gamma', 'beta', 'moving_mean', 'moving_variance'])
-          layers.push({
-            ...base,
-            kind,
-            epsilon: read.number('epsilon'),
-            momentum: read.number('momentum'),
-            gamma: read.weight('gamma'),
-            beta: read.weight('beta'),
-            movingMean: read.weight('moving_mean'),
-            movingVariance: read.weight('moving_variance'),
-          })
-          break
-        case 'dropout':
-          if (config.noiseShape != null) read.fail('a noise shape is not supported')
-          layers.push({ ...base, kind, rate: read.number('rate') })
-          break
-        case 'flatten':
-        case 'globalAveragePool':
-          imageInput()
-          layers.push({ ...base, kind })
-          break
-        case 'dense':
-          if (shape.length !== 1) read.fail(`its input is ${JSON.stringify(shape)}, not a vector`)
-          layers.push({
-            ...base,
-            kind,
-            units: read.number('units'),
-            activation: read.activation(),
-            ...read.kernelAndBias(),
-          })
-          break
-      }
-      shape = base.outputShape
-    })
+  chain.forEach((layer, index) => {
+    const className = layer.getClassName()
+    const config = layer.getConfig() as Config
+    const read = new LayerReader(layer, index, config)
+    const kind = LAYER_KINDS[className]
+    if (!kind) {
+      read.fail(
+        `InkLab reads only ${Object.keys(LAYER_KINDS).join(', ')} layers (the ones its presets and editor build)`,
+      )
+    }
+    const base = {
+      name: layer.name,
+      inputShape: shape,
+      outputShape: shapeOf(layer.outputShape, 'output'),
+    }
+    const imageInput = (): void => {
+      if (shape.length !== 3) read.fail(`its input is ${JSON.stringify(shape)}, not an image`)
+    }
+    if ('dataFormat' in config) read.expect('dataFormat', 'channelsLast')
+    switch (kind) {
+      case 'conv2d':
+        imageInput()
+        read.expect('dilationRate', [1, 1])
+        layers.push({
+          ...base,
+          kind,
+          filters: read.number('filters'),
+          kernelSize: read.pair('kernelSize'),
+          strides: read.pair('strides'),
+          padding: read.padding(),
+          activation: read.activation(),
+          ...read.kernelAndBias(),
+        })
+        break
+      case 'maxPool2d':
+        imageInput()
+        read.expect('padding', 'valid')
+        layers.push({
+          ...base,
+          kind,
+          poolSize: read.pair('poolSize'),
+          strides: read.pair('strides'),
+        })
+        break
+      case 'batchNorm':
+        read.expect('axis', -1)
+        read.expect('center', true)
+        read.expect('scale', true)
+        read.weightRoles(['gamma', 'beta', 'moving_mean', 'moving_variance'])
+        layers.push({
+          ...base,
+          kind,
+          epsilon: read.number('epsilon'),
+          momentum: read.number('momentum'),
+          gamma: read.weight('gamma'),
+          beta: read.weight('beta'),
+          movingMean: read.weight('moving_mean'),
+          movingVariance: read.weight('moving_variance'),
+        })
+        break
+      case 'dropout':
+        if (config.noiseShape != null) read.fail('a noise shape is not supported')
+        layers.push({ ...base, kind, rate: read.number('rate') })
+        break
+      case 'flatten':
+      case 'globalAveragePool':
+        imageInput()
+        layers.push({ ...base, kind })
+        break
+      case 'dense':
+        if (shape.length !== 1) read.fail(`its input is ${JSON.stringify(shape)}, not a vector`)
+        layers.push({
+          ...base,
+          kind,
+          units: read.number('units'),
+          activation: read.activation(),
+          ...read.kernelAndBias(),
+        })
+        break
+    }
+    shape = base.outputShape
+  })
   const last = layers[layers.length - 1]
   if (!last || last.kind !== 'dense' || last.activation !== 'softmax') {
     throw new LayerError('the model does not end with a softmax dense layer')
   }
-  return { inputShape, layers }
+  return layers
 }

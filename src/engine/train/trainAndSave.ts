@@ -7,13 +7,20 @@ import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/tra
 
 import * as tf from '@tensorflow/tfjs'
 
-import { DatasetError, type Dataset } from '../data/types'
+import { DatasetError, type Dataset, type Split } from '../data/types'
 import { evaluateModel } from '../eval/evaluate'
 import { createModelMetadata } from '../io/metadata'
 import { loadModel, saveModel } from '../io/modelFiles'
+import { combineModels, ensembleSize } from '../model/ensemble'
 import { heldOutSplit, keysOf, trainingSplits } from './splits'
 import type { StepKind } from './step'
-import { activeBackendName, trainModel, type EpochProgress, type TrainResult } from './trainer'
+import {
+  activeBackendName,
+  trainModel,
+  type EpochProgress,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer'
 
 /** Arguments of `trainAndSave`. */
 export interface TrainAndSaveOptions {
@@ -62,8 +69,13 @@ export interface TrainAndSaveResult {
   stopReason: StopReason
   message?: string
   history: EpochProgress[]
-  /** 0-based epoch the saved model comes from; -1 when no epoch finished (nothing saved). */
+  /**
+   * 0-based epoch the saved model comes from (in an ensemble, the last member's best, counted
+   * across the members); -1 when no epoch finished (nothing saved).
+   */
   bestEpoch: number
+  /** How many networks the saved model averages (1: one network; 0: nothing saved). */
+  members: number
   /** The metrics recorded in the saved model's metadata (the run's, when nothing was saved). */
   metrics: ModelMetrics
   /** The saved model on held-out data, naming the split; null when nothing was evaluated. */
@@ -88,6 +100,12 @@ async function weightsToStartFrom(dir: string, dataset: Dataset): Promise<tf.Ten
   try {
     const problem = fineTuneClassesProblem(metadata.labels, dataset.name, dataset.labels)
     if (problem) throw new DatasetError(problem)
+    const members = ensembleSize(model)
+    if (members > 1) {
+      throw new DatasetError(
+        `the model averages ${members} networks, and InkLab fine-tunes one network: train a new model instead`,
+      )
+    }
     return model.getWeights().map((weight) => weight.clone())
   } finally {
     model.dispose()
@@ -102,15 +120,121 @@ function correctionsOf(dataset: Dataset, since: string): Set<string> {
   return keys
 }
 
-/** The run's own figures, before any evaluation. */
-function trainingMetrics(result: TrainResult): ModelMetrics {
-  return {
-    epochs: result.history.length,
-    seconds: result.seconds,
-    samplesPerSecond: result.samplesPerSecond,
-    ...(result.best.valAccuracy !== undefined ? { valAccuracy: result.best.valAccuracy } : {}),
-    ...(result.best.valLoss !== undefined ? { valLoss: result.best.valLoss } : {}),
+/** What the runs of an ensemble's members (or of one network) add up to. */
+interface MembersRun {
+  /** The last member's run. */
+  last: TrainResult
+  /** The members that finished (completed or stopped early), or the first one's best weights. */
+  finished: tf.LayersModel[]
+  /** Every member's epochs, counted across the ensemble. */
+  history: EpochProgress[]
+  seconds: number
+  samplesPerSecond: number
+  stopReason: StopReason
+  message?: string
+}
+
+/** A member ends as a network of the ensemble when it completed or stopped early. */
+function finishedRun(result: TrainResult): boolean {
+  return (
+    result.bestEpoch >= 0 &&
+    (result.stopReason === 'completed' || result.stopReason === 'early-stopped')
+  )
+}
+
+/**
+ * Trains `config.members` networks one after another (member k with seed `seed + k`, all on the
+ * split of `seed`), or one. After each finished member but the last, `onMemberFinished` hears the
+ * members so far. A member that is cancelled, diverges or fails ends the ensemble with those that
+ * finished; when none did, the first member's best weights stand, as in a run of one network.
+ */
+async function trainMembers(
+  options: TrainAndSaveOptions,
+  single: Omit<TrainOptions, 'config' | 'member'>,
+  onMemberFinished: (finished: tf.LayersModel[]) => Promise<void>,
+): Promise<MembersRun> {
+  const { config, log } = options
+  const count = config.members
+  const finished: tf.LayersModel[] = []
+  const history: EpochProgress[] = []
+  let seconds = 0
+  let samples = 0
+  let last: TrainResult | undefined
+  let index = 0
+  try {
+    for (; index < count; index++) {
+      const result = await trainModel({
+        ...single,
+        // The first member is exactly the run of one network; the others differ by seed only.
+        config: index === 0 ? config : { ...config, seed: (config.seed + index) | 0 },
+        ...(count > 1
+          ? { member: { index, count, elapsedBefore: seconds, splitSeed: config.seed } }
+          : {}),
+        // Only the first member checkpoints its epochs; later ones checkpoint the finished members.
+        ...(index > 0 ? { onImproved: undefined } : {}),
+      })
+      last = result
+      history.push(...result.history)
+      seconds += result.seconds
+      samples += result.samplesPerSecond * result.seconds
+      const done = finishedRun(result)
+      if (done || (index === 0 && result.bestEpoch >= 0)) finished.push(result.model)
+      else result.model.dispose()
+      if (!done) break
+      if (count > 1) {
+        log?.(
+          `member ${index + 1}/${count} finished: best epoch ${result.bestEpoch + 1}` +
+            (result.best.valAccuracy !== undefined
+              ? `, validation accuracy ${(result.best.valAccuracy * 100).toFixed(2)}%`
+              : ''),
+        )
+      }
+      if (index < count - 1) await onMemberFinished(finished)
+    }
+  } catch (error) {
+    for (const member of finished) member.dispose()
+    throw error
   }
+  if (!last) throw new Error('no network was trained')
+  const { stopReason } = last
+  let { message } = last
+  if (index < count && index > 0) {
+    message =
+      `${message ?? stopReason} (network ${index + 1} of ${count}); keeping the average of the ` +
+      `${finished.length} network${finished.length === 1 ? '' : 's'} that finished`
+  }
+  return {
+    last,
+    finished,
+    history,
+    seconds,
+    samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+    stopReason,
+    ...(message !== undefined ? { message } : {}),
+  }
+}
+
+/** The run's own figures, before any evaluation. */
+function trainingMetrics(run: MembersRun): ModelMetrics {
+  const best = run.finished.length > 1 ? {} : run.last.best
+  return {
+    epochs: run.history.length,
+    seconds: run.seconds,
+    samplesPerSecond: run.samplesPerSecond,
+    ...(best.valAccuracy !== undefined ? { valAccuracy: best.valAccuracy } : {}),
+    ...(best.valLoss !== undefined ? { valLoss: best.valLoss } : {}),
+  }
+}
+
+/** Accuracy and loss of `model` on `split`, as an EvaluationSummary of split `name`. */
+function summarise(
+  model: tf.LayersModel,
+  name: EvaluationSummary['split'],
+  split: Split,
+  labels: string[],
+): EvaluationSummary {
+  const report = evaluateModel(model, split, labels)
+  return { split: name, accuracy: report.accuracy, loss: report.loss, count: report.count }
 }
 
 /**
@@ -118,15 +242,22 @@ function trainingMetrics(result: TrainResult): ModelMetrics {
  * with `trainModel`, keeping a checkpoint of each improving epoch; then, when an epoch finished,
  * evaluates the best weights on held-out data (the test split, else the validation split, and the
  * result says which) and saves the model with metadata that records it. `testAccuracy` is only
- * ever set from a test split. The model is disposed before this returns.
+ * ever set from a test split. An ensemble (`config.members` > 1) trains its members one after
+ * another, checkpoints the average of those finished after each, and saves their average (see
+ * combineModels), whose validation figures it measures itself. The models are disposed before
+ * this returns.
  */
 export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
   const { dataset, config, checkpointDir, log } = options
-  const metadataFor = (metrics: ModelMetrics) =>
+  if (options.initialModelDir && config.members > 1) {
+    throw new DatasetError('a fine-tune trains one network; set the number of networks to 1')
+  }
+  const metadataFor = (metrics: ModelMetrics, members: number) =>
     createModelMetadata({
       dataset,
       config,
       metrics,
+      members,
       backend: activeBackendName(),
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.inklabVersion !== undefined ? { inklabVersion: options.inklabVersion } : {}),
@@ -140,70 +271,102 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
   const initialWeights = options.initialModelDir
     ? await weightsToStartFrom(options.initialModelDir, dataset)
     : undefined
-  let result: TrainResult
+  /** Saves a checkpoint; one that cannot be written costs a crash's protection, not the run. */
+  const checkpoint = (model: tf.LayersModel, metrics: ModelMetrics, members: number) =>
+    checkpointDir
+      ? saveModel(checkpointDir, model, metadataFor(metrics, members)).catch((error: unknown) =>
+          log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
+        )
+      : Promise.resolve()
+  let run: MembersRun
   try {
-    result = await trainModel({
-      dataset,
-      config,
-      ...(initialWeights ? { initialWeights } : {}),
-      ...(heldOut ? { heldOut } : {}),
-      ...(corrections ? { asDrawn: corrections } : {}),
-      // A fine-tune keeps its last weights: see TrainOptions.keep.
-      keep: options.keep ?? (options.initialModelDir ? 'last' : 'best'),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(log ? { log } : {}),
-      ...(options.progressIntervalMs !== undefined
-        ? { progressIntervalMs: options.progressIntervalMs }
-        : {}),
-      ...(checkpointDir
-        ? {
-            // A checkpoint that cannot be written costs a crash's protection, not the run.
-            onImproved: (model, { metrics }) =>
-              saveModel(checkpointDir, model, metadataFor(metrics)).catch((error: unknown) =>
-                log?.(`could not save the checkpoint to ${checkpointDir}: ${errorMessage(error)}`),
-              ),
-          }
-        : {}),
-    })
+    run = await trainMembers(
+      options,
+      {
+        dataset,
+        ...(initialWeights ? { initialWeights } : {}),
+        ...(heldOut ? { heldOut } : {}),
+        ...(corrections ? { asDrawn: corrections } : {}),
+        // A fine-tune keeps its last weights: see TrainOptions.keep.
+        keep: options.keep ?? (options.initialModelDir ? 'last' : 'best'),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.pauseGate ? { pauseGate: options.pauseGate } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(log ? { log } : {}),
+        ...(options.progressIntervalMs !== undefined
+          ? { progressIntervalMs: options.progressIntervalMs }
+          : {}),
+        ...(checkpointDir
+          ? { onImproved: (model, { metrics }) => checkpoint(model, metrics, 1) }
+          : {}),
+      },
+      async (finished) => {
+        const average = combineModels(finished)
+        try {
+          await checkpoint(
+            average,
+            { epochs: finished.length * config.epochs, seconds: 0, samplesPerSecond: 0 },
+            finished.length,
+          )
+        } finally {
+          if (average !== finished[0]) average.dispose()
+        }
+      },
+    )
   } finally {
     if (initialWeights) tf.dispose([...initialWeights])
   }
+  const { last, finished } = run
   const outcome = {
-    stopReason: result.stopReason,
-    ...(result.message !== undefined ? { message: result.message } : {}),
-    history: result.history,
-    bestEpoch: result.bestEpoch,
-    backend: result.backend,
-    step: result.step,
-    trainCount: result.trainCount,
-    validationCount: result.validationCount,
+    stopReason: run.stopReason,
+    ...(run.message !== undefined ? { message: run.message } : {}),
+    history: run.history,
+    bestEpoch: finished.length ? run.history.length - last.history.length + last.bestEpoch : -1,
+    members: finished.length,
+    backend: last.backend,
+    step: last.step,
+    trainCount: last.trainCount,
+    validationCount: last.validationCount,
     validationKeys,
   }
+  let metrics = trainingMetrics(run)
+  // Only weights that finished at least one epoch become a model.
+  if (!finished.length) return { ...outcome, metrics, evaluation: null, saved: false }
+  const model = combineModels(finished)
   try {
-    let metrics = trainingMetrics(result)
-    // Only weights that finished at least one epoch become a model.
-    if (result.bestEpoch < 0) return { ...outcome, metrics, evaluation: null, saved: false }
+    if (finished.length > 1) {
+      // Every member held out the same samples: their average is measured on them.
+      const split = trainingSplits(dataset, config, heldOut).validation
+      if (split) {
+        const together = summarise(model, 'validation', split, dataset.labels)
+        metrics = { ...metrics, valAccuracy: together.accuracy, valLoss: together.loss }
+      }
+    }
     const judged = heldOutSplit(dataset, config, heldOut)
     let evaluation: EvaluationSummary | null = null
     if (judged) {
-      const report = evaluateModel(result.model, judged.split, dataset.labels)
-      evaluation = {
-        split: judged.name,
-        accuracy: report.accuracy,
-        loss: report.loss,
-        count: report.count,
+      if (finished.length > 1) {
+        for (const [k, member] of finished.entries()) {
+          const alone = summarise(member, judged.name, judged.split, dataset.labels)
+          log?.(
+            `network ${k + 1} of ${finished.length} alone: ${judged.name} accuracy ` +
+              `${(alone.accuracy * 100).toFixed(2)}%, loss ${alone.loss.toFixed(4)}`,
+          )
+        }
       }
+      evaluation = summarise(model, judged.name, judged.split, dataset.labels)
       metrics = {
         ...metrics,
         evaluation,
-        ...(judged.name === 'test' ? { testAccuracy: report.accuracy, testLoss: report.loss } : {}),
+        ...(judged.name === 'test'
+          ? { testAccuracy: evaluation.accuracy, testLoss: evaluation.loss }
+          : {}),
       }
     }
-    await saveModel(options.modelDir, result.model, metadataFor(metrics))
+    await saveModel(options.modelDir, model, metadataFor(metrics, finished.length))
     return { ...outcome, metrics, evaluation, saved: true }
   } finally {
-    result.model.dispose()
+    if (model !== finished[0]) model.dispose()
+    for (const member of finished) member.dispose()
   }
 }

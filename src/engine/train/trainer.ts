@@ -77,6 +77,22 @@ export interface TrainOptions {
   keep?: 'best' | 'last'
   /** How each step runs (default `auto`: one TensorFlow graph on native, else eager; see step.ts). */
   step?: StepRequest
+  /**
+   * This run is member `index` (0-based) of an ensemble of `count` trained one after another
+   * (see trainAndSave): its progress events count epochs, steps, elapsed time and the ETA across
+   * the whole ensemble (`elapsedBefore`: seconds the earlier members took), and its log lines
+   * name the member. Training itself is a plain run of `config`.
+   */
+  member?: MemberOfEnsemble
+}
+
+/** Where a run stands in an ensemble (TrainOptions.member). */
+export interface MemberOfEnsemble {
+  index: number
+  count: number
+  elapsedBefore: number
+  /** The seed of the split every member trains and validates on (the ensemble's own seed). */
+  splitSeed: number
 }
 
 /** An epoch that improved on the best so far, with the metrics a checkpoint of it records. */
@@ -94,7 +110,7 @@ export interface TrainResult {
   /** Human-readable explanation when the run did not simply complete. */
   message?: string
   history: EpochProgress[]
-  /** 0-based epoch whose weights the model holds; -1 when no epoch completed. */
+  /** 0-based epoch of this run whose weights the model holds (an ensemble member counts its own); -1 when no epoch completed. */
   bestEpoch: number
   best: { valLoss?: number; valAccuracy?: number; loss?: number; accuracy?: number }
   /** Wall time of the whole run, validation included. */
@@ -285,6 +301,43 @@ interface Loop {
   referenceLoss: number | null
   lastBatchEvent: number
   elapsed: () => number
+  /** Maps this run's epochs, steps and times to the ensemble's (identity for a single run). */
+  across: Across
+}
+
+/** A run's progress counted across an ensemble: earlier members' epochs, steps and seconds added. */
+class Across {
+  constructor(
+    private readonly member: MemberOfEnsemble,
+    private readonly epochs: number,
+    private readonly stepsPerMember: number,
+  ) {}
+
+  epoch(epoch: number): number {
+    return this.member.index * this.epochs + epoch
+  }
+
+  get epochsTotal(): number {
+    return this.member.count * this.epochs
+  }
+
+  step(step: number): number {
+    return this.member.index * this.stepsPerMember + step
+  }
+
+  /** Steps left in the whole ensemble after `step` of this member. */
+  stepsLeft(step: number): number {
+    return this.member.count * this.stepsPerMember - this.step(step)
+  }
+
+  elapsed(seconds: number): number {
+    return this.member.elapsedBefore + seconds
+  }
+
+  /** "member 2/4 " in an ensemble, "" otherwise. */
+  get label(): string {
+    return this.member.count > 1 ? `member ${this.member.index + 1}/${this.member.count} ` : ''
+  }
 }
 
 /** How an epoch's batches ended: all done (with their mean loss and accuracy), or interrupted. */
@@ -360,18 +413,18 @@ async function trainEpoch(loop: Loop, epoch: number): Promise<EpochOutcome> {
     ) {
       loop.lastBatchEvent = now
       const speed = loop.throughput.smoothed
-      const remaining = (loop.totalSteps - loop.step) * batchSize
+      const remaining = loop.across.stepsLeft(loop.step) * batchSize
       options.onProgress({
         kind: 'batch',
-        epoch,
+        epoch: loop.across.epoch(epoch),
         batch,
         batchesPerEpoch,
-        step: loop.step,
+        step: loop.across.step(loop.step),
         loss: lossSum / seen,
         accuracy: correct / seen,
         samplesPerSecond: speed,
         etaSeconds: speed > 0 ? Math.max(0, remaining / speed) : 0,
-        elapsedSeconds: loop.elapsed(),
+        elapsedSeconds: loop.across.elapsed(loop.elapsed()),
       })
     }
     await yieldToEventLoop()
@@ -418,7 +471,8 @@ function startFrom(model: tf.LayersModel, weights: readonly tf.Tensor[]): void {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { dataset, config, onProgress, signal, log } = options
   const runStart = performance.now()
-  const { train, validation } = trainingSplits(dataset, config, options.heldOut)
+  const splitSettings = options.member ? { ...config, seed: options.member.splitSeed } : config
+  const { train, validation } = trainingSplits(dataset, splitSettings, options.heldOut)
   if (train.count === 0) throw new Error('the training split is empty')
   const backend = activeBackendName()
   const model = buildModel(architectureOf(config), dataset.labels.length, config.seed)
@@ -459,6 +513,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     referenceLoss: null,
     lastBatchEvent: -Infinity,
     elapsed: () => (performance.now() - runStart) / 1000,
+    across: new Across(
+      options.member ?? { index: 0, count: 1, elapsedBefore: 0, splitSeed: config.seed },
+      config.epochs,
+      batchesPerEpoch * config.epochs,
+    ),
   }
   const history: EpochProgress[] = []
   const best = new BestEpoch()
@@ -484,23 +543,24 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     )
     // Time paused is not time training: it must not inflate the ETA.
     const epochSeconds = (performance.now() - epochStart) / 1000 - loop.pause.epoch
+    const { across } = loop
     const event: EpochProgress = {
       kind: 'epoch',
-      epoch,
-      epochs: config.epochs,
-      step: loop.step,
+      epoch: across.epoch(epoch),
+      epochs: across.epochsTotal,
+      step: across.step(loop.step),
       loss,
       accuracy,
       ...(scores ? { valLoss: scores.loss, valAccuracy: scores.accuracy } : {}),
       learningRate: loop.learningRate,
       samplesPerSecond: outcome.seen / Math.max(outcome.trainSeconds, 1e-6),
-      etaSeconds: epochSeconds * (config.epochs - epoch - 1),
-      elapsedSeconds: loop.elapsed(),
+      etaSeconds: epochSeconds * (across.epochsTotal - across.epoch(epoch) - 1),
+      elapsedSeconds: across.elapsed(loop.elapsed()),
       improved,
     }
     history.push(event)
     log?.(
-      `epoch ${epoch + 1}/${config.epochs}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
+      `${across.label}epoch ${epoch + 1}/${config.epochs}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
         (scores
           ? ` val loss ${scores.loss.toFixed(4)} val acc ${scores.accuracy.toFixed(4)}`
           : '') +
@@ -573,7 +633,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     stopReason,
     ...(message !== undefined ? { message } : {}),
     history,
-    bestEpoch: keepLast ? last.epoch : best.epoch,
+    bestEpoch: keepLast ? history.length - 1 : best.epoch,
     best: keepLast
       ? {
           loss: last.loss,

@@ -157,7 +157,10 @@ export const ModelMetadataSchema = z.object({
     testSize: z.number(),
   }),
   preset: PresetNameSchema,
+  /** The architecture of the network, or of each network an ensemble averages. */
   architecture: ArchitectureSchema.optional(),
+  /** How many networks of `architecture` the model averages (an ensemble); absent means one. */
+  members: z.number().int().min(2).optional(),
   metrics: ModelMetricsSchema,
   extraTraining: z.array(ExtraTrainingDataSchema).optional(),
   realInk: RealInkFiguresSchema.optional(),

@@ -15,6 +15,8 @@ export const TRAIN_LIMITS = {
   earlyStoppingPatience: { min: 0, max: 1000, int: true },
   /** Decay per step of the weight average (0 = off); 0.9999 averages over about 10,000 steps. */
   emaDecay: { min: 0, max: 0.9999 },
+  /** Networks trained one after another (each its own seed) whose predictions are averaged. */
+  members: { min: 1, max: 10, int: true },
   seed: { min: -(2 ** 31), max: 2 ** 31 - 1, int: true },
   /** At most this many training samples; 0 means all. */
   limit: { min: 0, max: 10_000_000, int: true },
@@ -53,6 +55,7 @@ export const TRAIN_DEFAULTS = {
   validationSplit: 0.2,
   earlyStoppingPatience: 0,
   emaDecay: 0,
+  members: 1,
   seed: 42,
   limit: 0,
   backend: 'auto',
@@ -112,6 +115,12 @@ export const TrainConfigSchema = z.object({
    * with this decay per step instead of the last step's weights (0 = off). See WeightAverage.
    */
   emaDecay: limitedNumber(TRAIN_LIMITS.emaDecay).default(TRAIN_DEFAULTS.emaDecay),
+  /**
+   * An ensemble: this many networks of the same architecture, trained one after another on the
+   * same split (member k with seed `seed + k`), saved as one model that averages their class
+   * probabilities. 1 = one network. See engine/model/ensemble.ts.
+   */
+  members: limitedNumber(TRAIN_LIMITS.members).default(TRAIN_DEFAULTS.members),
   seed: limitedNumber(TRAIN_LIMITS.seed).default(TRAIN_DEFAULTS.seed),
   /** Use at most this many training samples (0 = all). */
   limit: limitedNumber(TRAIN_LIMITS.limit).default(TRAIN_DEFAULTS.limit),

@@ -123,6 +123,9 @@ describe('inklab CLI: arguments and errors', () => {
     const ema = await inklab(['train', '--dataset', 'mnist', '--out', work, '--ema', '1'])
     expect(ema.code).toBe(2)
     expectOneLineError(ema, /--ema .*0\.9999/)
+    const members = await inklab(['train', '--dataset', 'mnist', '--out', work, '--members', '11'])
+    expect(members.code).toBe(2)
+    expectOneLineError(members, /--members .*between 1 and 10/)
     const unknown = await inklab(['eval', '--modle', 'x'])
     expect(unknown.code).toBe(2)
     expectOneLineError(unknown, /--modle/)
@@ -213,16 +216,21 @@ describe('inklab CLI: arguments and errors', () => {
       '32',
       '--ema',
       '0.99',
+      '--members',
+      '2',
       '--out',
       out,
       '--json',
     ])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout + r.stderr).toContain('weight average (decay 0.99)')
+    expect(r.stdout + r.stderr).toContain('2 networks trained in turn and averaged')
+    expect(r.stdout + r.stderr).toMatch(/network 2\/2 epoch 1\/1: loss/)
     expect(lastJson(r.stdout).testAccuracy).toBeGreaterThan(0.8)
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8'))
     expect(metadata.preset).toBe('custom')
     expect(metadata.architecture.layers).toHaveLength(3)
+    expect(metadata.members).toBe(2)
   })
 
   it.runIf(process.platform !== 'win32')(

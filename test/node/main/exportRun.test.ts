@@ -68,6 +68,7 @@ async function input(
         augmentation: { ...DEFAULT_AUGMENTATION },
         earlyStoppingPatience: 0,
         emaDecay: 0,
+        members: 1,
         seed: 1,
         limit: 0,
         backend: 'auto',

@@ -80,6 +80,7 @@ export function makeRunDetail(overrides: Partial<RunDetail> = {}): RunDetail {
       augmentation: { ...PRESETS.classic.defaults.augmentation },
       earlyStoppingPatience: 0,
       emaDecay: 0,
+      members: 1,
       seed: 42,
       limit: 0,
       backend: 'auto',

@@ -7,7 +7,9 @@ import { TEST_BACKEND, useTestBackend } from '../../helpers/backend'
 import { loadBuiltinMnist } from '@engine/data/mnistBuiltin'
 import { takeStratified } from '@engine/data/split'
 import type { Dataset } from '@engine/data/types'
+import { evaluateModel } from '@engine/eval/evaluate'
 import { loadModel } from '@engine/io/modelFiles'
+import { ensembleSize } from '@engine/model/ensemble'
 import { predictPixels } from '@engine/io/predict'
 import { trainingSplits } from '@engine/train/splits'
 import { trainAndSave } from '@engine/train/trainAndSave'
@@ -123,5 +125,114 @@ describe('trainAndSave', () => {
     expect(result).toMatchObject({ stopReason: 'cancelled', saved: false, evaluation: null })
     expect(result.message).toBe('cancelled before the first epoch ended; there is no model to keep')
     expect(existsSync(join(dir, 'never'))).toBe(false)
+  })
+})
+
+describe('trainAndSave with several networks (an ensemble)', () => {
+  const small = () => ({
+    ...mnist,
+    train: takeStratified(mnist.train, 640, 1),
+    test: takeStratified(mnist.test!, 300, 2),
+  })
+
+  it('trains them in turn on one split, counts epochs across them, and saves their average', async () => {
+    const dataset = small()
+    const events: { kind: string; epoch: number; epochs?: number }[] = []
+    const lines: string[] = []
+    const ensemble = await trainAndSave({
+      dataset,
+      config: { ...config(2), members: 2 },
+      modelDir: join(dir, 'ensemble'),
+      checkpointDir: join(dir, 'checkpoint'),
+      onProgress: (p) =>
+        events.push({ kind: p.kind, epoch: p.epoch, epochs: (p as { epochs?: number }).epochs }),
+      log: (line) => lines.push(line),
+    })
+    expect(ensemble).toMatchObject({ stopReason: 'completed', saved: true, members: 2 })
+    expect(ensemble.history.map((e) => [e.epoch, e.epochs])).toEqual([
+      [0, 4],
+      [1, 4],
+      [2, 4],
+      [3, 4],
+    ])
+    expect(Math.max(...events.filter((e) => e.kind === 'batch').map((e) => e.epoch))).toBe(3)
+    expect(ensemble.metrics.epochs).toBe(4)
+    expect(lines.filter((l) => /^network \d of 2 alone: test accuracy/.test(l))).toHaveLength(2)
+
+    // Its first network is the run of one network with the same settings, to the weight.
+    const single = await trainAndSave({
+      dataset,
+      config: config(2),
+      modelDir: join(dir, 'single'),
+    })
+    const saved = await loadModel(join(dir, 'ensemble'))
+    const one = await loadModel(join(dir, 'single'))
+    const checkpoint = await loadModel(join(dir, 'checkpoint'))
+    try {
+      expect(saved.metadata.members).toBe(2)
+      expect(one.metadata.members).toBeUndefined()
+      expect(ensembleSize(saved.model)).toBe(2)
+      // After the first network finished, the checkpoint held it: a crash then keeps it.
+      expect(ensembleSize(checkpoint.model)).toBe(1)
+      const first = saved.model.getLayer('m1_conv2d_1').getWeights()[0].dataSync()
+      const alone = one.model.getLayer('conv2d_1').getWeights()[0].dataSync()
+      const second = saved.model.getLayer('m2_conv2d_1').getWeights()[0].dataSync()
+      expect(Math.max(...first.map((w, i) => Math.abs(w - alone[i])))).toBeLessThan(1e-4)
+      expect(Math.max(...first.map((w, i) => Math.abs(w - second[i])))).toBeGreaterThan(1e-2)
+      // Both networks held out the same samples, and the average's validation figures are its own.
+      expect(ensemble.validationCount).toBe(single.validationCount)
+      const validation = trainingSplits(dataset, config(2)).validation!
+      expect(saved.metadata.metrics.valAccuracy).toBe(
+        evaluateModel(saved.model, validation, dataset.labels).accuracy,
+      )
+      expect(saved.metadata.metrics.testAccuracy).toBe(
+        evaluateModel(saved.model, dataset.test, dataset.labels).accuracy,
+      )
+      // A fine-tune starts from one network: an ensemble is refused, in words.
+      await expect(
+        trainAndSave({
+          dataset,
+          config: config(1),
+          modelDir: join(dir, 'tuned'),
+          initialModelDir: join(dir, 'ensemble'),
+        }),
+      ).rejects.toThrow(/averages 2 networks, and InkLab fine-tunes one network/)
+      await expect(
+        trainAndSave({
+          dataset,
+          config: { ...config(1), members: 2 },
+          modelDir: join(dir, 'tuned'),
+          initialModelDir: join(dir, 'single'),
+        }),
+      ).rejects.toThrow(/a fine-tune trains one network/)
+    } finally {
+      saved.model.dispose()
+      one.model.dispose()
+      checkpoint.model.dispose()
+    }
+  })
+
+  it('cancelled in a later network, keeps the ones that finished and says so', async () => {
+    const controller = new AbortController()
+    const result = await trainAndSave({
+      dataset: small(),
+      config: { ...config(1), members: 3 },
+      modelDir: join(dir, 'model'),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.kind === 'batch' && p.epoch === 1) controller.abort()
+      },
+    })
+    expect(result).toMatchObject({ stopReason: 'cancelled', saved: true, members: 1 })
+    expect(result.message).toMatch(
+      /\(network 2 of 3\); keeping the average of the 1 network that finished$/,
+    )
+    const saved = await loadModel(join(dir, 'model'))
+    try {
+      expect(ensembleSize(saved.model)).toBe(1)
+      expect(saved.metadata.members).toBeUndefined()
+    } finally {
+      saved.model.dispose()
+    }
   })
 })

@@ -221,7 +221,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         validationCount: validation?.count ?? 0,
         validationKeys,
       }
-      if (bestEpoch < 0) return { ...base, metrics, evaluation: null, saved: false }
+      if (bestEpoch < 0) return { ...base, metrics, members: 0, evaluation: null, saved: false }
       // Every fake model is right: accuracy 1 and loss 0.01 on the held-out split.
       const judged = heldOutSplit(dataset, config, heldOut)
       const evaluation = judged
@@ -233,7 +233,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): EngineApi & {
         ...(evaluation?.split === 'test' ? { testAccuracy: 1, testLoss: 0.01 } : {}),
       }
       await writeModelFolder(opts.modelDir, metadata(history.length, final))
-      return { ...base, metrics: final, evaluation, saved: true }
+      return { ...base, metrics: final, members: 1, evaluation, saved: true }
     },
     evaluateModel(_model, split, labels): EvaluationReport {
       const k = labels.length
