@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs'
 import {
   LayerError,
   mapWeights,
-  readLayers,
+  readEnsemble,
   type LayerActivation,
   type LayerOf,
 } from '../../model/layers'
@@ -32,11 +32,17 @@ export type ExportLayer = LayerOf<WeightArray>
 
 export type ExportLayerKind = ExportLayer['kind']
 
-/** A sequential model ready to be written in another format. */
+/** A sequential model, or an ensemble of them, ready to be written in another format. */
 export interface ExportGraph {
   /** Per-sample input shape, [28, 28, 1] for InkLab models. */
   inputShape: number[]
+  /** Every layer: the network's, or those of each network of an ensemble, one after another. */
   layers: ExportLayer[]
+  /**
+   * An ensemble: each network's layers (named `m1_...`, `m2_...`), all fed by the input, whose
+   * class probabilities the output averages. Absent for one network.
+   */
+  members?: ExportLayer[][]
   /** InkLab's metadata: labels, preprocessing, provenance. */
   metadata: ModelMetadata
 }
@@ -47,9 +53,9 @@ export interface ExportGraph {
  * refused with an ExportError naming the layer.
  */
 export function exportGraphOf(model: tf.LayersModel, metadata: ModelMetadata): ExportGraph {
-  let read: ReturnType<typeof readLayers>
+  let read: ReturnType<typeof readEnsemble>
   try {
-    read = readLayers(model)
+    read = readEnsemble(model)
   } catch (error) {
     if (!(error instanceof LayerError)) throw error
     throw new ExportError(
@@ -58,19 +64,28 @@ export function exportGraphOf(model: tf.LayersModel, metadata: ModelMetadata): E
         : `cannot export: ${error.problem}`,
     )
   }
-  const layers = read.layers.map((layer) =>
-    mapWeights(layer, (variable): WeightArray => ({
-      shape: [...variable.shape],
-      values: Float32Array.from(variable.dataSync()),
-    })),
+  const members = read.members.map((layers) =>
+    layers.map((layer) =>
+      mapWeights(layer, (variable): WeightArray => ({
+        shape: [...variable.shape],
+        values: Float32Array.from(variable.dataSync()),
+      })),
+    ),
   )
-  const last = layers[layers.length - 1]
-  if (last.kind === 'dense' && last.units !== metadata.labels.length) {
-    throw new ExportError(
-      `cannot export: the model has ${last.units} outputs but its metadata lists ${metadata.labels.length} labels`,
-    )
+  for (const layers of members) {
+    const last = layers[layers.length - 1]
+    if (last.kind === 'dense' && last.units !== metadata.labels.length) {
+      throw new ExportError(
+        `cannot export: the model has ${last.units} outputs but its metadata lists ${metadata.labels.length} labels`,
+      )
+    }
   }
-  return { inputShape: read.inputShape, layers, metadata }
+  return {
+    inputShape: read.inputShape,
+    layers: members.flat(),
+    ...(members.length > 1 ? { members } : {}),
+    metadata,
+  }
 }
 
 /**

@@ -110,30 +110,100 @@ function kerasName(name: string): string {
   return `inklab_${slug || 'model'}`.slice(0, 64)
 }
 
-/** The `model_config` JSON of a graph: a Keras 2 Sequential with an explicit input layer. */
-export function kerasModelConfig(graph: ExportGraph): Record<string, unknown> {
-  const names = new Set(graph.layers.map((l) => l.name))
-  let inputName = 'input'
-  for (let n = 2; names.has(inputName); n++) inputName = `input_${n}`
+/** A Keras 2 Sequential of `layers` with an explicit input layer (named so that no layer clashes). */
+function sequentialConfig(
+  name: string,
+  inputShape: number[],
+  layers: readonly ExportLayer[],
+  input = 'input',
+): KerasLayerConfig {
+  const names = new Set(layers.map((l) => l.name))
+  let inputName = input
+  for (let n = 2; names.has(inputName); n++) inputName = `${input}_${n}`
   return {
     class_name: 'Sequential',
     config: {
-      name: kerasName(graph.metadata.name),
+      name,
+      layers: [
+        {
+          class_name: 'InputLayer',
+          config: { name: inputName, batch_input_shape: [null, ...inputShape], dtype: 'float32' },
+        },
+        ...layers.map(layerConfig),
+      ],
+    },
+  }
+}
+
+/** The name of network `index` (0-based) of an ensemble in the Keras model: `m1`, `m2`, ... */
+function memberName(index: number): string {
+  return `m${index + 1}`
+}
+
+/**
+ * The `model_config` JSON of a graph: a Keras 2 Sequential with an explicit input layer; for an
+ * ensemble, a Keras 2 functional model whose networks are such Sequentials (`m1`, `m2`, ...), all
+ * fed by the input and averaged by an Average layer named `output`.
+ */
+export function kerasModelConfig(graph: ExportGraph): Record<string, unknown> {
+  const name = kerasName(graph.metadata.name)
+  const format = { keras_version: KERAS_FORMAT_VERSION, backend: KERAS_BACKEND }
+  if (!graph.members)
+    return { ...sequentialConfig(name, graph.inputShape, graph.layers), ...format }
+  const networks = graph.members.map((layers, k) => ({
+    // Its own input layer is named apart from the model's (tfjs-layers would mix them up).
+    ...sequentialConfig(memberName(k), graph.inputShape, layers, `${memberName(k)}_input`),
+    name: memberName(k),
+    inbound_nodes: [[['input', 0, 0, {}]]],
+  }))
+  return {
+    class_name: 'Functional',
+    config: {
+      name,
       layers: [
         {
           class_name: 'InputLayer',
           config: {
-            name: inputName,
+            name: 'input',
             batch_input_shape: [null, ...graph.inputShape],
             dtype: 'float32',
           },
+          name: 'input',
+          inbound_nodes: [],
         },
-        ...graph.layers.map(layerConfig),
+        ...networks,
+        {
+          class_name: 'Average',
+          config: { name: 'output', trainable: true, dtype: 'float32' },
+          name: 'output',
+          inbound_nodes: [networks.map((network) => [network.name, 0, 0, {}])],
+        },
       ],
+      input_layers: [['input', 0, 0]],
+      output_layers: [['output', 0, 0]],
     },
-    keras_version: KERAS_FORMAT_VERSION,
-    backend: KERAS_BACKEND,
+    ...format,
   }
+}
+
+/**
+ * The weights of each Keras layer that has any, in the order Keras' H5 loader assigns them: per
+ * layer; a network of an ensemble is one Keras layer whose trainable weights (kernels, biases,
+ * batch-norm scales and offsets) come before the others (batch-norm moving statistics).
+ */
+function kerasLayerWeights(
+  graph: ExportGraph,
+): { name: string; weights: ReturnType<typeof kerasWeights> }[] {
+  if (!graph.members)
+    return graph.layers.map((layer) => ({ name: layer.name, weights: kerasWeights(layer) }))
+  return graph.members.map((layers, k) => {
+    const weights = layers.flatMap(kerasWeights)
+    const moving = (w: { name: string }): boolean => /\/moving_(mean|variance):0$/.test(w.name)
+    return {
+      name: memberName(k),
+      weights: [...weights.filter((w) => !moving(w)), ...weights.filter(moving)],
+    }
+  })
 }
 
 /**
@@ -150,15 +220,16 @@ export async function writeKerasH5(graph: ExportGraph, path: string): Promise<vo
     file.create_attribute('model_config', JSON.stringify(kerasModelConfig(graph)))
     file.create_attribute(KERAS_METADATA_ATTRIBUTE, JSON.stringify(exportMetadata(graph)))
     const weights = file.create_group('model_weights')
+    const layers = kerasLayerWeights(graph)
     weights.create_attribute(
       'layer_names',
-      graph.layers.map((l) => l.name),
+      layers.map((l) => l.name),
     )
     weights.create_attribute('backend', KERAS_BACKEND)
     weights.create_attribute('keras_version', KERAS_FORMAT_VERSION)
-    for (const layer of graph.layers) {
+    for (const layer of layers) {
       const group = weights.create_group(layer.name)
-      const arrays = kerasWeights(layer)
+      const arrays = layer.weights
       // An empty float64 array, as h5py writes an empty list (Keras reads it as "no weights").
       if (arrays.length === 0) group.create_attribute('weight_names', new Float64Array(0), [0])
       else
@@ -167,7 +238,8 @@ export async function writeKerasH5(graph: ExportGraph, path: string): Promise<vo
           arrays.map((w) => w.name),
         )
       for (const { name, array } of arrays) {
-        // `conv2d_1/kernel:0` lives at `model_weights/conv2d_1/conv2d_1/kernel:0`.
+        // `conv2d_1/kernel:0` lives at `model_weights/conv2d_1/conv2d_1/kernel:0`; a network of
+        // an ensemble's `m1_conv2d_1/kernel:0` at `model_weights/m1/m1_conv2d_1/kernel:0`.
         const parts = name.split('/')
         let parent = group
         for (const part of parts.slice(0, -1)) {

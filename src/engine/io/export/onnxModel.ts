@@ -107,6 +107,8 @@ class GraphBuilder {
   readonly initializers: Initializer[] = []
   /** The tensor the next layer reads. */
   private current: string = ONNX_INPUT
+  /** The tensor the first layer of a network reads: the input, channels first for an image. */
+  private readonly start: string
 
   constructor(inputShape: number[]) {
     if (inputShape.length === 3) {
@@ -118,6 +120,18 @@ class GraphBuilder {
         attributes: [{ name: 'perm', ints: [0, 3, 1, 2] }],
       })
     }
+    this.start = this.current
+  }
+
+  /** Adds a network (a sequential stack of layers read from the input); its last node writes `output`. */
+  network(layers: readonly ExportLayer[], output: string): void {
+    this.current = this.start
+    layers.forEach((layer, i) => this.layer(layer, i === layers.length - 1 ? output : layer.name))
+  }
+
+  /** The element-wise mean of `inputs` (an ensemble's class probabilities) as `output`. */
+  mean(inputs: string[], output: string): void {
+    this.add({ op: 'Mean', name: output, inputs, output })
   }
 
   private add(node: Node): void {
@@ -294,14 +308,18 @@ function writeValueInfo(w: ProtoWriter, name: string, dims: (number | null)[], d
 
 /**
  * Encodes `graph` as an ONNX model (opset 13): input `input` (N, 28, 28, 1) float32 in [0, 1],
- * white ink on black, as InkLab feeds its own models; output `probabilities` (N, classes).
+ * white ink on black, as InkLab feeds its own models; output `probabilities` (N, classes), the
+ * mean of the networks' for an ensemble.
  * Labels, the input convention and InkLab's metadata are in `metadata_props`.
  */
 export function encodeOnnxModel(graph: ExportGraph): Uint8Array {
   const builder = new GraphBuilder(graph.inputShape)
-  graph.layers.forEach((layer, i) => {
-    builder.layer(layer, i === graph.layers.length - 1 ? ONNX_OUTPUT : layer.name)
-  })
+  if (graph.members) {
+    // Each network writes its probabilities under its output layer's name; the output is their mean.
+    const outputs = graph.members.map((layers) => layers[layers.length - 1].name)
+    graph.members.forEach((layers, k) => builder.network(layers, outputs[k]))
+    builder.mean(outputs, ONNX_OUTPUT)
+  } else builder.network(graph.layers, ONNX_OUTPUT)
   const meta = exportMetadata(graph)
   const classes = graph.metadata.labels.length
   const inputDoc = `${graph.inputShape.join('x')} images, float32 in [0, 1], white ink on black (pixel / 255)`

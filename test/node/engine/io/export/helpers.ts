@@ -162,19 +162,76 @@ export async function readKerasFile(path: string): Promise<KerasFileContents> {
 /**
  * Builds a model from a Keras file's `model_config` with tfjs-layers (the TypeScript port of
  * Keras, which reads Keras 2 configs), loads the file's weights by layer order as Keras's
- * `load_model` does, and returns its probabilities for `input`.
+ * `load_model` does, and returns its probabilities for `input`. An ensemble (a functional model of
+ * Sequential networks averaged by an Average layer, which tfjs-layers cannot rebuild nested) is
+ * run as Keras runs it: each network from its own config and weight group, then the mean.
  */
 export async function predictFromKerasFile(
   path: string,
   input: Float32Array,
 ): Promise<Float32Array> {
   const contents = await readKerasFile(path)
+  const { modelConfig } = contents
+  if (modelConfig.class_name !== 'Functional') {
+    return predictKeras(modelConfig, contents.layerNames, contents, input)
+  }
+  const layers = modelConfig.config.layers as (KerasLayer & {
+    name: string
+    inbound_nodes: unknown
+  })[]
+  const output = layers.at(-1)!
+  if (output.class_name !== 'Average') throw new Error(`the model ends in ${output.class_name}`)
+  const networks = layers.filter((l) => l.class_name === 'Sequential')
+  const weighted = contents.layerNames.filter((n) => contents.layers.get(n)!.weightNames.length > 0)
+  if (weighted.length !== networks.length) {
+    throw new Error(
+      `${weighted.length} layers with weights in the file, ${networks.length} networks`,
+    )
+  }
+  const each = await Promise.all(
+    networks.map(async (network, i) => {
+      // Keras assigns a nested model's weights in one list: trainable first, then the others.
+      const sequential = await tf.models.modelFromJSON({
+        modelTopology: { class_name: 'Sequential', config: network.config } as never,
+      })
+      try {
+        const arrays = contents.layers.get(weighted[i])!.arrays
+        const tensors = arrays.map((a) => tf.tensor(a.values, a.shape))
+        sequential.setWeights(tensors)
+        tensors.forEach((t) => t.dispose())
+        return predictWith(sequential, input)
+      } finally {
+        sequential.dispose()
+      }
+    }),
+  )
+  return each[0].map((_, j) => each.reduce((sum, probs) => sum + probs[j], 0) / each.length)
+}
+
+type KerasLayer = { class_name: string; config: Record<string, unknown> }
+
+/** Probabilities of a tfjs model for 28x28x1 `input`. */
+function predictWith(model: tf.LayersModel, input: Float32Array): Float32Array {
+  const n = input.length / 784
+  const probs = tf.tidy(() => model.predict(tf.tensor4d(input, [n, 28, 28, 1])) as tf.Tensor)
+  const out = probs.dataSync() as Float32Array
+  probs.dispose()
+  return out
+}
+
+/** A model rebuilt from a Keras `model_config`, its weights loaded layer by layer in file order. */
+async function predictKeras(
+  modelConfig: KerasFileContents['modelConfig'],
+  layerNames: string[],
+  contents: KerasFileContents,
+  input: Float32Array,
+): Promise<Float32Array> {
   const model = await tf.models.modelFromJSON({
-    modelTopology: contents.modelConfig as unknown as tf.io.ModelJSON['modelTopology'],
+    modelTopology: modelConfig as unknown as tf.io.ModelJSON['modelTopology'],
   })
   try {
     const withWeights = model.layers.filter((l) => l.weights.length > 0)
-    const saved = contents.layerNames.filter((n) => contents.layers.get(n)!.weightNames.length > 0)
+    const saved = layerNames.filter((n) => contents.layers.get(n)!.weightNames.length > 0)
     if (withWeights.length !== saved.length) {
       throw new Error(
         `${saved.length} layers with weights in the file, ${withWeights.length} in the model`,
@@ -185,11 +242,7 @@ export async function predictFromKerasFile(
       layer.setWeights(tensors)
       tensors.forEach((t) => t.dispose())
     })
-    const n = input.length / 784
-    const probs = tf.tidy(() => model.predict(tf.tensor4d(input, [n, 28, 28, 1])) as tf.Tensor)
-    const out = probs.dataSync() as Float32Array
-    probs.dispose()
-    return out
+    return predictWith(model, input)
   } finally {
     model.dispose()
   }

@@ -7,6 +7,8 @@ import { writeModelExport } from '@engine/io/export'
 import { loadModel } from '@engine/io/modelFiles'
 import { predictProbabilities } from '@engine/io/predict'
 import { buildModel } from '@engine/model/build'
+import { combineModels } from '@engine/model/ensemble'
+import { PRESETS } from '@engine/model/presets'
 import { randomImages, testMetadata } from '../../../helpers/modelFixtures'
 import { makeTmpDir } from '../../../helpers/tmpDir'
 import {
@@ -98,6 +100,37 @@ describe('export of the bundled MNIST model', () => {
       )
     } finally {
       model.dispose()
+    }
+  })
+})
+
+describe('export of an ensemble (the accurate preset averages four networks)', () => {
+  it('Keras and ONNX both give InkLab’s averaged predictions', async () => {
+    const members = [3, 4].map((seed) => {
+      const member = buildModel(PRESETS.accurate.architecture, 10, seed)
+      randomizeWeights(member, seed)
+      return member
+    })
+    const ensemble = combineModels(members)
+    try {
+      const expected = predictProbabilities(ensemble, packed, images.length)
+      const alone = predictProbabilities(members[0], packed, images.length)
+      // The average differs from either network: a file holding one of them would fail below.
+      expect(maxAbsDifference(alone, expected)).toBeGreaterThan(1e-3)
+      const h5 = join(tmp.dir, 'ensemble.h5')
+      const onnx = join(tmp.dir, 'ensemble.onnx')
+      const metadata = testMetadata({ members: 2 })
+      await writeModelExport(ensemble, metadata, { format: 'keras', out: h5 })
+      await writeModelExport(ensemble, metadata, { format: 'onnx', out: onnx })
+      expect(maxAbsDifference(await predictFromKerasFile(h5, input), expected)).toBeLessThan(
+        TOLERANCE,
+      )
+      expect(maxAbsDifference(await predictWithOnnxRuntime(onnx, input), expected)).toBeLessThan(
+        TOLERANCE,
+      )
+    } finally {
+      ensemble.dispose()
+      members.forEach((member) => member.dispose())
     }
   })
 })
