@@ -280,6 +280,12 @@ function settingsRows(config: TrainConfig, classes: number): [string, string][] 
       'Weight averaging',
       config.emaDecay > 0 ? `moving average of the weights, decay ${config.emaDecay}` : 'off',
     ],
+    [
+      'Networks averaged',
+      config.members > 1
+        ? `${count(config.members)}, trained in turn with seeds ${config.seed} to ${config.seed + config.members - 1}`
+        : '1',
+    ],
     ['Seed', String(config.seed)],
     ['Training images', config.limit > 0 ? `at most ${count(config.limit)}` : 'all'],
     ['Backend requested', config.backend],

@@ -31,6 +31,7 @@ function run(overrides: Partial<Omit<RunDetail, 'active'>> = {}): Omit<RunDetail
       augmentation: { enabled: true, rotation: 8, zoom: 0.08, shift: 1.5 },
       earlyStoppingPatience: 2,
       emaDecay: 0.999,
+      members: 3,
       seed: 7,
       limit: 12_000,
       architecture: {
@@ -100,6 +101,7 @@ describe('reportHtml', () => {
     expect(row(html, 'Augmentation')).toBe('rotation ±8°, zoom ±8%, shift ±1.5 px')
     expect(row(html, 'Early stopping')).toBe('after 2 epochs without improvement')
     expect(row(html, 'Weight averaging')).toBe('moving average of the weights, decay 0.999')
+    expect(row(html, 'Networks averaged')).toBe('3, trained in turn with seeds 7 to 9')
     expect(row(html, 'Seed')).toBe('7')
     expect(row(html, 'Training images')).toBe('at most 12,000')
     expect(row(html, 'Architecture')).toBe(
@@ -118,6 +120,7 @@ describe('reportHtml', () => {
     expect(row(plain, 'Augmentation')).toBe('off')
     expect(row(plain, 'Early stopping')).toBe('off')
     expect(row(plain, 'Weight averaging')).toBe('off')
+    expect(row(plain, 'Networks averaged')).toBe('1')
     expect(row(plain, 'Training images')).toBe('all')
     expect(row(plain, 'Learning rate')).toBe('0.001 (constant)')
     // No architecture of its own: its preset's (classic) is listed.

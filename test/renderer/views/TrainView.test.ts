@@ -33,6 +33,7 @@ describe('TrainView', () => {
       'Weight averaging must be a number between 0 and 0.9999.',
     )
     await wrapper.get('[data-testid="ema-input"]').setValue('0.999')
+    await wrapper.get('[data-testid="members-input"]').setValue('2')
     await wrapper.get('[data-testid="start-training"]').trigger('click')
     await settle()
 
@@ -51,19 +52,22 @@ describe('TrainView', () => {
         augmentation: { ...fast.augmentation, enabled: true },
         earlyStoppingPatience: fast.earlyStoppingPatience,
         emaDecay: 0.999,
+        members: 2,
         seed: 42,
       },
     })
     expect(wrapper.find('[data-testid="stop-training"]').exists()).toBe(true)
+    // Two networks of 5 epochs each: the run counts 10 epochs from the start.
+    expect(wrapper.get('[data-testid="stat-epoch"]').text()).toBe('1 / 10')
     expect(wrapper.get('[data-testid="start-training"]').attributes('disabled')).toBeDefined()
 
     fake.emit('training.progress', {
       runId: 'run-1',
-      progress: makeEpoch(0, { epochs: 5, etaSeconds: 134 }),
+      progress: makeEpoch(0, { epochs: 10, etaSeconds: 134 }),
     })
     fake.emit('training.state', { runId: 'run-1', state: 'early-stopped' })
     await settle()
-    expect(wrapper.get('[data-testid="stat-epoch"]').text()).toBe('1 / 5')
+    expect(wrapper.get('[data-testid="stat-epoch"]').text()).toBe('1 / 10')
     expect(wrapper.get('[data-testid="train-final-state"]').text()).toContain('Stopped early')
     expect(wrapper.find('[data-testid="loss-chart"]').exists()).toBe(true)
     expect(wrapper.find('[data-testid="accuracy-chart"]').exists()).toBe(true)

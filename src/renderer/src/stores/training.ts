@@ -25,6 +25,7 @@ import {
   AUGMENTATION_NAMES,
   CUSTOM_DEFAULTS_FROM,
   presetDefaults,
+  totalEpochs,
   type AugmentationRange,
 } from '@shared/trainConfig'
 import { defineStore } from 'pinia'
@@ -92,6 +93,7 @@ export interface TrainForm {
   augmentation: Augmentation
   earlyStoppingPatience: number
   emaDecay: number
+  members: number
   seed: number
 }
 
@@ -140,6 +142,7 @@ const FIELD_RULES: Record<string, { label: string; rule: string }> = {
     rule: limitRule(TRAIN_LIMITS.earlyStoppingPatience, { suffix: ' epochs' }),
   },
   emaDecay: { label: 'Weight averaging', rule: limitRule(TRAIN_LIMITS.emaDecay) },
+  members: { label: 'Networks averaged', rule: limitRule(TRAIN_LIMITS.members) },
   seed: { label: 'Seed', rule: limitRule(TRAIN_LIMITS.seed) },
   ...augmentationFieldRules(),
 }
@@ -176,6 +179,7 @@ function formForConfig(config: RunDetail['config'], name: string): TrainForm {
     augmentation: { ...config.augmentation },
     earlyStoppingPatience: config.earlyStoppingPatience,
     emaDecay: config.emaDecay,
+    members: config.members,
   }
 }
 
@@ -193,6 +197,7 @@ function formForPreset(preset: TrainForm['preset'], keep?: Pick<TrainForm, 'name
     augmentation: { ...d.augmentation },
     earlyStoppingPatience: d.earlyStoppingPatience,
     emaDecay: d.emaDecay,
+    members: d.members,
   } satisfies TrainForm
 }
 
@@ -415,6 +420,7 @@ export const useTrainingStore = defineStore('training', () => {
         augmentation: { ...form.augmentation },
         earlyStoppingPatience: form.earlyStoppingPatience,
         emaDecay: form.emaDecay,
+        members: form.members,
         seed: form.seed,
       },
     }
@@ -432,7 +438,7 @@ export const useTrainingStore = defineStore('training', () => {
     // Before reset(): a refused start must not wipe the previous run's charts.
     const request = checkForm(datasetId)
     if (!request) return false
-    return launch(form.epochs, form.name.trim() || null, 'Could not start training', () =>
+    return launch(totalEpochs(form), form.name.trim() || null, 'Could not start training', () =>
       client.start(request),
     )
   }
@@ -549,7 +555,7 @@ export const useTrainingStore = defineStore('training', () => {
       }
       const sameRun = runId.value === detail.id
       if (!sameRun) {
-        reset(detail.config.epochs)
+        reset(totalEpochs(detail.config))
         runId.value = detail.id
       }
       // Also for a run adopted from its events before this answer came (after a reload the
@@ -563,7 +569,7 @@ export const useTrainingStore = defineStore('training', () => {
       const liveReports = batchReports
       const liveStats = { ...latest }
       buffer = emptyCharts()
-      latest = emptyStats(detail.config.epochs)
+      latest = emptyStats(totalEpochs(detail.config))
       batchReports = []
       smoother.reset()
       for (const point of detail.batches ?? []) addBatch(point)
@@ -580,7 +586,7 @@ export const useTrainingStore = defineStore('training', () => {
         const best = Math.max(latest.bestValAccuracy ?? 0, liveStats.bestValAccuracy ?? 0)
         latest = { ...liveStats, bestValAccuracy: best || null }
       }
-      latest.epochs = latest.epochs || detail.config.epochs
+      latest.epochs = latest.epochs || totalEpochs(detail.config)
       if (!isActiveState(detail.state)) {
         finalMessage.value = finalStateMessage(detail.state, detail.message)
         latest.etaSeconds = null
