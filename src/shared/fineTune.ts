@@ -90,6 +90,18 @@ export function fineTuneConfig(parent: TrainConfig, options: FineTuneOptions): T
 }
 
 /**
+ * Why a model that averages `members` networks cannot be fine-tuned (a fine-tune trains one
+ * network from one network's weights), or null for one network.
+ */
+export function fineTuneMembersProblem(members: number): string | null {
+  if (members <= 1) return null
+  return (
+    `it averages ${members} networks (an ensemble), and a fine-tune trains one network: ` +
+    'train a new model instead'
+  )
+}
+
+/**
  * Why a model with classes `modelLabels` cannot be fine-tuned on dataset `datasetName` with
  * classes `datasetLabels`, or null when the classes are the same, in the same order (a fine-tune
  * keeps a model's output layer).

@@ -1,5 +1,5 @@
 import { errorMessage } from '@shared/errors'
-import { fineTuneClassesProblem } from '@shared/fineTune'
+import { fineTuneClassesProblem, fineTuneMembersProblem } from '@shared/fineTune'
 import type { BackendName } from '@shared/schemas/backend'
 import type { EvaluationSummary } from '@shared/schemas/evaluation'
 import type { ModelMetrics } from '@shared/schemas/model'
@@ -100,12 +100,8 @@ async function weightsToStartFrom(dir: string, dataset: Dataset): Promise<tf.Ten
   try {
     const problem = fineTuneClassesProblem(metadata.labels, dataset.name, dataset.labels)
     if (problem) throw new DatasetError(problem)
-    const members = ensembleSize(model)
-    if (members > 1) {
-      throw new DatasetError(
-        `the model averages ${members} networks, and InkLab fine-tunes one network: train a new model instead`,
-      )
-    }
+    const ensemble = fineTuneMembersProblem(ensembleSize(model))
+    if (ensemble) throw new DatasetError(`cannot fine-tune the model in ${dir}: ${ensemble}`)
     return model.getWeights().map((weight) => weight.clone())
   } finally {
     model.dispose()
@@ -128,6 +124,10 @@ interface MembersRun {
   finished: tf.LayersModel[]
   /** Every member's epochs, counted across the ensemble. */
   history: EpochProgress[]
+  /** The best epoch of the last network in `finished`, counted across the ensemble; -1 if none. */
+  bestEpoch: number
+  /** The figures of each network in `finished` at its best epoch. */
+  bests: TrainResult['best'][]
   seconds: number
   samplesPerSecond: number
   stopReason: StopReason
@@ -151,7 +151,7 @@ function finishedRun(result: TrainResult): boolean {
 async function trainMembers(
   options: TrainAndSaveOptions,
   single: Omit<TrainOptions, 'config' | 'member'>,
-  onMemberFinished: (finished: tf.LayersModel[]) => Promise<void>,
+  onMemberFinished: (finished: tf.LayersModel[], metrics: ModelMetrics) => Promise<void>,
 ): Promise<MembersRun> {
   const { config, log } = options
   const count = config.members
@@ -160,6 +160,8 @@ async function trainMembers(
   let seconds = 0
   let samples = 0
   let last: TrainResult | undefined
+  let bestEpoch = -1
+  const bests: TrainResult['best'][] = []
   let index = 0
   try {
     for (; index < count; index++) {
@@ -178,8 +180,11 @@ async function trainMembers(
       seconds += result.seconds
       samples += result.samplesPerSecond * result.seconds
       const done = finishedRun(result)
-      if (done || (index === 0 && result.bestEpoch >= 0)) finished.push(result.model)
-      else result.model.dispose()
+      if (done || (index === 0 && result.bestEpoch >= 0)) {
+        finished.push(result.model)
+        bests.push(result.best)
+        bestEpoch = history.length - result.history.length + result.bestEpoch
+      } else result.model.dispose()
       if (!done) break
       if (count > 1) {
         log?.(
@@ -189,7 +194,13 @@ async function trainMembers(
               : ''),
         )
       }
-      if (index < count - 1) await onMemberFinished(finished)
+      if (index < count - 1) {
+        await onMemberFinished(finished, {
+          epochs: history.length,
+          seconds,
+          samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+        })
+      }
     }
   } catch (error) {
     for (const member of finished) member.dispose()
@@ -207,6 +218,8 @@ async function trainMembers(
     last,
     finished,
     history,
+    bestEpoch,
+    bests,
     seconds,
     samplesPerSecond: seconds > 0 ? samples / seconds : 0,
     stopReason,
@@ -214,9 +227,12 @@ async function trainMembers(
   }
 }
 
-/** The run's own figures, before any evaluation. */
+/**
+ * The run's own figures, before any evaluation: one network's validation figures at its best
+ * epoch (an ensemble's average is measured on the validation split instead).
+ */
 function trainingMetrics(run: MembersRun): ModelMetrics {
-  const best = run.finished.length > 1 ? {} : run.last.best
+  const best = run.bests.length === 1 ? run.bests[0] : {}
   return {
     epochs: run.history.length,
     seconds: run.seconds,
@@ -300,14 +316,10 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
           ? { onImproved: (model, { metrics }) => checkpoint(model, metrics, 1) }
           : {}),
       },
-      async (finished) => {
+      async (finished, metrics) => {
         const average = combineModels(finished)
         try {
-          await checkpoint(
-            average,
-            { epochs: finished.length * config.epochs, seconds: 0, samplesPerSecond: 0 },
-            finished.length,
-          )
+          await checkpoint(average, metrics, finished.length)
         } finally {
           if (average !== finished[0]) average.dispose()
         }
@@ -321,7 +333,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
     stopReason: run.stopReason,
     ...(run.message !== undefined ? { message: run.message } : {}),
     history: run.history,
-    bestEpoch: finished.length ? run.history.length - last.history.length + last.bestEpoch : -1,
+    bestEpoch: run.bestEpoch,
     members: finished.length,
     backend: last.backend,
     step: last.step,

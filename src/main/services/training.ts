@@ -3,7 +3,7 @@ import { issueText, validateArchitecture } from '@shared/architecture'
 import type { FineTuneRequest, TrainRequest } from '@shared/contract'
 import { ValidationError } from '@shared/contract/client'
 import { errorMessage, fieldIssues } from '@shared/errors'
-import { fineTuneClassesProblem, fineTuneConfig } from '@shared/fineTune'
+import { fineTuneClassesProblem, fineTuneConfig, fineTuneMembersProblem } from '@shared/fineTune'
 import type { TrainConfig } from '@shared/schemas/training'
 import { architectureOf, resolveTrainConfig } from '@shared/trainConfig'
 import { trainingProblem } from '@shared/trainability'
@@ -154,6 +154,8 @@ export class TrainingService {
    */
   private async planFineTune(request: FineTuneRequest, reserved?: Reservation) {
     const parent = await this.deps.runs.get(request.runId)
+    const ensemble = fineTuneMembersProblem(parent.config.members)
+    if (ensemble) throw new UserError(`cannot fine-tune “${parent.name}”: ${ensemble}`)
     const datasetId = request.datasetId ?? parent.datasetId
     if (reserved) reserved.datasetId = datasetId
     const dataset = await this.deps.datasets.describe(datasetId)

@@ -1294,6 +1294,19 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     expect((await call('runs.get', { runId })).config).toMatchObject(offered)
   })
 
+  it('refuses to fine-tune an ensemble, in words, before anything starts', async () => {
+    const session = open(inProcessHosts(createFakeEngine()))
+    const { call } = session
+    const { runId } = await completedRun(session, { preset: 'fast', epochs: 1, members: 2 })
+    const runsBefore = (await call('runs.list', {})).length
+    for (const request of ['training.fineTuneDefaults', 'training.fineTune'] as const) {
+      await expect(call(request, { runId })).rejects.toThrow(
+        /cannot fine-tune “.*”: it averages 2 networks \(an ensemble\), and a fine-tune trains one network/,
+      )
+    }
+    expect((await call('runs.list', {})).length).toBe(runsBefore)
+  })
+
   it('fine-tunes the bundled model on built-in MNIST with a drawing added to it', async () => {
     await bundledModel()
     const engine = createFakeEngine()

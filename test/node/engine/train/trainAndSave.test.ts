@@ -196,7 +196,7 @@ describe('trainAndSave with several networks (an ensemble)', () => {
           modelDir: join(dir, 'tuned'),
           initialModelDir: join(dir, 'ensemble'),
         }),
-      ).rejects.toThrow(/averages 2 networks, and InkLab fine-tunes one network/)
+      ).rejects.toThrow(/averages 2 networks \(an ensemble\), and a fine-tune trains one network/)
       await expect(
         trainAndSave({
           dataset,
@@ -224,6 +224,9 @@ describe('trainAndSave with several networks (an ensemble)', () => {
       },
     })
     expect(result).toMatchObject({ stopReason: 'cancelled', saved: true, members: 1 })
+    // The model and its figures are the first network's, not those of the one cancelled.
+    expect(result.bestEpoch).toBe(0)
+    expect(result.metrics.valAccuracy).toBe(result.history[0].valAccuracy)
     expect(result.message).toMatch(
       /\(network 2 of 3\); keeping the average of the 1 network that finished$/,
     )
