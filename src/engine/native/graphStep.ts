@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 import { NATIVE_TFJS_BACKEND } from '../backend/nativeLoader'
 import { encodeSavedModel } from './tfProto'
 import {
-  buildInferenceGraph,
+  buildInferenceGraphs,
   buildTrainGraph,
   type AdamConstants,
   type InferenceGraph,
@@ -160,33 +160,56 @@ export class GraphTrainStep {
  */
 export class GraphPredictor {
   private readonly backend: SavedModelBackend
-  private readonly graph: InferenceGraph
-  private readonly sessionId: number
-  private readonly inputInfos: { name: string; tfDtype: string }[]
+  /** One session per network: the model's, or each of an ensemble's. */
+  private readonly networks: {
+    graph: InferenceGraph
+    sessionId: number
+    inputInfos: { name: string; tfDtype: string }[]
+  }[] = []
   private disposed = false
 
   constructor(model: tf.LayersModel) {
     this.backend = savedModelBackend()
-    this.graph = buildInferenceGraph(model)
-    this.sessionId = loadGraph(this.backend, this.graph.graphDef)
-    this.inputInfos = this.graph.feeds.map((name) => ({ name: `${name}:0`, tfDtype: '' }))
+    try {
+      for (const graph of buildInferenceGraphs(model)) {
+        this.networks.push({
+          graph,
+          sessionId: loadGraph(this.backend, graph.graphDef),
+          inputInfos: graph.feeds.map((name) => ({ name: `${name}:0`, tfDtype: '' })),
+        })
+      }
+    } catch (error) {
+      this.dispose()
+      throw error
+    }
   }
 
-  /** Class probabilities of a batch ([n, 28, 28, 1] in [0, 1]); the caller disposes them. */
+  /**
+   * Class probabilities of a batch ([n, 28, 28, 1] in [0, 1]), the mean of the networks' for an
+   * ensemble; the caller disposes them.
+   */
   predict(xs: tf.Tensor): tf.Tensor2D {
     if (this.disposed) throw new Error('the graph predictor has been disposed')
-    const [probabilities] = this.backend.runSavedModel(
-      this.sessionId,
-      [xs, ...this.graph.variables],
-      this.inputInfos,
-      [`${this.graph.fetch}:0`],
-    )
-    return probabilities as tf.Tensor2D
+    const each = this.networks.map(({ graph, sessionId, inputInfos }) => {
+      const [probabilities] = this.backend.runSavedModel(
+        sessionId,
+        [xs, ...graph.variables],
+        inputInfos,
+        [`${graph.fetch}:0`],
+      )
+      return probabilities as tf.Tensor2D
+    })
+    if (each.length === 1) return each[0]
+    try {
+      return tf.tidy(() => tf.div(tf.addN(each), each.length))
+    } finally {
+      tf.dispose(each)
+    }
   }
 
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
-    this.backend.deleteSavedModel(this.sessionId)
+    for (const { sessionId } of this.networks) this.backend.deleteSavedModel(sessionId)
   }
 }

@@ -1,7 +1,13 @@
 import type * as tf from '@tensorflow/tfjs'
 
 import { GraphBuilder, outputOf, type Output, type TfPadding } from './graphBuilder'
-import { LayerError, readLayers, type LayerActivation, type ModelLayer } from '../model/layers'
+import {
+  LayerError,
+  readEnsemble,
+  readLayers,
+  type LayerActivation,
+  type ModelLayer,
+} from '../model/layers'
 import { attr } from './tfProto'
 
 /** Adam's constants, as tfjs' AdamOptimizer and InkLab's eager step use them. */
@@ -100,6 +106,24 @@ interface Fed {
 type LayerOfKind<K extends ModelLayer['kind']> = Extract<ModelLayer, { kind: K }>
 
 /** The forward pass of a model as graph ops, with what the backward pass and Adam need. */
+/** One sequential network as `readLayers` reads it. */
+type Network = ReturnType<typeof readLayers>
+
+/**
+ * The networks of `model`: its one network, or each network of an ensemble (see readEnsemble).
+ * A layer the graphs do not express is an UnsupportedLayerError.
+ */
+function readNetworks(model: tf.LayersModel, ensembles: boolean): Network[] {
+  try {
+    if (!ensembles) return [readLayers(model)]
+    const { inputShape, members } = readEnsemble(model)
+    return members.map((layers) => ({ inputShape, layers }))
+  } catch (error) {
+    if (error instanceof LayerError) throw new UnsupportedLayerError(error.message)
+    throw error
+  }
+}
+
 class Forward {
   readonly g = new GraphBuilder()
   readonly x: Output
@@ -122,24 +146,17 @@ class Forward {
   readonly seed: Output | null = null
 
   /**
-   * Builds the forward pass of `model` (read by `readLayers`, so exactly the layers InkLab builds).
+   * Builds the forward pass of a network (read by `readNetworks`, so exactly the layers InkLab builds).
    * In training mode, batch norm normalises with the batch statistics and dropout masks come from
    * the fed seed; in inference mode, batch norm uses the moving statistics and dropout is the
    * identity. `beforeWeights` adds the feeds that come between x and the weights.
    */
   constructor(
-    model: tf.LayersModel,
+    read: Network,
     readonly training: boolean,
     beforeWeights: (g: GraphBuilder) => void,
   ) {
     const g = this.g
-    let read: ReturnType<typeof readLayers>
-    try {
-      read = readLayers(model)
-    } catch (error) {
-      if (error instanceof LayerError) throw new UnsupportedLayerError(error.message)
-      throw error
-    }
     const hidden = read.layers.slice(0, -1)
     const output = read.layers[read.layers.length - 1] as LayerOfKind<'dense'>
     this.x = g.placeholder(FEED.x, 'float32', [-1, ...read.inputShape])
@@ -394,7 +411,9 @@ class Forward {
  */
 export function buildTrainGraph(model: tf.LayersModel, adam: AdamConstants): TrainGraph {
   const scalars: Output[] = []
-  const f = new Forward(model, true, (g) => {
+  // Training updates one network: an ensemble is never trained as one.
+  const [network] = readNetworks(model, false)
+  const f = new Forward(network, true, (g) => {
     scalars.push(
       g.placeholder(FEED.y, 'int32', [-1]),
       g.placeholder(FEED.learningRate, 'float32', []),
@@ -485,16 +504,19 @@ export function buildTrainGraph(model: tf.LayersModel, adam: AdamConstants): Tra
 }
 
 /**
- * Builds the inference graph of a model the training graph supports: batch norm on the moving
+ * Builds the inference graph of each network of a model the training graph supports (one, or
+ * those of an ensemble, whose probabilities the caller averages): batch norm on the moving
  * statistics, no dropout, softmax probabilities out. Throws `UnsupportedLayerError` otherwise.
  */
-export function buildInferenceGraph(model: tf.LayersModel): InferenceGraph {
-  const f = new Forward(model, false, () => undefined)
-  f.g.node('Softmax', [f.logits], { T: attr.type('float32') }, PROBABILITIES_FETCH)
-  return {
-    graphDef: f.g.finish(),
-    feeds: [f.x, ...f.weightFeeds, ...f.movingFeeds],
-    fetch: PROBABILITIES_FETCH,
-    variables: [...f.weights, ...f.movingStats],
-  }
+export function buildInferenceGraphs(model: tf.LayersModel): InferenceGraph[] {
+  return readNetworks(model, true).map((network) => {
+    const f = new Forward(network, false, () => undefined)
+    f.g.node('Softmax', [f.logits], { T: attr.type('float32') }, PROBABILITIES_FETCH)
+    return {
+      graphDef: f.g.finish(),
+      feeds: [f.x, ...f.weightFeeds, ...f.movingFeeds],
+      fetch: PROBABILITIES_FETCH,
+      variables: [...f.weights, ...f.movingStats],
+    }
+  })
 }

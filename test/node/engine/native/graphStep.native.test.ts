@@ -10,6 +10,7 @@ import { buildModel } from '@engine/model/build'
 import { resolveTrainConfig } from '@engine/model/config'
 import { PRESETS } from '@engine/model/presets'
 import type { ArchitectureInput } from '@engine/model/validate'
+import { combineModels } from '@engine/model/ensemble'
 import { GraphPredictor, GraphTrainStep } from '@engine/native/graphStep'
 import { predictBatch } from '@engine/native/predictor'
 import { buildTrainGraph } from '@engine/native/trainGraph'
@@ -205,6 +206,30 @@ describe('GraphPredictor', () => {
     tf.dispose([xs, ys, expected, actual, changed, reference])
     predictor.dispose()
     expect(() => predictor.predict(xs)).toThrow(/disposed/)
+  })
+
+  it('runs each network of an ensemble as a graph and gives their mean, as model.predict does', () => {
+    const members = [1, 2].map((seed) => {
+      const member = build(EVERY_LAYER, 3, seed)
+      const step = createTrainingStep(member, { request: 'graph', nextSeed: () => seed })
+      const { xs, ys } = batch(16, 3, seed)
+      for (let i = 0; i < 3; i++) step.run(xs, ys, 1e-2)
+      step.dispose()
+      tf.dispose([xs, ys])
+      return member
+    })
+    const ensemble = combineModels(members)
+    models.push(ensemble)
+    const { xs, ys } = batch(8, 3, 9)
+    const predictor = new GraphPredictor(ensemble)
+    const expected = ensemble.predict(xs) as tf.Tensor
+    const actual = predictor.predict(xs)
+    const first = members[0].predict(xs) as tf.Tensor
+    expect(actual.shape).toEqual([8, 3])
+    expect(maxDifference(actual, expected)).toBeLessThan(1e-5)
+    expect(maxDifference(actual, first)).toBeGreaterThan(1e-3)
+    tf.dispose([xs, ys, expected, actual, first])
+    predictor.dispose()
   })
 
   it('predictBatch falls back to model.predict for a model the graph cannot express', () => {
