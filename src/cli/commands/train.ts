@@ -46,7 +46,7 @@ export const TRAIN_HELP = `inklab train --dataset <mnist|fashion-mnist|DIR|IDX-D
   [--architecture FILE.json]   (preset custom: {"layers": [{"type": "conv2d", "filters": 32, ...}, ...]})
   [--epochs N] [--batch-size N] [--lr X] [--schedule constant|cosine|step|onecycle]
   [--validation-split F] [--augment | --no-augment] [--patience N] [--ema DECAY] [--limit N] [--seed N]
-  [--members N]   (N networks, seeds N apart by one, averaged into one model; accurate: 4)
+  [--members N]   (train N networks in turn, seeds one apart, and save their average; accurate: 4)
   ${TEST_SPLIT_HELP}
   [--backend auto|native|wasm|cpu] [--json]`
 
@@ -186,7 +186,7 @@ export async function trainCommand(argv: string[], out: Output): Promise<number>
       signal: controller.signal,
       // The trainer's own epoch lines repeat the ones below; its other messages are warnings.
       log: (message) => {
-        if (!/^(member \d+\/\d+ )?epoch /.test(message)) out.info(message)
+        if (!/^(network \d+\/\d+ )?epoch /.test(message)) out.info(message)
       },
       onProgress: (p) => {
         if (p.kind === 'batch') {

@@ -188,7 +188,7 @@ async function trainMembers(
       if (!done) break
       if (count > 1) {
         log?.(
-          `member ${index + 1}/${count} finished: best epoch ${result.bestEpoch + 1}` +
+          `network ${index + 1}/${count} finished: best epoch ${result.bestEpoch + 1}` +
             (result.best.valAccuracy !== undefined
               ? `, validation accuracy ${(result.best.valAccuracy * 100).toFixed(2)}%`
               : ''),

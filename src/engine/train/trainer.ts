@@ -81,7 +81,7 @@ export interface TrainOptions {
    * This run is member `index` (0-based) of an ensemble of `count` trained one after another
    * (see trainAndSave): its progress events count epochs, steps, elapsed time and the ETA across
    * the whole ensemble (`elapsedBefore`: seconds the earlier members took), and its log lines
-   * name the member. Training itself is a plain run of `config`.
+   * name the network ("network 2/4"). Training itself is a plain run of `config`.
    */
   member?: MemberOfEnsemble
 }
@@ -110,7 +110,10 @@ export interface TrainResult {
   /** Human-readable explanation when the run did not simply complete. */
   message?: string
   history: EpochProgress[]
-  /** 0-based epoch of this run whose weights the model holds (an ensemble member counts its own); -1 when no epoch completed. */
+  /**
+   * 0-based epoch of this run whose weights the model holds (an ensemble member counts its own);
+   * -1 when no epoch completed.
+   */
   bestEpoch: number
   best: { valLoss?: number; valAccuracy?: number; loss?: number; accuracy?: number }
   /** Wall time of the whole run, validation included. */
@@ -334,9 +337,9 @@ class Across {
     return this.member.elapsedBefore + seconds
   }
 
-  /** "member 2/4 " in an ensemble, "" otherwise. */
+  /** "network 2/4 " in an ensemble, "" otherwise. */
   get label(): string {
-    return this.member.count > 1 ? `member ${this.member.index + 1}/${this.member.count} ` : ''
+    return this.member.count > 1 ? `network ${this.member.index + 1}/${this.member.count} ` : ''
   }
 }
 
