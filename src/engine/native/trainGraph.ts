@@ -105,7 +105,6 @@ interface Fed {
 
 type LayerOfKind<K extends ModelLayer['kind']> = Extract<ModelLayer, { kind: K }>
 
-/** The forward pass of a model as graph ops, with what the backward pass and Adam need. */
 /** One sequential network as `readLayers` reads it. */
 type Network = ReturnType<typeof readLayers>
 
@@ -124,6 +123,7 @@ function readNetworks(model: tf.LayersModel, ensembles: boolean): Network[] {
   }
 }
 
+/** The forward pass of a network as graph ops, with what the backward pass and Adam need. */
 class Forward {
   readonly g = new GraphBuilder()
   readonly x: Output
