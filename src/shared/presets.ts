@@ -61,8 +61,8 @@ export const INK_AUGMENTATION = {
  * - `accurate`: the strided-conv design of the well-known Kaggle MNIST CNNs (3x3, 3x3, 5x5/2 blocks
  *   of 32 and 64 filters, batch norm, dropout 0.4, dense 128) with augmentation and a cosine
  *   schedule, four of them trained with different seeds and averaged, aiming at 99.7%: one such
- *   network reached 99.63-99.69% on MNIST depending on its seed, four batch-64/32 ones averaged
- *   99.71% (README). Slow: four runs, and slower still without the native backend.
+ *   network reached 99.60-99.69% on MNIST depending on its seed and settings, four averaged 99.69%
+ *   with a quarter less test loss (README). Slow: four runs, slower still without native.
  */
 export const PRESETS: Readonly<Record<BuiltinPresetName, Preset>> = {
   classic: {
