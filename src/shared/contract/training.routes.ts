@@ -9,7 +9,7 @@ import {
   RunSummarySchema,
   SampleImageSchema,
   TRAIN_LIMITS,
-  TrainConfigSchema,
+  TrainOverridesSchema,
   limitedNumber,
   UPLOAD_LIMITS,
 } from '../schemas'
@@ -22,7 +22,7 @@ export const TrainRequestSchema = z
   .object({
     datasetId: IdSchema,
     name: NameSchema.optional(),
-    config: TrainConfigSchema.partial().extend({ preset: TrainConfigSchema.shape.preset }),
+    config: TrainOverridesSchema,
   })
   .refine((request) => request.config.preset !== 'custom' || !!request.config.architecture, {
     path: ['config', 'architecture'],

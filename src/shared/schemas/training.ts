@@ -129,6 +129,40 @@ export const TrainConfigSchema = z.object({
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>
 
+/** A shape's fields made optional, with any default removed (`optionalFields`). */
+type OptionalFields<S extends z.ZodRawShape> = {
+  [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer Inner> ? Inner : S[K]>
+}
+
+/**
+ * `schema` with every field optional and none filled in when absent. Zod 4's `.partial()` keeps
+ * the fields' defaults, so a request that leaves a setting out would get the schema's default
+ * instead of its preset's.
+ */
+function optionalFields<S extends z.ZodRawShape>(
+  schema: z.ZodObject<S>,
+): z.ZodObject<OptionalFields<S>> {
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, field]) => [
+      key,
+      (field instanceof z.ZodDefault
+        ? (field.unwrap() as z.ZodType)
+        : (field as z.ZodType)
+      ).optional(),
+    ]),
+  )
+  return z.object(shape) as unknown as z.ZodObject<OptionalFields<S>>
+}
+
+/**
+ * The settings a training request gives: a preset and any of the others, augmentation ranges
+ * included; what it leaves out comes from the preset (see resolveTrainConfig).
+ */
+export const TrainOverridesSchema = optionalFields(TrainConfigSchema).extend({
+  preset: TrainConfigSchema.shape.preset,
+  augmentation: optionalFields(AugmentationSchema).optional(),
+})
+
 /** Progress, throttled per batch and sent at every epoch end. */
 export const TrainProgressSchema = z.discriminatedUnion('kind', [
   z.object({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { architectureOf, describeAugmentation, resolveTrainConfig } from '@shared/trainConfig'
+import { TrainRequestSchema } from '@shared/contract'
 import { PRESETS } from '@shared/presets'
 
 describe('resolveTrainConfig', () => {
@@ -61,5 +62,31 @@ describe('describeAugmentation', () => {
     )
     const zero = { rotation: 0, zoom: 0, shift: 0, shear: 0, thickness: 0, elastic: 0 }
     expect(describeAugmentation({ ...zero, enabled: true })).toBe('on, every range at 0')
+  })
+})
+
+describe('a training request through the contract', () => {
+  it('leaves what it does not give to its preset, not to the schema defaults', () => {
+    const request = TrainRequestSchema.parse({
+      datasetId: 'd',
+      config: { preset: 'accurate', epochs: 2, augmentation: { rotation: 5 } },
+    })
+    expect(request.config).toEqual({ preset: 'accurate', epochs: 2, augmentation: { rotation: 5 } })
+    const config = resolveTrainConfig(request.config)
+    const accurate = PRESETS.accurate.defaults
+    expect(config).toMatchObject({
+      epochs: 2,
+      members: accurate.members,
+      lrSchedule: accurate.lrSchedule,
+      validationSplit: accurate.validationSplit,
+      learningRate: accurate.learningRate,
+    })
+    expect(config.members).toBe(4)
+    expect(config.augmentation).toEqual({ ...accurate.augmentation, rotation: 5 })
+    // Out of range is still refused, field by field.
+    expect(
+      TrainRequestSchema.safeParse({ datasetId: 'd', config: { preset: 'fast', members: 0 } })
+        .success,
+    ).toBe(false)
   })
 })
