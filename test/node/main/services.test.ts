@@ -1000,8 +1000,12 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
       trainSize: 9,
       edits: { drawn: 9, relabelled: 0, excluded: 0 },
     })
+    // Three drawings a class: fast's own 5% validation split would be refused as too small.
     await expect(
-      call('training.start', { datasetId: created.id, config: { preset: 'fast', epochs: 1 } }),
+      call('training.start', {
+        datasetId: created.id,
+        config: { preset: 'fast', epochs: 1, validationSplit: 0.2 },
+      }),
     ).resolves.toMatchObject({ runId: expect.any(String) })
     // The run that ended stays current (for a reloaded Train view) in a final state.
     await until(async () =>
@@ -1017,7 +1021,10 @@ describe('collecting by drawing, corrections and fine-tuning', () => {
     expect(listed.trainCounts).toEqual([3, 3, 2])
     // Too few of "c" to hold one out for validation: refused, naming the class.
     await expect(
-      call('training.start', { datasetId: created.id, config: { preset: 'fast', epochs: 1 } }),
+      call('training.start', {
+        datasetId: created.id,
+        config: { preset: 'fast', epochs: 1, validationSplit: 0.2 },
+      }),
     ).rejects.toThrow(
       /“My letters” is too small to train: “c” has 2 samples; with a 20% validation split each class needs at least 3/,
     )
