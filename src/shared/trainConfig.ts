@@ -66,6 +66,25 @@ export function totalEpochs(config: Pick<TrainConfig, 'epochs' | 'members'>): nu
   return config.epochs * config.members
 }
 
+/**
+ * Where epoch `epoch` (0-based, counted across an ensemble's networks) falls: its network and its
+ * epoch in that network, both 0-based.
+ */
+export function epochInEnsemble(
+  epoch: number,
+  config: Pick<TrainConfig, 'epochs' | 'members'>,
+): { network: number; epoch: number } {
+  const network = Math.min(config.members - 1, Math.floor(epoch / config.epochs))
+  return { network, epoch: epoch - network * config.epochs }
+}
+
+/** "epoch 3/30", or "network 2/4 epoch 3/30" in an ensemble (`epoch` as epochInEnsemble takes it). */
+export function epochLabel(epoch: number, config: Pick<TrainConfig, 'epochs' | 'members'>): string {
+  const at = epochInEnsemble(epoch, config)
+  const inNetwork = `epoch ${at.epoch + 1}/${config.epochs}`
+  return config.members > 1 ? `network ${at.network + 1}/${config.members} ${inNetwork}` : inNetwork
+}
+
 /** The architecture a resolved config trains: its own, else its preset's. */
 export function architectureOf(config: TrainConfig): Architecture {
   if (config.architecture) return config.architecture

@@ -20,12 +20,11 @@ import {
   type Architecture,
   type Augmentation,
   type PresetName,
-  type TrainConfig,
 } from '@shared/schemas'
 import { toFileSystemError } from '@shared/node/files'
 import { tidyModelFolder } from '@shared/node/modelFolder'
 import { SPLIT_LABELS } from '@shared/schemas/evaluation'
-import { presetDefaults } from '@shared/trainConfig'
+import { epochLabel, presetDefaults } from '@shared/trainConfig'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
@@ -71,13 +70,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
   ...TEST_SPLIT_OPTIONS,
 } as const
-
-/** "epoch 3/30", or "network 2/4 epoch 3/30" in an ensemble (`epoch` counts across its members). */
-function epochLabel(epoch: number, config: TrainConfig): string {
-  const inMember = `epoch ${(epoch % config.epochs) + 1}/${config.epochs}`
-  if (config.members === 1) return inMember
-  return `network ${Math.floor(epoch / config.epochs) + 1}/${config.members} ${inMember}`
-}
 
 /** `inklab train`: trains a preset on a dataset, evaluates it and writes the model folder. */
 export async function trainCommand(argv: string[], out: Output): Promise<number> {

@@ -6,9 +6,12 @@ import { INPUT_SIZE } from './validate'
 /** Class name of the layer that averages the members' probabilities. */
 const AVERAGE_CLASS = 'Average'
 
-/** The prefix of member `index`'s (0-based) layer names in an ensemble: `m1_`, `m2_`, ... */
-function memberPrefix(index: number): string {
-  return `m${index + 1}_`
+/**
+ * The name of network `index` (0-based) of an ensemble: `m1`, `m2`, ...; its layers are named
+ * `m1_conv2d_1`, ... in the TF.js model, and the exporters name its Keras model so.
+ */
+export function memberName(index: number): string {
+  return `m${index + 1}`
 }
 
 /** A copy of `layer` under another name, built from its config (not yet applied, no weights). */
@@ -37,7 +40,7 @@ export function combineModels(members: readonly tf.LayersModel[]): tf.LayersMode
     let h: tf.SymbolicTensor = input
     for (const layer of member.layers) {
       if (layer.getClassName() === 'InputLayer') continue
-      const copy = renamedCopy(layer, memberPrefix(index) + layer.name)
+      const copy = renamedCopy(layer, `${memberName(index)}_${layer.name}`)
       h = copy.apply(h) as tf.SymbolicTensor
       copy.setWeights(layer.getWeights())
     }

@@ -348,9 +348,8 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
   try {
     if (finished.length > 1) {
       // Every member held out the same samples: their average is measured on them.
-      const split = trainingSplits(dataset, config, heldOut).validation
-      if (split) {
-        const together = summarise(model, 'validation', split, dataset.labels)
+      if (validation) {
+        const together = summarise(model, 'validation', validation, dataset.labels)
         metrics = { ...metrics, valAccuracy: together.accuracy, valLoss: together.loss }
       }
     }

@@ -2,6 +2,7 @@ import { errorMessage } from '@shared/errors'
 import type { BackendName } from '@shared/schemas/backend'
 import type { ModelMetrics } from '@shared/schemas/model'
 import type { StopReason, TrainConfig, TrainProgress } from '@shared/schemas/training'
+import { epochLabel } from '@shared/trainConfig'
 import * as tf from '@tensorflow/tfjs'
 
 import { augmentBatch } from '../data/augment'
@@ -337,9 +338,9 @@ class Across {
     return this.member.elapsedBefore + seconds
   }
 
-  /** "network 2/4 " in an ensemble, "" otherwise. */
-  get label(): string {
-    return this.member.count > 1 ? `network ${this.member.index + 1}/${this.member.count} ` : ''
+  /** "epoch 3/30" for epoch `epoch` of this run, "network 2/4 epoch 3/30" in an ensemble. */
+  label(epoch: number): string {
+    return epochLabel(this.epoch(epoch), { epochs: this.epochs, members: this.member.count })
   }
 }
 
@@ -563,7 +564,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     history.push(event)
     log?.(
-      `${across.label}epoch ${epoch + 1}/${config.epochs}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
+      `${across.label(epoch)}: loss ${loss.toFixed(4)} acc ${accuracy.toFixed(4)}` +
         (scores
           ? ` val loss ${scores.loss.toFixed(4)} val acc ${scores.accuracy.toFixed(4)}`
           : '') +

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 
-import { architectureOf, describeAugmentation, resolveTrainConfig } from '@shared/trainConfig'
+import {
+  architectureOf,
+  describeAugmentation,
+  epochInEnsemble,
+  epochLabel,
+  resolveTrainConfig,
+  totalEpochs,
+} from '@shared/trainConfig'
 import { TrainRequestSchema } from '@shared/contract'
 import { PRESETS } from '@shared/presets'
 
@@ -88,5 +95,16 @@ describe('a training request through the contract', () => {
       TrainRequestSchema.safeParse({ datasetId: 'd', config: { preset: 'fast', members: 0 } })
         .success,
     ).toBe(false)
+  })
+})
+
+describe('epochs across an ensemble', () => {
+  it("names an epoch by its network and its epoch there, and one network's by its epoch", () => {
+    const four = { epochs: 30, members: 4 }
+    expect(epochInEnsemble(0, four)).toEqual({ network: 0, epoch: 0 })
+    expect(epochInEnsemble(34, four)).toEqual({ network: 1, epoch: 4 })
+    expect(epochLabel(119, four)).toBe('network 4/4 epoch 30/30')
+    expect(epochLabel(4, { epochs: 30, members: 1 })).toBe('epoch 5/30')
+    expect(totalEpochs(four)).toBe(120)
   })
 })

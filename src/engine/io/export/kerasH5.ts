@@ -1,5 +1,6 @@
 import type { Group } from 'h5wasm/node'
 
+import { memberName } from '../../model/ensemble'
 import { exportMetadata, type ExportGraph, type ExportLayer, type WeightArray } from './exportGraph'
 import { loadH5wasm } from './h5wasm'
 
@@ -133,11 +134,6 @@ function sequentialConfig(
       ],
     },
   }
-}
-
-/** The name of network `index` (0-based) of an ensemble in the Keras model: `m1`, `m2`, ... */
-function memberName(index: number): string {
-  return `m${index + 1}`
 }
 
 /**
