@@ -304,6 +304,30 @@ describe('useTrainingStore', () => {
     expect(training.charts.loss.epoch).toHaveLength(1)
   })
 
+  it('after a reload, keeps a live epoch point whose step the snapshot already holds as a batch', async () => {
+    // The services record an epoch's last batch before its epoch record: a snapshot taken in
+    // between holds batch 200 but not epoch 2, whose live event (also at step 200) must stay.
+    const { fake } = setupFake({
+      'training.current': () =>
+        makeRunDetail({
+          id: 'run-9',
+          history: [makeEpoch(0)],
+          batches: [
+            { step: 100, loss: 0.5, accuracy: 0.8 },
+            { step: 200, loss: 0.4, accuracy: 0.85 },
+          ],
+        }),
+    })
+    const training = useTrainingStore()
+    fake.emit('training.progress', { runId: 'run-9', progress: makeEpoch(1) })
+    await training.restore()
+    await settle()
+    expect(training.charts.loss.epoch.map((p) => p.x)).toEqual([100, 200])
+    expect(training.charts.accuracy.val.map((p) => p.x)).toEqual([100, 200])
+    expect(training.charts.loss.batch.map((p) => p.x)).toEqual([100, 200])
+    expect(training.stats.epoch).toBe(2)
+  })
+
   it('pause and resume call the routes and update the state', async () => {
     const { fake } = setupFake({
       'training.start': () => ({ runId: 'r' }),

@@ -533,10 +533,9 @@ export const useTrainingStore = defineStore('training', () => {
   const resume = () => control('resume')
   const stop = () => control('stop')
 
-  /** The newest step a chart buffer holds (-1 when empty). */
-  function lastStep(charts: TrainingCharts): number {
-    const last = (points: ChartPoint[]): number => points.at(-1)?.x ?? -1
-    return Math.max(last(charts.loss.batch), last(charts.loss.epoch))
+  /** The newest step a chart series holds (-1 when empty). */
+  function lastStep(points: ChartPoint[]): number {
+    return points.at(-1)?.x ?? -1
   }
 
   /**
@@ -574,14 +573,17 @@ export const useTrainingStore = defineStore('training', () => {
       smoother.reset()
       for (const point of detail.batches ?? []) addBatch(point)
       for (const record of detail.history) addEpoch(record)
-      const seen = lastStep(buffer)
-      const newer = (points: ChartPoint[]) => points.filter((p) => p.x > seen)
-      for (const report of liveReports) if (report.step > seen) addBatch(report)
+      // Batches and epochs are compared each with their own kind: an epoch's record has the step
+      // of its last batch, and a snapshot taken between the two holds the batch but not the epoch.
+      const seenBatch = lastStep(buffer.loss.batch)
+      const seenEpoch = lastStep(buffer.loss.epoch)
+      const newer = (points: ChartPoint[]) => points.filter((p) => p.x > seenEpoch)
+      for (const report of liveReports) if (report.step > seenBatch) addBatch(report)
       buffer.loss.epoch.push(...newer(live.loss.epoch))
       buffer.loss.val.push(...newer(live.loss.val))
       buffer.accuracy.epoch.push(...newer(live.accuracy.epoch))
       buffer.accuracy.val.push(...newer(live.accuracy.val))
-      if (lastStep(live) > seen) {
+      if (lastStep(live.loss.batch) > seenBatch || lastStep(live.loss.epoch) > seenEpoch) {
         // The live events are newer than the snapshot: their figures are the current ones.
         const best = Math.max(latest.bestValAccuracy ?? 0, liveStats.bestValAccuracy ?? 0)
         latest = { ...liveStats, bestValAccuracy: best || null }
