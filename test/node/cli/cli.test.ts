@@ -1,11 +1,19 @@
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import * as ort from 'onnxruntime-node'
 import sharp from 'sharp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { loadBuiltinMnist } from '@engine/data'
 
@@ -63,6 +71,8 @@ beforeAll(async () => {
   await ensureBuilt()
 }, 300_000)
 
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
 describe('inklab realink and train-bundled', () => {
   it('reads held-out pen digits per writer with the bundled model', async () => {
     const r = await inklab(['realink', '--per-writer', '3', '--rendering', 'pad', '--json'])
@@ -85,6 +95,7 @@ describe('inklab realink and train-bundled', () => {
     const missing = await inklab(['realink', '--per-writer', '1'], 60_000, {
       INKLAB_DATASETS: empty,
     })
+    rmSync(empty, { recursive: true })
     expect(missing.code).toBe(1)
     expectOneLineError(missing, /pendigits-orig\.tra: cannot read the pendigits file/)
     const letters = await inklab(['realink', '--set', 'letters'])

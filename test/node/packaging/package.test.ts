@@ -144,14 +144,16 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
   let resources: string
   let appDir: string
   let out: string
+  let electronDist: string
 
   afterAll(() => {
-    if (out) rmSync(out, { recursive: true, force: true })
+    for (const dir of [out, electronDist]) if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   beforeAll(async () => {
     await ensureBuilt()
     out = mkdtempSync(join(tmpdir(), 'inklab-pack-'))
+    electronDist = fakeElectronDist()
     execFileSync(
       process.execPath,
       [
@@ -160,7 +162,7 @@ describe('the packaged app (electron-builder --dir, Linux)', () => {
         'dir',
         '--publish',
         'never',
-        `-c.electronDist=${fakeElectronDist()}`,
+        `-c.electronDist=${electronDist}`,
         `-c.directories.output=${out}`,
       ],
       { cwd: ROOT, stdio: 'pipe' },
