@@ -104,7 +104,7 @@ describe('export of the bundled MNIST model', () => {
   })
 })
 
-describe('export of an ensemble (the accurate preset averages four networks)', () => {
+describe('export of an ensemble (the accurate preset averages several networks)', () => {
   it('Keras and ONNX both give InkLab’s averaged predictions', async () => {
     const members = [3, 4].map((seed) => {
       const member = buildModel(PRESETS.accurate.architecture, 10, seed)
