@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { PRESETS } from '@shared/presets'
-import { AUGMENTATION_LIMITS } from '@shared/schemas'
+import { AUGMENTATION_LIMITS, type RunDetail, type TrainProgress } from '@shared/schemas'
 
 import { smoothBatches } from '@renderer/lib/batchSmoothing'
 import { useAppStore } from '@renderer/stores/app'
@@ -24,6 +24,21 @@ function batch(step: number, overrides: Record<string, number> = {}) {
     elapsedSeconds: 10,
     ...overrides,
   }
+}
+
+/**
+ * The store after it restored run `run-9` as the services hold it (`detail`), the `live` progress
+ * events of that run having arrived first (after a reload the event stream may win the race).
+ */
+async function restoredRun(detail: Partial<RunDetail>, live: TrainProgress[] = []) {
+  const { fake } = setupFake({
+    'training.current': () => makeRunDetail({ id: 'run-9', ...detail }),
+  })
+  const training = useTrainingStore()
+  for (const progress of live) fake.emit('training.progress', { runId: 'run-9', progress })
+  await training.restore()
+  await settle()
+  return training
 }
 
 describe('useTrainingStore', () => {
@@ -177,13 +192,7 @@ describe('useTrainingStore', () => {
   })
 
   it('restores a run in progress with its epoch history', async () => {
-    setupFake({
-      'training.current': () =>
-        makeRunDetail({ id: 'run-9', history: [makeEpoch(0), makeEpoch(1)] }),
-    })
-    const training = useTrainingStore()
-    await training.restore()
-    await settle()
+    const training = await restoredRun({ history: [makeEpoch(0), makeEpoch(1)] })
     expect(training.runId).toBe('run-9')
     expect(training.state).toBe('running')
     expect(training.charts.loss.epoch).toHaveLength(2)
@@ -282,23 +291,18 @@ describe('useTrainingStore', () => {
   })
 
   it('restores the whole chart from the services, per-batch points included, keeping newer live points', async () => {
-    const { fake } = setupFake({
-      'training.current': () =>
-        makeRunDetail({
-          id: 'run-9',
-          history: [makeEpoch(0)],
-          batches: [
-            { step: 10, loss: 1.5, accuracy: 0.4 },
-            { step: 50, loss: 0.9, accuracy: 0.7 },
-            { step: 100, loss: 0.5, accuracy: 0.8 },
-          ],
-        }),
-    })
-    const training = useTrainingStore()
     // A live event for the same run lands before the answer: it is newer, so it stays.
-    fake.emit('training.progress', { runId: 'run-9', progress: batch(102) })
-    await training.restore()
-    await settle()
+    const training = await restoredRun(
+      {
+        history: [makeEpoch(0)],
+        batches: [
+          { step: 10, loss: 1.5, accuracy: 0.4 },
+          { step: 50, loss: 0.9, accuracy: 0.7 },
+          { step: 100, loss: 0.5, accuracy: 0.8 },
+        ],
+      },
+      [batch(102)],
+    )
     expect(training.charts.loss.batch.map((p) => p.x)).toEqual([10, 50, 100, 102])
     expect(training.charts.accuracy.batch[0]).toEqual({ x: 10, y: 0.4 })
     expect(training.charts.loss.epoch).toHaveLength(1)
@@ -307,21 +311,16 @@ describe('useTrainingStore', () => {
   it('after a reload, keeps a live epoch point whose step the snapshot already holds as a batch', async () => {
     // The services record an epoch's last batch before its epoch record: a snapshot taken in
     // between holds batch 200 but not epoch 2, whose live event (also at step 200) must stay.
-    const { fake } = setupFake({
-      'training.current': () =>
-        makeRunDetail({
-          id: 'run-9',
-          history: [makeEpoch(0)],
-          batches: [
-            { step: 100, loss: 0.5, accuracy: 0.8 },
-            { step: 200, loss: 0.4, accuracy: 0.85 },
-          ],
-        }),
-    })
-    const training = useTrainingStore()
-    fake.emit('training.progress', { runId: 'run-9', progress: makeEpoch(1) })
-    await training.restore()
-    await settle()
+    const training = await restoredRun(
+      {
+        history: [makeEpoch(0)],
+        batches: [
+          { step: 100, loss: 0.5, accuracy: 0.8 },
+          { step: 200, loss: 0.4, accuracy: 0.85 },
+        ],
+      },
+      [makeEpoch(1)],
+    )
     expect(training.charts.loss.epoch.map((p) => p.x)).toEqual([100, 200])
     expect(training.charts.accuracy.val.map((p) => p.x)).toEqual([100, 200])
     expect(training.charts.loss.batch.map((p) => p.x)).toEqual([100, 200])
